@@ -1,6 +1,102 @@
+using System.CommandLine;
+using RestoreCluster.Archive;
+using RestoreCluster.Planning;
+
 namespace RestoreCluster.Cli;
 
 internal static class Program
 {
-    public static int Main(string[] args) => 0;
+    public static int Main(string[] args) => Run(args, CliOutput.Process);
+
+    /// <summary>Parses and runs one command line; every failure ends as one line on stderr and an exit code.</summary>
+    public static int Run(string[] args, CliOutput io)
+    {
+        bool verbose = args.Contains("--verbose") || args.Contains("-v");
+        try
+        {
+            var root = BuildCommands(io, out var handlers);
+            var parse = root.Parse(args);
+            if (parse.Errors.Count > 0)
+            {
+                io.Fail(parse.Errors[0].Message);
+                io.Error.WriteLine("Try \"restorecluster --help\" for more information.");
+                return ExitCodes.Usage;
+            }
+
+            if (parse.Action is not null && !handlers.ContainsKey(parse.CommandResult.Command))
+            {
+                // --help, --version and the like.
+                return parse.Invoke();
+            }
+
+            if (!handlers.TryGetValue(parse.CommandResult.Command, out var handler))
+            {
+                io.Fail("no command given; try \"restorecluster --help\"");
+                return ExitCodes.Usage;
+            }
+
+            return handler(parse);
+        }
+        catch (CliError e)
+        {
+            io.Fail(e.Message);
+            return e.ExitCode;
+        }
+        catch (ArchiveException e)
+        {
+            io.Fail(e.Message);
+            if (verbose)
+            {
+                io.Error.WriteLine(e.ToString());
+            }
+
+            return ExitCodes.Failure;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            io.Fail(e.Message);
+            if (verbose)
+            {
+                io.Error.WriteLine(e.ToString());
+            }
+
+            return ExitCodes.Failure;
+        }
+    }
+
+    private static RootCommand BuildCommands(CliOutput io, out Dictionary<Command, Func<ParseResult, int>> handlers)
+    {
+        var root = new RootCommand("RestoreCluster: restores PostgreSQL pg_dump archives like pg_restore, on one machine or a cluster");
+        handlers = [];
+
+        var listJson = new Option<bool>("--json") { Description = "print every entry with all fields as JSON" };
+        var listVerbose = new Option<bool>("--verbose", "-v") { Description = "list every entry with its dependencies" };
+        var listArchive = new Argument<string?>("archive") { Description = "the archive (standard input when absent or -)", Arity = ArgumentArity.ZeroOrOne };
+        var list = new Command("list", "print the archive's table of contents exactly as pg_restore -l does") { listJson, listVerbose, listArchive };
+        root.Subcommands.Add(list);
+        handlers[list] = p =>
+        {
+            string? path = p.GetValue(listArchive);
+            RejectUnknownOption(path);
+            using var archive = ArchiveOpener.Open(path, io);
+            using var stdout = io.OpenStdout();
+            return ListCommand.Run(archive, archive.Entries, SelectionOptions.Default, p.GetValue(listJson), p.GetValue(listVerbose), stdout);
+        };
+
+        var spec = new RestoreOptionsSpec();
+        var restore = new Command("restore", "restore a pg_dump archive like pg_restore (-d TARGET or -f FILE)");
+        spec.AddTo(restore);
+        root.Subcommands.Add(restore);
+        handlers[restore] = p => RestoreCommand.Run(p, spec, io);
+        return root;
+    }
+
+    /// <summary>An unknown option lands in the archive argument; say so instead of "file not found".</summary>
+    public static void RejectUnknownOption(string? archive)
+    {
+        if (archive is { Length: > 1 } && archive[0] == '-')
+        {
+            throw new CliError($"unrecognized option \"{archive}\"", ExitCodes.Usage);
+        }
+    }
 }

@@ -1,0 +1,17 @@
+namespace RestoreCluster.Cli;
+
+/// <summary>Standard streams of the process, replaceable for in-process tests.</summary>
+internal sealed class CliOutput(Func<Stream> openStdout, TextWriter stderr, Func<Stream> openStdin)
+{
+    public static CliOutput Process { get; } = new(Console.OpenStandardOutput, Console.Error, Console.OpenStandardInput);
+
+    public Stream OpenStdout() => openStdout();
+
+    public Stream OpenStdin() => openStdin();
+
+    public TextWriter Error => stderr;
+
+    public void Warn(string message) => stderr.WriteLine($"restorecluster: warning: {message}");
+
+    public void Fail(string message) => stderr.WriteLine($"restorecluster: error: {message}");
+}

@@ -1,0 +1,117 @@
+using System.CommandLine;
+
+namespace RestoreCluster.Cli;
+
+/// <summary>The options of <c>restorecluster restore</c>: pg_restore's, with its spellings, and our own.</summary>
+internal sealed class RestoreOptionsSpec
+{
+    public Option<string?> DbName { get; } = new("--dbname", "-d") { Description = "connect to database (name, key=value string or URI) and restore into it" };
+
+    public Option<string?> File { get; } = new("--file", "-f") { Description = "output file name (- for stdout) for an SQL script" };
+
+    public Option<string?> Format { get; } = new("--format", "-F") { Description = "backup file format (c, d or t; detected when absent)" };
+
+    public Option<bool> List { get; } = new("--list", "-l") { Description = "print summarized TOC of the archive" };
+
+    public Option<bool> Verbose { get; } = new("--verbose", "-v") { Description = "verbose mode" };
+
+    public Option<string?> Host { get; } = new("--host", "-h") { Description = "database server host or socket directory" };
+
+    public Option<string?> Port { get; } = new("--port", "-p") { Description = "database server port number" };
+
+    public Option<string?> UserName { get; } = new("--username", "-U") { Description = "connect as specified database user" };
+
+    public Option<bool> NoPassword { get; } = new("--no-password", "-w") { Description = "never prompt for password" };
+
+    public Option<bool> Password { get; } = new("--password", "-W") { Description = "force password prompt" };
+
+    public Option<string?> Role { get; } = new("--role") { Description = "do SET ROLE before restore" };
+
+    public Option<int> Jobs { get; } = new("--jobs", "-j") { Description = "use this many parallel jobs to restore", DefaultValueFactory = _ => 1 };
+
+    public Option<string?> UseList { get; } = new("--use-list", "-L") { Description = "use table of contents from this file for selecting/ordering output" };
+
+    public Option<string[]> Schema { get; } = new("--schema", "-n") { Description = "restore only objects in this schema" };
+
+    public Option<string[]> ExcludeSchema { get; } = new("--exclude-schema", "-N") { Description = "do not restore objects in this schema" };
+
+    public Option<string[]> Table { get; } = new("--table", "-t") { Description = "restore named relation (table, view, etc.)" };
+
+    public Option<string[]> Trigger { get; } = new("--trigger", "-T") { Description = "restore named trigger" };
+
+    public Option<string[]> Index { get; } = new("--index", "-I") { Description = "restore named index" };
+
+    public Option<string[]> Function { get; } = new("--function", "-P") { Description = "restore named function" };
+
+    public Option<bool> SchemaOnly { get; } = new("--schema-only", "-s") { Description = "restore only the schema, no data" };
+
+    public Option<bool> DataOnly { get; } = new("--data-only", "-a") { Description = "restore only the data, no schema" };
+
+    public Option<bool> Clean { get; } = new("--clean", "-c") { Description = "clean (drop) database objects before recreating" };
+
+    public Option<bool> IfExists { get; } = new("--if-exists") { Description = "use IF EXISTS when dropping objects" };
+
+    public Option<bool> Create { get; } = new("--create", "-C") { Description = "create the target database" };
+
+    public Option<bool> ExitOnError { get; } = new("--exit-on-error", "-e") { Description = "exit on error, default is to continue" };
+
+    public Option<bool> SingleTransaction { get; } = new("--single-transaction", "-1") { Description = "restore as a single transaction" };
+
+    public Option<bool> NoOwner { get; } = new("--no-owner", "-O") { Description = "skip restoration of object ownership" };
+
+    public Option<bool> NoPrivileges { get; } = new("--no-privileges", "-x", "--no-acl") { Description = "skip restoration of access privileges (grant/revoke)" };
+
+    public Option<string?> Superuser { get; } = new("--superuser", "-S") { Description = "superuser user name to use for disabling triggers" };
+
+    public Option<bool> DisableTriggers { get; } = new("--disable-triggers") { Description = "disable triggers during data-only restore" };
+
+    public Option<string[]> Section { get; } = new("--section") { Description = "restore named section (pre-data, data, or post-data)" };
+
+    public Option<bool> NoComments { get; } = new("--no-comments") { Description = "do not restore comment commands" };
+
+    public Option<bool> NoPublications { get; } = new("--no-publications") { Description = "do not restore publications" };
+
+    public Option<bool> NoSubscriptions { get; } = new("--no-subscriptions") { Description = "do not restore subscriptions" };
+
+    public Option<bool> NoSecurityLabels { get; } = new("--no-security-labels") { Description = "do not restore security labels" };
+
+    public Option<bool> NoTablespaces { get; } = new("--no-tablespaces") { Description = "do not restore tablespace assignments" };
+
+    public Option<bool> NoTableAccessMethod { get; } = new("--no-table-access-method") { Description = "do not restore table access methods" };
+
+    public Option<bool> StrictNames { get; } = new("--strict-names") { Description = "require table and/or schema include patterns to match at least one entity each" };
+
+    public Option<bool> NoDataForFailedTables { get; } = new("--no-data-for-failed-tables") { Description = "do not restore data of tables that could not be created" };
+
+    public Option<bool> UseSetSessionAuthorization { get; } = new("--use-set-session-authorization") { Description = "use SET SESSION AUTHORIZATION commands instead of ALTER OWNER commands to set ownership" };
+
+    public Option<bool> EnableRowSecurity { get; } = new("--enable-row-security") { Description = "enable row security" };
+
+    public Option<string?> RestrictKey { get; } = new("--restrict-key") { Description = "use provided string as psql \\restrict key" };
+
+    public Option<int?> HostBudget { get; } = new("--host-budget") { Description = "most concurrent units on one target host (default: -j)" };
+
+    public Option<bool> Resume { get; } = new("--resume") { Description = "continue an interrupted restore of the same archive into the same target" };
+
+    public Option<string> Progress { get; } = new("--progress") { Description = "progress display: auto, plain, json or none", DefaultValueFactory = _ => "auto" };
+
+    public Argument<string?> Archive { get; } = new("archive") { Description = "the archive file or directory (standard input when absent or -)", Arity = ArgumentArity.ZeroOrOne };
+
+    public void AddTo(Command command)
+    {
+        foreach (var o in new Option[]
+                 {
+                     DbName, File, Format, List, Verbose, Host, Port, UserName, NoPassword, Password, Role, Jobs, UseList,
+                     Schema, ExcludeSchema, Table, Trigger, Index, Function, SchemaOnly, DataOnly, Clean, IfExists, Create,
+                     ExitOnError, SingleTransaction, NoOwner, NoPrivileges, Superuser, DisableTriggers, Section, NoComments,
+                     NoPublications, NoSubscriptions, NoSecurityLabels, NoTablespaces, NoTableAccessMethod, StrictNames,
+                     NoDataForFailedTables, UseSetSessionAuthorization, EnableRowSecurity, RestrictKey, HostBudget, Resume,
+                     Progress,
+                 })
+        {
+            command.Options.Add(o);
+        }
+
+        command.Arguments.Add(Archive);
+    }
+}

@@ -1,0 +1,196 @@
+using RestoreCluster.Archive;
+
+namespace RestoreCluster.Planning;
+
+/// <summary>
+/// Decides, entry by entry in TOC order, which parts pg_restore would restore: a port of
+/// pg_backup_archiver.c _tocEntryRequired as PrintTOCSummary and ProcessArchiveRestoreOptions apply it
+/// (PostgreSQL 15 to 17 agree on these rules).
+/// </summary>
+public static class EntrySelector
+{
+    private static readonly HashSet<string> TableLike =
+        ["TABLE", "TABLE DATA", "VIEW", "FOREIGN TABLE", "MATERIALIZED VIEW", "MATERIALIZED VIEW DATA", "SEQUENCE", "SEQUENCE SET"];
+
+    private static readonly HashSet<string> FunctionLike = ["FUNCTION", "AGGREGATE", "PROCEDURE"];
+
+    /// <summary>
+    /// The parts of each entry, keyed by dump ID, computed in the given order (the archive's, or the order
+    /// a <c>-L</c> list imposed), since an ACL or COMMENT looks at whether its parent was selected.
+    /// </summary>
+    public static Dictionary<int, RestoreParts> Select(IReadOnlyList<TocEntry> order, PgArchive archive, SelectionOptions options)
+    {
+        var reqs = new Dictionary<int, RestoreParts>(order.Count);
+        var section = ArchiveSection.PreData;
+        foreach (var te in order)
+        {
+            // An entry of section NONE (COMMENT, ACL) belongs to the section of the entry before it.
+            if (te.Section != ArchiveSection.None)
+            {
+                section = te.Section;
+            }
+
+            reqs[te.DumpId] = Required(te, section, archive, options, reqs);
+        }
+
+        return reqs;
+    }
+
+    private static RestoreParts Required(
+        TocEntry te, ArchiveSection section, PgArchive archive, SelectionOptions o, Dictionary<int, RestoreParts> done)
+    {
+        var res = RestoreParts.Schema | RestoreParts.Data;
+        string desc = te.Desc;
+        if (desc is "ENCODING" or "STDSTRINGS" or "SEARCHPATH")
+        {
+            return RestoreParts.Special;
+        }
+
+        // DATABASE and DATABASE PROPERTIES follow -C alone.
+        if (desc is "DATABASE" or "DATABASE PROPERTIES")
+        {
+            return o.CreateDatabase ? RestoreParts.Schema : RestoreParts.None;
+        }
+
+        if (o.NoPrivileges && IsAcl(te))
+        {
+            return RestoreParts.None;
+        }
+
+        if ((o.NoComments && desc == "COMMENT")
+            || (o.NoPublications && desc is "PUBLICATION" or "PUBLICATION TABLE" or "PUBLICATION TABLES IN SCHEMA")
+            || (o.NoSecurityLabels && desc == "SECURITY LABEL")
+            || (o.NoSubscriptions && desc == "SUBSCRIPTION"))
+        {
+            return RestoreParts.None;
+        }
+
+        var wantedSection = section switch
+        {
+            ArchiveSection.PreData => RestoreSections.PreData,
+            ArchiveSection.Data => RestoreSections.Data,
+            ArchiveSection.PostData => RestoreSections.PostData,
+            _ => RestoreSections.None,
+        };
+        if (wantedSection != RestoreSections.None && (o.Sections & wantedSection) == 0)
+        {
+            return RestoreParts.None;
+        }
+
+        if (o.WantedIds is not null && !o.WantedIds.Contains(te.DumpId))
+        {
+            return RestoreParts.None;
+        }
+
+        bool selective = o.SchemaNames.Count > 0 || o.ExcludeSchemaNames.Count > 0 || o.SelectsTypes;
+        if (desc is "ACL" or "COMMENT" or "SECURITY LABEL")
+        {
+            if (te.Tag.StartsWith("DATABASE ", StringComparison.Ordinal))
+            {
+                if (!o.CreateDatabase)
+                {
+                    return RestoreParts.None;
+                }
+            }
+            else if (selective && !HasSelectedParent(te, archive, done))
+            {
+                // In a selective restore these follow their parent object; dependencies on other ACLs
+                // (per-column ACLs depend on the table's ACL) do not count.
+                return RestoreParts.None;
+            }
+        }
+        else if (!PassesNameFilters(te, o))
+        {
+            return RestoreParts.None;
+        }
+
+        if (!te.HadDumper)
+        {
+            // SEQUENCE SET and everything about large objects count as data.
+            bool dataEntry = desc is "SEQUENCE SET" or "BLOB" or "BLOB METADATA"
+                || (desc is "ACL" or "COMMENT" or "SECURITY LABEL" && te.Tag.StartsWith("LARGE OBJECT", StringComparison.Ordinal));
+            res &= dataEntry ? RestoreParts.Data : ~RestoreParts.Data;
+        }
+
+        // No definition, or only the "load via partition root" marker: no schema part.
+        if (string.IsNullOrEmpty(te.Defn) || te.Defn.StartsWith("-- load via partition root ", StringComparison.Ordinal))
+        {
+            res &= ~RestoreParts.Schema;
+        }
+
+        if (o.SchemaOnly)
+        {
+            res &= RestoreParts.Schema;
+        }
+
+        if (o.DataOnly)
+        {
+            res &= RestoreParts.Data;
+        }
+
+        return res;
+    }
+
+    private static bool HasSelectedParent(TocEntry te, PgArchive archive, Dictionary<int, RestoreParts> done)
+    {
+        foreach (int dep in te.Dependencies)
+        {
+            var parent = archive.GetEntry(dep);
+            if (parent is null || parent.Desc == "ACL")
+            {
+                continue;
+            }
+
+            if (done.TryGetValue(dep, out var parts) && parts != RestoreParts.None)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool PassesNameFilters(TocEntry te, SelectionOptions o)
+    {
+        if (o.SchemaNames.Count > 0 && (te.Namespace is null || !o.SchemaNames.Contains(te.Namespace)))
+        {
+            return false;
+        }
+
+        if (o.ExcludeSchemaNames.Count > 0 && te.Namespace is not null && o.ExcludeSchemaNames.Contains(te.Namespace))
+        {
+            return false;
+        }
+
+        if (!o.SelectsTypes)
+        {
+            return true;
+        }
+
+        string desc = te.Desc;
+        if (TableLike.Contains(desc))
+        {
+            return o.TableNames.Count > 0 && o.TableNames.Contains(te.Tag);
+        }
+
+        if (desc == "INDEX")
+        {
+            return o.IndexNames.Count > 0 && o.IndexNames.Contains(te.Tag);
+        }
+
+        if (FunctionLike.Contains(desc))
+        {
+            return o.FunctionNames.Count > 0 && o.FunctionNames.Contains(te.Tag);
+        }
+
+        if (desc == "TRIGGER")
+        {
+            return o.TriggerNames.Count > 0 && o.TriggerNames.Contains(te.Tag);
+        }
+
+        return false;
+    }
+
+    /// <summary>_tocEntryIsACL: ACL entries, and the DEFAULT ACL and ACL LANGUAGE kinds.</summary>
+    public static bool IsAcl(TocEntry te) => te.Desc is "ACL" or "DEFAULT ACL" or "ACL LANGUAGE";
+}
