@@ -36,6 +36,7 @@ public static class FixtureArchives
                 System.IO.Directory.Delete(directory, recursive: true);
             }
         };
+        await TempDirectoryWatchdog.StartAsync(directory).ConfigureAwait(false);
 
         var rolesSql = await File.ReadAllTextAsync(Path.Combine(ScriptDirectory, "roles.sql")).ConfigureAwait(false);
         await server.ExecuteAsync("postgres", rolesSql).ConfigureAwait(false);

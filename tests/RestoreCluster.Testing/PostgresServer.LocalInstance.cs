@@ -20,17 +20,15 @@ public sealed partial class PostgresServer
         private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
         private readonly Process postmaster;
-        private readonly Process? watchdog;
         private readonly ServerLog log;
         private readonly string rootDirectory;
         private int disposed;
 
-        private LocalInstance(string rootDirectory, int port, Process postmaster, Process? watchdog, ServerLog log)
+        private LocalInstance(string rootDirectory, int port, Process postmaster, ServerLog log)
         {
             this.rootDirectory = rootDirectory;
             Port = port;
             this.postmaster = postmaster;
-            this.watchdog = watchdog;
             this.log = log;
             AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
         }
@@ -144,9 +142,10 @@ public sealed partial class PostgresServer
                 throw new InvalidOperationException($"postgres exited with code {postmaster.ExitCode} during start; server log tail:\n{tail}");
             }
 
-            var instance = new LocalInstance(root, port, postmaster, StartWatchdog(postmaster.Id, root), log);
+            var instance = new LocalInstance(root, port, postmaster, log);
             try
             {
+                await TempDirectoryWatchdog.StartAsync(root, postmaster.Id).ConfigureAwait(false);
                 await instance.CheckConnectionAsync(cancellationToken).ConfigureAwait(false);
             }
             catch
@@ -188,12 +187,6 @@ public sealed partial class PostgresServer
                 return;
             }
 
-            if (watchdog is not null)
-            {
-                Kill(watchdog);
-                watchdog.Dispose();
-            }
-
             if (!postmaster.HasExited)
             {
                 // SIGQUIT is the immediate shutdown: fast, and the postmaster still removes its shared memory,
@@ -207,30 +200,6 @@ public sealed partial class PostgresServer
 
             postmaster.Dispose();
             DeleteDirectory(rootDirectory);
-        }
-
-        /// <summary>
-        /// A detached shell that stops the postmaster and removes the temp dir if this test process dies
-        /// without running its exit handlers (e.g. killed by a hang timeout).
-        /// </summary>
-        private static Process? StartWatchdog(int postmasterPid, string root)
-        {
-            const string script =
-                "while kill -0 \"$1\" 2>/dev/null && kill -0 \"$2\" 2>/dev/null; do sleep 2; done; " +
-                "if kill -0 \"$2\" 2>/dev/null; then kill -QUIT \"$2\"; sleep 3; kill -KILL \"$2\" 2>/dev/null; fi; rm -rf \"$3\"";
-            var startInfo = new ProcessStartInfo("/bin/sh")
-            {
-                UseShellExecute = false,
-                RedirectStandardInput = true,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            };
-            foreach (var arg in new[] { "-c", script, "restorecluster-pg-watchdog", Environment.ProcessId.ToString(CultureInfo.InvariantCulture), postmasterPid.ToString(CultureInfo.InvariantCulture), root })
-            {
-                startInfo.ArgumentList.Add(arg);
-            }
-
-            return Process.Start(startInfo);
         }
 
         private static bool IsRoot => Environment.UserName == "root" || GetEuid() == 0;
