@@ -1,0 +1,104 @@
+// RestoreCluster build: ./build.sh [--target=Clean|Restore|Build|Test|SlowTest] [--configuration=Release|Debug]
+using System.Xml.Linq;
+
+var target = Argument("target", "Test");
+var configuration = Argument("configuration", "Release");
+
+var solution = File("./RestoreCluster.sln");
+var testResults = Directory("./artifacts/test-results");
+// A hung test host is killed (and a dump written) instead of eating CI's time budget.
+var hangTimeout = Argument("hang-timeout", "5m");
+
+IEnumerable<FilePath> TestProjects() =>
+    GetFiles("./tests/**/*Tests.csproj").OrderBy(p => p.FullPath, StringComparer.Ordinal);
+
+// Runs every test project with the filter, then prints "N passed, N failed" summed over the TRX files.
+void RunTests(string filter)
+{
+    CleanDirectory(testResults);
+    var failedProjects = new List<string>();
+    foreach (var project in TestProjects())
+    {
+        var name = project.GetFilenameWithoutExtension().ToString();
+        try
+        {
+            DotNetTest(project.FullPath, new DotNetTestSettings
+            {
+                Configuration = configuration,
+                NoBuild = true,
+                NoRestore = true,
+                Filter = filter,
+                Loggers = new[] { $"trx;LogFileName={name}.trx", "console;verbosity=normal" },
+                ResultsDirectory = testResults,
+                ArgumentCustomization = args => args
+                    .Append("--blame-hang-timeout").Append(hangTimeout)
+                    .Append("--blame-hang-dump-type").Append("none"),
+            });
+        }
+        catch (Exception e)
+        {
+            Error($"{name}: {e.Message}");
+            failedProjects.Add(name);
+        }
+    }
+
+    long passed = 0, failed = 0;
+    foreach (var trx in GetFiles($"{testResults}/**/*.trx"))
+    {
+        var counters = XDocument.Load(trx.FullPath).Descendants().FirstOrDefault(e => e.Name.LocalName == "Counters");
+        if (counters is null)
+        {
+            continue;
+        }
+
+        passed += long.Parse(counters.Attribute("passed")?.Value ?? "0");
+        failed += long.Parse(counters.Attribute("failed")?.Value ?? "0")
+            + long.Parse(counters.Attribute("error")?.Value ?? "0")
+            + long.Parse(counters.Attribute("timeout")?.Value ?? "0")
+            + long.Parse(counters.Attribute("aborted")?.Value ?? "0");
+    }
+
+    // Plain Console (Cake's log would colour the numbers): CI reads this line verbatim.
+    Console.WriteLine($"{passed} passed, {failed} failed");
+    if (failed > 0 || failedProjects.Count > 0)
+    {
+        throw new Exception($"tests failed ({failed} failed; projects with failures: {string.Join(", ", failedProjects)})");
+    }
+}
+
+Task("Clean")
+    .Does(() =>
+{
+    CleanDirectories("./src/**/bin");
+    CleanDirectories("./src/**/obj");
+    CleanDirectories("./tests/**/bin");
+    CleanDirectories("./tests/**/obj");
+    CleanDirectory("./artifacts");
+});
+
+Task("Restore")
+    .Does(() =>
+{
+    DotNetRestore(solution);
+});
+
+Task("Build")
+    .IsDependentOn("Restore")
+    .Does(() =>
+{
+    DotNetBuild(solution, new DotNetBuildSettings
+    {
+        Configuration = configuration,
+        NoRestore = true,
+    });
+});
+
+Task("Test")
+    .IsDependentOn("Build")
+    .Does(() => RunTests("Category!=Slow"));
+
+Task("SlowTest")
+    .IsDependentOn("Build")
+    .Does(() => RunTests("Category=Slow"));
+
+RunTarget(target);
