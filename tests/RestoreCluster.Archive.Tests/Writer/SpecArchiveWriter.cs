@@ -168,8 +168,10 @@ internal sealed class SpecArchiveWriter(SpecWriterOptions? options = null)
             int len;
             if (perLine)
             {
+                // one chunk per COPY row; pg_dump writes the "\\.\n\n\n" tail with one call
                 var nl = Array.IndexOf(payload, (byte)'\n', start);
-                len = nl < 0 ? payload.Length - start : nl - start + 1;
+                var isTail = payload.AsSpan(start).StartsWith("\\.\n"u8);
+                len = nl < 0 || isTail ? payload.Length - start : nl - start + 1;
             }
             else
             {
