@@ -1,0 +1,215 @@
+using System.Globalization;
+using System.Text;
+using RestoreCluster.Archive;
+using RestoreCluster.Planning;
+
+namespace RestoreCluster.Restore;
+
+/// <summary>
+/// Emits a restore exactly as pg_restore does it, to a script or a session (pg_backup_archiver.c
+/// RestoreArchive, restore_toc_entry, _printTocEntry and the helpers that cache the session's user,
+/// schema, tablespace and table access method). Archives up to 1.15 get PostgreSQL 15/16 behaviour,
+/// 1.16 archives that of PostgreSQL 17/18.
+/// </summary>
+internal sealed partial class RestoreEmitter
+{
+    private readonly PgArchive _archive;
+    private readonly RestoreOptions _options;
+    private readonly ISqlSink _sink;
+    private readonly Dictionary<int, RestoreParts> _reqs;
+    private readonly IReadOnlyList<TocEntry> _order;
+    private readonly bool _pg17;
+    private readonly byte[]? _searchPath;
+    private bool _dataOnly;
+    private byte[]? _currUser;
+    private byte[]? _currSchema;
+    private byte[]? _currTablespace;
+    private byte[]? _currTableAm;
+
+    public RestoreEmitter(PgArchive archive, IReadOnlyList<TocEntry> order, RestoreOptions options, ISqlSink sink)
+    {
+        _archive = archive;
+        _order = order;
+        _options = options;
+        _sink = sink;
+        _reqs = EntrySelector.Select(order, archive, options.Selection);
+        _pg17 = archive.Header.Version >= ArchiveVersion.V1_16;
+        _searchPath = archive.Entries.LastOrDefault(e => e.Desc == "SEARCHPATH")?.GetRaw(TocField.Defn);
+        _dataOnly = options.Selection.DataOnly;
+    }
+
+    public RestoreParts PartsOf(TocEntry te) => _reqs[te.DumpId];
+
+    /// <summary>The whole serial restore (RestoreArchive without parallel mode).</summary>
+    public void Run()
+    {
+        // An archive (or -L list) with no schema part selected is an "implied data-only" restore.
+        if (!_dataOnly && !_order.Any(te => (_reqs[te.DumpId] & RestoreParts.Schema) != 0))
+        {
+            _dataOnly = true;
+        }
+
+        var b = new SqlBuffer();
+        b.Add("--\n-- PostgreSQL database dump\n--\n\n");
+        Text(b);
+        if (!_sink.IsDatabase && _options.RestrictKey is { } key)
+        {
+            _sink.ScriptOnly(Ascii($"\\restrict {key}\n\n"));
+        }
+
+        var h = _archive.Header;
+        if (h.ServerVersionBytes is { } server)
+        {
+            b.Add("-- Dumped from database version ").Add(server).Add("\n");
+        }
+
+        if (h.DumpVersionBytes is { } dump)
+        {
+            b.Add("-- Dumped by pg_dump version ").Add(dump).Add("\n");
+        }
+
+        b.Add("\n");
+        Text(b);
+        if (_options.Verbose)
+        {
+            b.Add($"-- Started on {ArchiveTimestamp.Format(h.Created)}\n\n");
+            Text(b);
+        }
+
+        if (_options.SingleTransaction)
+        {
+            _sink.Sql(Ascii("BEGIN;\n\n"));
+        }
+
+        SetFixedOutputState();
+        if (_options.Clean)
+        {
+            DropPhase();
+        }
+
+        bool haveAcl = false, havePostAcl = false;
+        foreach (var te in _order)
+        {
+            if ((_reqs[te.DumpId] & (RestoreParts.Schema | RestoreParts.Data)) == 0)
+            {
+                continue;
+            }
+
+            switch (RestorePasses.Of(te))
+            {
+                case RestorePass.Main:
+                    RestoreEntry(te);
+                    break;
+                case RestorePass.Acl:
+                    haveAcl = true;
+                    break;
+                default:
+                    havePostAcl = true;
+                    break;
+            }
+        }
+
+        foreach (var pass in new[] { (haveAcl, RestorePass.Acl), (havePostAcl, RestorePass.PostAcl) })
+        {
+            if (!pass.Item1)
+            {
+                continue;
+            }
+
+            foreach (var te in _order)
+            {
+                if ((_reqs[te.DumpId] & (RestoreParts.Schema | RestoreParts.Data)) != 0 && RestorePasses.Of(te) == pass.Item2)
+                {
+                    RestoreEntry(te);
+                }
+            }
+        }
+
+        if (_options.SingleTransaction)
+        {
+            _sink.Sql(Ascii("COMMIT;\n\n"));
+        }
+
+        if (_options.Verbose)
+        {
+            b.Add($"-- Completed on {LocalNow()}\n\n");
+            Text(b);
+        }
+
+        b.Add("--\n-- PostgreSQL database dump complete\n--\n\n");
+        Text(b);
+        if (!_sink.IsDatabase && _options.RestrictKey is { } endKey)
+        {
+            _sink.ScriptOnly(Ascii($"\\unrestrict {endKey}\n\n"));
+        }
+    }
+
+    /// <summary>_doSetFixedOutputState: the settings every session of a restore starts with.</summary>
+    private void SetFixedOutputState()
+    {
+        var b = new SqlBuffer();
+        Emit(b.Add("SET statement_timeout = 0;\n"));
+        Emit(b.Add("SET lock_timeout = 0;\n"));
+        Emit(b.Add("SET idle_in_transaction_session_timeout = 0;\n"));
+        if (_pg17)
+        {
+            // PostgreSQL 17 sends this unconditionally (an older server rejects it).
+            Emit(b.Add("SET transaction_timeout = 0;\n"));
+        }
+
+        Emit(b.Add($"SET client_encoding = '{EncodingName()}';\n"));
+        Emit(b.Add($"SET standard_conforming_strings = {(_archive.StandardConformingStrings ? "on" : "off")};\n"));
+        if (_options.Role is { } role)
+        {
+            Emit(b.Add("SET ROLE ").Id(Bytes(role)).Add(";\n"));
+        }
+
+        if (_searchPath is not null)
+        {
+            Emit(b.Add(_searchPath));
+        }
+
+        Emit(b.Add("SET check_function_bodies = false;\n"));
+        Emit(b.Add("SET xmloption = content;\n"));
+        Emit(b.Add("SET client_min_messages = warning;\n"));
+        if (!_archive.StandardConformingStrings)
+        {
+            Emit(b.Add("SET escape_string_warning = off;\n"));
+        }
+
+        Emit(b.Add(_options.EnableRowSecurity ? "SET row_security = on;\n" : "SET row_security = off;\n"));
+        Text(b.Add("\n"));
+    }
+
+    // pg_encoding_to_char of the ENCODING entry's encoding: its canonical upper-case name.
+    private string EncodingName() => _archive.Encoding.Name.ToUpperInvariant() switch
+    {
+        "UNICODE" => "UTF8",
+        var n => n,
+    };
+
+    /// <summary>One statement-sized piece of SQL (ahprintf): script text or one query.</summary>
+    private void Emit(SqlBuffer b)
+    {
+        _sink.Sql(b.ToArray());
+        b.Clear();
+    }
+
+    /// <summary>Comment-only text: pg_restore writes it to scripts and sends it as a no-op query.</summary>
+    private void Text(SqlBuffer b)
+    {
+        if (b.Length > 0)
+        {
+            _sink.ScriptOnly(b.ToArray());
+        }
+
+        b.Clear();
+    }
+
+    private byte[] Bytes(string s) => _archive.Encoding.Encoding.GetBytes(s);
+
+    private static byte[] Ascii(string s) => Encoding.ASCII.GetBytes(s);
+
+    private static string LocalNow() =>
+        DateTimeOffset.Now.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,46 @@
+using RestoreCluster.Planning;
+
+namespace RestoreCluster.Restore;
+
+/// <summary>pg_restore's options that shape what is sent (RestoreOptions in pg_backup.h), beside the selection.</summary>
+public sealed record RestoreOptions
+{
+    public SelectionOptions Selection { get; init; } = SelectionOptions.Default;
+
+    /// <summary><c>-c</c>.</summary>
+    public bool Clean { get; init; }
+
+    public bool IfExists { get; init; }
+
+    /// <summary><c>-1</c>.</summary>
+    public bool SingleTransaction { get; init; }
+
+    /// <summary><c>-O</c>.</summary>
+    public bool NoOwner { get; init; }
+
+    public bool UseSetSessionAuthorization { get; init; }
+
+    public bool NoTablespaces { get; init; }
+
+    public bool NoTableAccessMethod { get; init; }
+
+    /// <summary><c>--role</c>.</summary>
+    public string? Role { get; init; }
+
+    /// <summary><c>-S</c>.</summary>
+    public string? Superuser { get; init; }
+
+    public bool DisableTriggers { get; init; }
+
+    public bool EnableRowSecurity { get; init; }
+
+    public bool NoDataForFailedTables { get; init; }
+
+    /// <summary><c>-e</c> (also implied by <c>-1</c>).</summary>
+    public bool ExitOnError { get; init; }
+
+    public bool Verbose { get; init; }
+
+    /// <summary>The psql <c>\restrict</c> key of script output (pg_restore makes a random one when none is given).</summary>
+    public string? RestrictKey { get; init; }
+}
