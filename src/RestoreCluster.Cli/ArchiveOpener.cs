@@ -7,16 +7,26 @@ internal static class ArchiveOpener
 {
     public static PgArchive Open(string? path, CliOutput io)
     {
+        PgArchive archive;
         if (path is null or "-")
         {
-            return PgArchive.Open(io.OpenStdin(), "standard input");
+            archive = PgArchive.Open(io.OpenStdin(), "standard input");
         }
-
-        if (!File.Exists(path) && !Directory.Exists(path))
+        else if (!File.Exists(path) && !Directory.Exists(path))
         {
             throw new CliError($"could not open input file \"{path}\": No such file or directory");
         }
+        else
+        {
+            archive = PgArchive.Open(path);
+        }
 
-        return PgArchive.Open(path);
+        // ReadHead: mktime() failing on the stored fields is only worth a warning.
+        if (ArchiveTimestamp.IsInvalid(archive.Header.Created))
+        {
+            io.Warn("invalid creation date in header");
+        }
+
+        return archive;
     }
 }

@@ -19,6 +19,14 @@ public static class EntrySelector
     /// a <c>-L</c> list imposed), since an ACL or COMMENT looks at whether its parent was selected.
     /// </summary>
     public static Dictionary<int, RestoreParts> Select(IReadOnlyList<TocEntry> order, PgArchive archive, SelectionOptions options)
+        => Select(order, archive, options, touched: null);
+
+    /// <summary>
+    /// As <see cref="Select(IReadOnlyList{TocEntry}, PgArchive, SelectionOptions)"/>, recording in
+    /// <paramref name="touched"/> every -n/-t/-I/-P/-T name that matched an entry (for --strict-names).
+    /// </summary>
+    public static Dictionary<int, RestoreParts> Select(
+        IReadOnlyList<TocEntry> order, PgArchive archive, SelectionOptions options, HashSet<(NameKind, string)>? touched)
     {
         var reqs = new Dictionary<int, RestoreParts>(order.Count);
         var section = ArchiveSection.PreData;
@@ -30,14 +38,15 @@ public static class EntrySelector
                 section = te.Section;
             }
 
-            reqs[te.DumpId] = Required(te, section, archive, options, reqs);
+            reqs[te.DumpId] = Required(te, section, archive, options, reqs, touched);
         }
 
         return reqs;
     }
 
     private static RestoreParts Required(
-        TocEntry te, ArchiveSection section, PgArchive archive, SelectionOptions o, Dictionary<int, RestoreParts> done)
+        TocEntry te, ArchiveSection section, PgArchive archive, SelectionOptions o, Dictionary<int, RestoreParts> done,
+        HashSet<(NameKind, string)>? touched)
     {
         var res = RestoreParts.Schema | RestoreParts.Data;
         string desc = te.Desc;
@@ -99,7 +108,7 @@ public static class EntrySelector
                 return RestoreParts.None;
             }
         }
-        else if (!PassesNameFilters(te, o))
+        else if (!PassesNameFilters(te, o, touched))
         {
             return RestoreParts.None;
         }
@@ -150,9 +159,21 @@ public static class EntrySelector
         return false;
     }
 
-    private static bool PassesNameFilters(TocEntry te, SelectionOptions o)
+    // simple_string_list_member marks each name it finds, which --strict-names checks afterwards.
+    private static bool Member(IReadOnlyList<string> list, string value, NameKind kind, HashSet<(NameKind, string)>? touched)
     {
-        if (o.SchemaNames.Count > 0 && (te.Namespace is null || !o.SchemaNames.Contains(te.Namespace)))
+        if (!list.Contains(value))
+        {
+            return false;
+        }
+
+        touched?.Add((kind, value));
+        return true;
+    }
+
+    private static bool PassesNameFilters(TocEntry te, SelectionOptions o, HashSet<(NameKind, string)>? touched)
+    {
+        if (o.SchemaNames.Count > 0 && (te.Namespace is null || !Member(o.SchemaNames, te.Namespace, NameKind.Schema, touched)))
         {
             return false;
         }
@@ -170,27 +191,61 @@ public static class EntrySelector
         string desc = te.Desc;
         if (TableLike.Contains(desc))
         {
-            return o.TableNames.Count > 0 && o.TableNames.Contains(te.Tag);
+            return o.TableNames.Count > 0 && Member(o.TableNames, te.Tag, NameKind.Table, touched);
         }
 
         if (desc == "INDEX")
         {
-            return o.IndexNames.Count > 0 && o.IndexNames.Contains(te.Tag);
+            return o.IndexNames.Count > 0 && Member(o.IndexNames, te.Tag, NameKind.Index, touched);
         }
 
         if (FunctionLike.Contains(desc))
         {
-            return o.FunctionNames.Count > 0 && o.FunctionNames.Contains(te.Tag);
+            return o.FunctionNames.Count > 0 && Member(o.FunctionNames, te.Tag, NameKind.Function, touched);
         }
 
         if (desc == "TRIGGER")
         {
-            return o.TriggerNames.Count > 0 && o.TriggerNames.Contains(te.Tag);
+            return o.TriggerNames.Count > 0 && Member(o.TriggerNames, te.Tag, NameKind.Trigger, touched);
         }
 
         return false;
     }
 
+    /// <summary>
+    /// StrictNamesCheck: the first -n, -t, -I, -P or -T name (in that order of kinds) that matched nothing.
+    /// </summary>
+    public static string? FirstUnmatchedName(SelectionOptions o, HashSet<(NameKind, string)> touched)
+    {
+        foreach (var (kind, list, what) in new (NameKind, IReadOnlyList<string>, string)[]
+                 {
+                     (NameKind.Schema, o.SchemaNames, "schema"), (NameKind.Table, o.TableNames, "table"),
+                     (NameKind.Index, o.IndexNames, "index"), (NameKind.Function, o.FunctionNames, "function"),
+                     (NameKind.Trigger, o.TriggerNames, "trigger"),
+                 })
+        {
+            foreach (string name in list)
+            {
+                if (!touched.Contains((kind, name)))
+                {
+                    return $"{what} \"{name}\" not found";
+                }
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>_tocEntryIsACL: ACL entries, and the DEFAULT ACL and ACL LANGUAGE kinds.</summary>
     public static bool IsAcl(TocEntry te) => te.Desc is "ACL" or "DEFAULT ACL" or "ACL LANGUAGE";
+}
+
+/// <summary>The kinds of names -n, -t, -I, -P and -T select by.</summary>
+public enum NameKind
+{
+    Schema,
+    Table,
+    Index,
+    Function,
+    Trigger,
 }

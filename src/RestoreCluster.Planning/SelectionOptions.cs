@@ -47,6 +47,9 @@ public sealed record SelectionOptions
     /// <summary><c>--section</c> values given (empty: all sections).</summary>
     public RestoreSections Sections { get; init; } = RestoreSections.All;
 
+    /// <summary><c>--strict-names</c>: every -n/-t/-I/-P/-T name must match something.</summary>
+    public bool StrictNames { get; init; }
+
     /// <summary>The dump IDs a <c>-L</c> list wants, or null without <c>-L</c>.</summary>
     public IReadOnlySet<int>? WantedIds { get; init; }
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using RestoreCluster.Archive;
 using RestoreCluster.Planning;
@@ -132,7 +131,7 @@ internal sealed partial class RestoreEmitter
 
         if (_options.Verbose)
         {
-            b.Add($"-- Completed on {LocalNow()}\n\n");
+            b.Add($"-- Completed on {ArchiveTimestamp.Now()}\n\n");
             Text(b);
         }
 
@@ -209,7 +208,4 @@ internal sealed partial class RestoreEmitter
     private byte[] Bytes(string s) => _archive.Encoding.Encoding.GetBytes(s);
 
     private static byte[] Ascii(string s) => Encoding.ASCII.GetBytes(s);
-
-    private static string LocalNow() =>
-        DateTimeOffset.Now.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
 }

@@ -1,0 +1,257 @@
+using System.CommandLine;
+using System.Security.Cryptography;
+using RestoreCluster.Archive;
+using RestoreCluster.Planning;
+using RestoreCluster.Restore;
+
+namespace RestoreCluster.Cli;
+
+/// <summary><c>restorecluster restore</c>: pg_restore's command line (-l, -f and, in later work, -d).</summary>
+internal static class RestoreCommand
+{
+    public static int Run(ParseResult p, RestoreOptionsSpec s, CliOutput io)
+    {
+        string? archivePath = p.GetValue(s.Archive);
+        Program.RejectUnknownOption(archivePath);
+        var (selection, restore) = BuildOptions(p, s);
+        bool list = p.GetValue(s.List);
+        string? file = p.GetValue(s.File);
+        string? db = p.GetValue(s.DbName);
+        Validate(p, s, list, file, db, selection);
+
+        using var archive = ArchiveOpener.Open(archivePath, io);
+        CheckFormat(p.GetValue(s.Format), archive);
+        if (archive.Header.IntSize > 4)
+        {
+            io.Warn("archive was made on a machine with larger integers, some operations might fail");
+        }
+
+        IReadOnlyList<TocEntry> order = archive.Entries;
+        if (p.GetValue(s.UseList) is { } useListPath)
+        {
+            var useList = UseList.Load(useListPath, archive);
+            foreach (string w in useList.Warnings)
+            {
+                io.Warn(w);
+            }
+
+            order = useList.Order;
+            selection = selection with { WantedIds = useList.WantedIds };
+            restore = restore with { Selection = selection };
+        }
+
+        if (list)
+        {
+            using var output = OpenOutput(file, io);
+            ListCommand.Run(archive, order, selection, json: false, verbose: p.GetValue(s.Verbose), output);
+            CheckStrictNames(archive, order, selection);
+            return ExitCodes.Success;
+        }
+
+        CheckStrictNames(archive, order, selection);
+        if (db is not null)
+        {
+            throw new CliError("restoring into a database (-d) is not available yet in this build; use -f FILE to write the SQL script");
+        }
+
+        using (var output = OpenOutput(file, io))
+        {
+            foreach (string w in ScriptRestore.Write(archive, order, restore, output))
+            {
+                io.Warn(w);
+            }
+        }
+
+        return ExitCodes.Success;
+    }
+
+    private static (SelectionOptions, RestoreOptions) BuildOptions(ParseResult p, RestoreOptionsSpec s)
+    {
+        var sections = RestoreSections.None;
+        foreach (string section in p.GetValue(s.Section) ?? [])
+        {
+            sections |= section switch
+            {
+                "pre-data" => RestoreSections.PreData,
+                "data" => RestoreSections.Data,
+                "post-data" => RestoreSections.PostData,
+                _ => throw new CliError($"unrecognized section name: \"{section}\"", ExitCodes.Usage),
+            };
+        }
+
+        var selection = new SelectionOptions
+        {
+            SchemaNames = p.GetValue(s.Schema) ?? [],
+            ExcludeSchemaNames = p.GetValue(s.ExcludeSchema) ?? [],
+            TableNames = p.GetValue(s.Table) ?? [],
+            IndexNames = p.GetValue(s.Index) ?? [],
+            FunctionNames = p.GetValue(s.Function) ?? [],
+            TriggerNames = p.GetValue(s.Trigger) ?? [],
+            SchemaOnly = p.GetValue(s.SchemaOnly),
+            DataOnly = p.GetValue(s.DataOnly),
+            CreateDatabase = p.GetValue(s.Create),
+            NoPrivileges = p.GetValue(s.NoPrivileges),
+            NoComments = p.GetValue(s.NoComments),
+            NoPublications = p.GetValue(s.NoPublications),
+            NoSecurityLabels = p.GetValue(s.NoSecurityLabels),
+            NoSubscriptions = p.GetValue(s.NoSubscriptions),
+            Sections = sections == RestoreSections.None ? RestoreSections.All : sections,
+            StrictNames = p.GetValue(s.StrictNames),
+        };
+        bool single = p.GetValue(s.SingleTransaction);
+        var restore = new RestoreOptions
+        {
+            Selection = selection,
+            Clean = p.GetValue(s.Clean),
+            IfExists = p.GetValue(s.IfExists),
+            SingleTransaction = single,
+            NoOwner = p.GetValue(s.NoOwner),
+            UseSetSessionAuthorization = p.GetValue(s.UseSetSessionAuthorization),
+            NoTablespaces = p.GetValue(s.NoTablespaces),
+            NoTableAccessMethod = p.GetValue(s.NoTableAccessMethod),
+            Role = p.GetValue(s.Role),
+            Superuser = p.GetValue(s.Superuser),
+            DisableTriggers = p.GetValue(s.DisableTriggers),
+            EnableRowSecurity = p.GetValue(s.EnableRowSecurity),
+            NoDataForFailedTables = p.GetValue(s.NoDataForFailedTables),
+            ExitOnError = p.GetValue(s.ExitOnError) || single,
+            Verbose = p.GetValue(s.Verbose),
+            // Script output is always restricted; pg_restore makes up a key when none is given.
+            RestrictKey = p.GetValue(s.RestrictKey) ?? (p.GetValue(s.DbName) is null ? NewRestrictKey() : null),
+        };
+        return (selection, restore);
+    }
+
+    // pg_restore.c's checks of option combinations; cli.md makes them usage errors (exit code 2).
+    private static void Validate(ParseResult p, RestoreOptionsSpec s, bool list, string? file, string? db, SelectionOptions selection)
+    {
+        void Usage(string message) => throw new CliError(message, ExitCodes.Usage);
+        int jobs = p.GetValue(s.Jobs);
+        if (db is not null && file is not null)
+        {
+            Usage("options -d/--dbname and -f/--file cannot be used together");
+        }
+
+        if (!list && db is null && file is null)
+        {
+            Usage("one of -d/--dbname and -f/--file must be specified");
+        }
+
+        if (selection.DataOnly && selection.SchemaOnly)
+        {
+            Usage("options -s/--schema-only and -a/--data-only cannot be used together");
+        }
+
+        if (selection.DataOnly && p.GetValue(s.Clean))
+        {
+            Usage("options -c/--clean and -a/--data-only cannot be used together");
+        }
+
+        if (selection.CreateDatabase && p.GetValue(s.SingleTransaction))
+        {
+            Usage("options -C/--create and -1/--single-transaction cannot be used together");
+        }
+
+        if (jobs < 1)
+        {
+            Usage("invalid number of parallel jobs");
+        }
+
+        if (p.GetValue(s.SingleTransaction) && jobs > 1)
+        {
+            Usage("cannot specify both --single-transaction and multiple jobs");
+        }
+
+        if (p.GetValue(s.IfExists) && !p.GetValue(s.Clean))
+        {
+            Usage("option --if-exists requires option -c/--clean");
+        }
+
+        if (p.GetValue(s.RestrictKey) is { } key)
+        {
+            if (db is not null)
+            {
+                Usage("options -d/--dbname and --restrict-key cannot be used together");
+            }
+
+            if (key.Length == 0 || !key.All(char.IsAsciiLetterOrDigit))
+            {
+                Usage("invalid restrict key");
+            }
+        }
+
+        if (p.GetValue(s.HostBudget) is < 1)
+        {
+            Usage("--host-budget must be at least 1");
+        }
+
+        if (p.GetValue(s.Progress) is not ("auto" or "plain" or "json" or "none"))
+        {
+            Usage($"invalid --progress value \"{p.GetValue(s.Progress)}\" (auto, plain, json or none)");
+        }
+
+        if (p.GetValue(s.Format) is { } format && format.ToLowerInvariant() is not ("c" or "custom" or "d" or "directory" or "t" or "tar"))
+        {
+            Usage($"unrecognized archive format \"{format}\"; please specify \"c\", \"d\", or \"t\"");
+        }
+    }
+
+    private static void CheckFormat(string? format, PgArchive archive)
+    {
+        if (format is null)
+        {
+            return;
+        }
+
+        var wanted = char.ToLowerInvariant(format[0]) switch
+        {
+            'c' => ArchiveFormat.Custom,
+            'd' => ArchiveFormat.Directory,
+            _ => ArchiveFormat.Tar,
+        };
+        if (wanted != archive.Header.Format)
+        {
+            throw new CliError($"\"{archive.DisplayName}\" is a {archive.Header.Format.ToString().ToLowerInvariant()} archive, not {wanted.ToString().ToLowerInvariant()} as -F says");
+        }
+    }
+
+    private static void CheckStrictNames(PgArchive archive, IReadOnlyList<TocEntry> order, SelectionOptions selection)
+    {
+        // pg_restore checks after marking entries; so do we (only when --strict-names is given).
+        if (!selection.StrictNames)
+        {
+            return;
+        }
+
+        var touched = new HashSet<(NameKind, string)>();
+        EntrySelector.Select(order, archive, selection, touched);
+        if (EntrySelector.FirstUnmatchedName(selection, touched) is { } missing)
+        {
+            throw new CliError(missing);
+        }
+    }
+
+    private static Stream OpenOutput(string? file, CliOutput io)
+    {
+        if (file is null or "-")
+        {
+            return io.OpenStdout();
+        }
+
+        try
+        {
+            return new FileStream(file, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CliError($"could not open output file \"{file}\": {ex.Message}");
+        }
+    }
+
+    /// <summary>pg_restore's random \restrict key when none is given: letters and digits.</summary>
+    public static string NewRestrictKey()
+    {
+        const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        return RandomNumberGenerator.GetString(Alphabet, 63);
+    }
+}

@@ -1,0 +1,322 @@
+using System.Globalization;
+using RestoreCluster.Archive;
+using RestoreCluster.Planning;
+
+namespace RestoreCluster.Restore;
+
+internal sealed partial class RestoreEmitter
+{
+    // Object kinds whose ownership is restored with ALTER ... OWNER TO (_printTocEntry).
+    private static readonly HashSet<string> OwnedKinds =
+    [
+        "AGGREGATE", "BLOB", "COLLATION", "CONVERSION", "DATABASE", "DOMAIN", "FUNCTION", "OPERATOR",
+        "OPERATOR CLASS", "OPERATOR FAMILY", "PROCEDURE", "PROCEDURAL LANGUAGE", "SCHEMA", "EVENT TRIGGER",
+        "TABLE", "TYPE", "VIEW", "MATERIALIZED VIEW", "SEQUENCE", "FOREIGN TABLE", "TEXT SEARCH DICTIONARY",
+        "TEXT SEARCH CONFIGURATION", "FOREIGN DATA WRAPPER", "SERVER", "STATISTICS", "PUBLICATION", "SUBSCRIPTION",
+    ];
+
+    // Kinds with a DROP statement but no owner of their own.
+    private static readonly HashSet<string> UnownedKinds =
+    [
+        "CAST", "CHECK CONSTRAINT", "CONSTRAINT", "DATABASE PROPERTIES", "DEFAULT", "FK CONSTRAINT", "INDEX",
+        "RULE", "TRIGGER", "ROW SECURITY", "POLICY", "USER MAPPING",
+    ];
+
+    private static readonly HashSet<string> PlainDescribed =
+    [
+        "COLLATION", "CONVERSION", "DOMAIN", "TABLE", "TYPE", "FOREIGN TABLE", "TEXT SEARCH DICTIONARY",
+        "TEXT SEARCH CONFIGURATION", "STATISTICS", "DATABASE", "PROCEDURAL LANGUAGE", "SCHEMA", "EVENT TRIGGER",
+        "FOREIGN DATA WRAPPER", "SERVER", "PUBLICATION", "SUBSCRIPTION", "USER MAPPING", "MATERIALIZED VIEW",
+        "SEQUENCE", "VIEW",
+    ];
+
+    private static readonly HashSet<string> DescribedByDrop =
+        ["AGGREGATE", "FUNCTION", "OPERATOR", "OPERATOR CLASS", "OPERATOR FAMILY", "PROCEDURE"];
+
+    /// <summary>Warnings pg_restore prints to stderr while emitting ("don't know how to set owner ...").</summary>
+    public List<string> Warnings { get; } = [];
+
+    /// <summary>restore_toc_entry: the schema part, then the data part, of one selected entry.</summary>
+    private void RestoreEntry(TocEntry te)
+    {
+        var reqs = _reqs[te.DumpId];
+        bool defnDumped = false;
+        if ((reqs & RestoreParts.Schema) != 0)
+        {
+            PrintTocEntry(te, isData: false);
+            defnDumped = true;
+            if (te.Desc is "DATABASE" or "DATABASE PROPERTIES")
+            {
+                ReconnectToDatabase(te.GetRaw(TocField.Tag) ?? []);
+            }
+        }
+
+        if ((reqs & RestoreParts.Data) == 0)
+        {
+            return;
+        }
+
+        if (te.HadDumper)
+        {
+            PrintTocEntry(te, isData: true);
+            if (te.Desc is "BLOBS" or "BLOB COMMENTS")
+            {
+                SelectOutputSchema("pg_catalog"u8.ToArray());
+                RestoreLargeObjects(te);
+            }
+            else
+            {
+                RestoreTableData(te);
+            }
+        }
+        else if (!defnDumped)
+        {
+            PrintTocEntry(te, isData: false);
+        }
+    }
+
+    /// <summary>_printTocEntry: session state, the comment header, the definition and ALTER OWNER.</summary>
+    private void PrintTocEntry(TocEntry te, bool isData)
+    {
+        BecomeOwner(te);
+        SelectOutputSchema(te.GetRaw(TocField.Namespace));
+        SelectTablespace(te.GetRaw(TocField.Tablespace));
+        bool partitioned = te.RelKind == 'p';
+        if (!_pg17 || !partitioned)
+        {
+            SelectTableAccessMethod(te.GetRaw(TocField.TableAm));
+        }
+
+        var b = new SqlBuffer();
+        if (!_sink.IsDatabase)
+        {
+            b.Add("--\n");
+            if (_options.Verbose)
+            {
+                b.Add($"-- TOC entry {te.DumpId} (class {te.TableOidValue} OID {te.OidValue})\n");
+                if (te.Dependencies.Count > 0)
+                {
+                    b.Add("-- Dependencies:");
+                    foreach (int d in te.Dependencies)
+                    {
+                        b.Add(" " + d.ToString(CultureInfo.InvariantCulture));
+                    }
+
+                    b.Add("\n");
+                }
+            }
+
+            b.Add(isData ? "-- Data for Name: " : "-- Name: ").Sanitized(te.GetRaw(TocField.Tag), hyphen: false)
+                .Add("; Type: ").Add(te.GetRaw(TocField.Desc) ?? [])
+                .Add("; Schema: ").Sanitized(te.GetRaw(TocField.Namespace), hyphen: true)
+                .Add("; Owner: ").Sanitized(_options.NoOwner ? null : te.GetRaw(TocField.Owner), hyphen: true);
+            if (te.Tablespace is { Length: > 0 } && !_options.NoTablespaces)
+            {
+                b.Add("; Tablespace: ").Sanitized(te.GetRaw(TocField.Tablespace), hyphen: false);
+            }
+
+            b.Add("\n");
+            if (_options.Verbose)
+            {
+                PrintExtraToc(te, b);
+            }
+
+            b.Add("--\n\n");
+            Text(b);
+        }
+
+        string defn = te.Defn ?? "";
+        if (_options.NoOwner && te.Desc == "SCHEMA" && !defn.StartsWith("--", StringComparison.Ordinal))
+        {
+            // Drops the AUTHORIZATION clause old pg_dump versions put into CREATE SCHEMA.
+            Emit(b.Add("CREATE SCHEMA ").Id(te.GetRaw(TocField.Tag) ?? []).Add(";\n\n\n"));
+        }
+        else if (_pg17 && te.Desc == "BLOB METADATA")
+        {
+            IssueCommandPerBlob(te, "SELECT pg_catalog.lo_create('"u8.ToArray(), "')"u8.ToArray());
+        }
+        else if (_pg17 && te.Desc == "ACL" && te.Tag.StartsWith("LARGE OBJECTS", StringComparison.Ordinal))
+        {
+            IssueAclPerBlob(te);
+        }
+        else if (defn.Length > 0)
+        {
+            Emit(b.Add(te.GetRaw(TocField.Defn)!).Add("\n\n"));
+        }
+
+        bool ownerWanted = !_options.NoOwner
+            && (!_options.UseSetSessionAuthorization || (te.Desc == "SCHEMA" && defn.StartsWith("--", StringComparison.Ordinal)))
+            && te.Owner is { Length: > 0 }
+            && te.DropStmt is { Length: > 0 };
+        if (ownerWanted)
+        {
+            if (_pg17 && te.Desc == "BLOB METADATA")
+            {
+                var end = new SqlBuffer().Add(" OWNER TO ").Id(te.GetRaw(TocField.Owner)!).ToArray();
+                IssueCommandPerBlob(te, "ALTER LARGE OBJECT "u8.ToArray(), end);
+            }
+            else if (OwnedKinds.Contains(te.Desc))
+            {
+                b.Add("ALTER ");
+                DescribeObject(te, b);
+                Emit(b.Add(" OWNER TO ").Id(te.GetRaw(TocField.Owner)!).Add(";\n\n"));
+            }
+            else if (!UnownedKinds.Contains(te.Desc))
+            {
+                Warnings.Add($"don't know how to set owner for object type \"{te.Desc}\"");
+            }
+        }
+
+        // PostgreSQL 17: a partitioned table gets its access method after it exists.
+        if (_pg17 && partitioned && te.TableAm is not null && !_options.NoTableAccessMethod)
+        {
+            Emit(b.Add("ALTER TABLE ").QualifiedId(te.GetRaw(TocField.Namespace), te.GetRaw(TocField.Tag) ?? [])
+                .Add(" SET ACCESS METHOD ").Id(te.GetRaw(TocField.TableAm)!).Add(";\n\n"));
+        }
+
+        // An ACL may contain SET SESSION AUTHORIZATION for grants by other roles.
+        if (EntrySelector.IsAcl(te))
+        {
+            _currUser = null;
+        }
+    }
+
+    /// <summary>_getObjectDescription: the object as ALTER ... OWNER TO names it.</summary>
+    private void DescribeObject(TocEntry te, SqlBuffer b)
+    {
+        string type = te.Desc;
+        // PostgreSQL 16 and older say ALTER TABLE for views, sequences and materialized views.
+        if (!_pg17 && type is "VIEW" or "SEQUENCE" or "MATERIALIZED VIEW")
+        {
+            type = "TABLE";
+        }
+
+        if (PlainDescribed.Contains(type))
+        {
+            b.Add(type).Add(" ");
+            if (te.Namespace is { Length: > 0 })
+            {
+                b.Id(te.GetRaw(TocField.Namespace)!).Add(".");
+            }
+
+            b.Id(te.GetRaw(TocField.Tag) ?? []);
+            return;
+        }
+
+        if (type == "BLOB")
+        {
+            b.Add("LARGE OBJECT ").Add(te.GetRaw(TocField.Tag) ?? []);
+            return;
+        }
+
+        if (DescribedByDrop.Contains(type))
+        {
+            // The DROP statement already names the object with its argument types.
+            byte[] drop = te.GetRaw(TocField.DropStmt)!;
+            int start = Math.Min(5, drop.Length);
+            int end = drop.Length;
+            while (end > start && drop[end - 1] is (byte)'\n' or (byte)';')
+            {
+                end--;
+            }
+
+            b.Add(drop.AsSpan(start, end - start));
+            return;
+        }
+
+        Warnings.Add($"don't know how to set owner for object type \"{type}\"");
+    }
+
+    private void PrintExtraToc(TocEntry te, SqlBuffer b)
+    {
+        switch (_archive.Header.Format)
+        {
+            case ArchiveFormat.Custom:
+                b.Add($"-- Data Pos: {te.DataOffset.ToString(CultureInfo.InvariantCulture)}\n");
+                break;
+            default:
+                if (te.FileName is not null)
+                {
+                    b.Add("-- File: ").Add(te.GetRaw(TocField.FileName)!).Add("\n");
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>IssueCommandPerBlob (PostgreSQL 17): one command per OID line of a BLOB METADATA definition.</summary>
+    private void IssueCommandPerBlob(TocEntry te, byte[] begin, byte[] end)
+    {
+        byte[] defn = te.GetRaw(TocField.Defn) ?? [];
+        var b = new SqlBuffer();
+        int start = 0;
+        while (true)
+        {
+            int nl = Array.IndexOf(defn, (byte)'\n', start);
+            if (nl < 0)
+            {
+                break;
+            }
+
+            Emit(b.Add(begin).Add(defn.AsSpan(start, nl - start)).Add(end).Add(";\n"));
+            start = nl + 1;
+        }
+
+        Emit(b.Add("\n"));
+    }
+
+    /// <summary>
+    /// IssueACLPerBlob (PostgreSQL 17): an ACL tagged LARGE OBJECTS holds one copy of its GRANT/REVOKE
+    /// commands; each command (split at semicolons outside quotes) is re-issued with "LARGE OBJECT n"
+    /// replaced by every OID of the BLOB METADATA entry it depends on.
+    /// </summary>
+    private void IssueAclPerBlob(TocEntry te)
+    {
+        var metadata = te.Dependencies.Count > 0 ? _archive.GetEntry(te.Dependencies[0]) : null;
+        if (metadata is null)
+        {
+            throw new ArchiveException($"could not find entry for ID {(te.Dependencies.Count > 0 ? te.Dependencies[0] : 0)} (the large objects of ACL dump ID {te.DumpId})");
+        }
+
+        string[] oids = (metadata.Defn ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        string defn = te.Defn ?? "";
+        var b = new SqlBuffer();
+        bool inQuotes = false;
+        int st = 0;
+        for (int en = 0; en < defn.Length; en++)
+        {
+            if (defn[en] == '\'')
+            {
+                inQuotes = !inQuotes;
+                continue;
+            }
+
+            if (defn[en] != ';' || inQuotes)
+            {
+                continue;
+            }
+
+            string command = defn[st..en].TrimStart();
+            st = en + 1;
+            int at = command.IndexOf("LARGE OBJECT ", StringComparison.Ordinal);
+            if (at < 0)
+            {
+                Emit(b.Add(Bytes(command)).Add(";\n"));
+                continue;
+            }
+
+            int rest = at + 13;
+            while (rest < command.Length && char.IsAsciiDigit(command[rest]))
+            {
+                rest++;
+            }
+
+            foreach (string oid in oids)
+            {
+                Emit(b.Add(Bytes(command[..at])).Add("LARGE OBJECT " + oid).Add(Bytes(command[rest..])).Add(";\n"));
+            }
+        }
+
+        Emit(b.Add("\n"));
+    }
+}
