@@ -1,12 +1,18 @@
 using System.CommandLine;
 using RestoreCluster.Archive;
 using RestoreCluster.Planning;
+using RestoreCluster.Restore;
 
 namespace RestoreCluster.Cli;
 
 internal static class Program
 {
-    public static int Main(string[] args) => Run(args, CliOutput.Process);
+    public static int Main(string[] args)
+    {
+        // Statements go to the server exactly as the archive has them (see DatabaseRestore).
+        AppContext.SetSwitch("Npgsql.EnableSqlRewriting", false);
+        return Run(args, CliOutput.Process);
+    }
 
     /// <summary>Parses and runs one command line; every failure ends as one line on stderr and an exit code.</summary>
     public static int Run(string[] args, CliOutput io)
@@ -37,6 +43,16 @@ internal static class Program
 
             return handler(parse);
         }
+        catch (RestoreFailedException e)
+        {
+            io.Fail(e.Message);
+            return ExitCodes.Failure;
+        }
+        catch (PlanningException e)
+        {
+            io.Fail(e.Message);
+            return ExitCodes.Failure;
+        }
         catch (CliError e)
         {
             io.Fail(e.Message);
@@ -55,6 +71,17 @@ internal static class Program
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             io.Fail(e.Message);
+            if (verbose)
+            {
+                io.Error.WriteLine(e.ToString());
+            }
+
+            return ExitCodes.Failure;
+        }
+        catch (Exception e)
+        {
+            // A bug of ours: still one line (the stack trace only with --verbose), and marked as internal.
+            io.Fail($"internal error: {e.GetType().Name}: {e.Message.Replace('\n', ' ')}");
             if (verbose)
             {
                 io.Error.WriteLine(e.ToString());

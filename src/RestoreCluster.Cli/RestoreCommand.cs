@@ -51,7 +51,7 @@ internal static class RestoreCommand
         CheckStrictNames(archive, order, selection);
         if (db is not null)
         {
-            throw new CliError("restoring into a database (-d) is not available yet in this build; use -f FILE to write the SQL script");
+            return RestoreIntoDatabase(p, s, io, archive, order, restore, db);
         }
 
         using (var output = OpenOutput(file, io))
@@ -60,6 +60,36 @@ internal static class RestoreCommand
             {
                 io.Warn(w);
             }
+        }
+
+        return ExitCodes.Success;
+    }
+
+    private static int RestoreIntoDatabase(
+        ParseResult p, RestoreOptionsSpec s, CliOutput io, PgArchive archive, IReadOnlyList<TocEntry> order, RestoreOptions restore, string db)
+    {
+        ConnectionTarget target;
+        try
+        {
+            target = ConnectionTarget.Resolve(db, p.GetValue(s.Host), p.GetValue(s.Port), p.GetValue(s.UserName));
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliError($"invalid connection target: {e.Message}");
+        }
+
+        // -W asks before connecting; by default the prompt comes only when the server wants a password.
+        Func<string?>? prompt = p.GetValue(s.NoPassword) ? null : PasswordPrompt.Ask;
+        if (p.GetValue(s.Password) && target.Password is null && PasswordPrompt.Ask() is { } typed)
+        {
+            target = target.WithPassword(typed);
+        }
+
+        int errors = DatabaseRestore.Run(archive, order, restore, target, prompt, io.Fail, io.Warn);
+        if (errors > 0)
+        {
+            io.Warn($"errors ignored on restore: {errors}");
+            return ExitCodes.Failure;
         }
 
         return ExitCodes.Success;

@@ -1,3 +1,5 @@
+using RestoreCluster.Archive;
+
 namespace RestoreCluster.Restore;
 
 /// <summary>
@@ -9,8 +11,14 @@ internal interface ISqlSink
     /// <summary>True for a live session: TOC comments are not sent (pg_restore's noTocComments).</summary>
     bool IsDatabase { get; }
 
+    /// <summary>The entry being restored, named in error messages.</summary>
+    TocEntry? CurrentEntry { get; set; }
+
+    /// <summary>The entry of the last failed statement (pg_restore's lastErrorTE).</summary>
+    TocEntry? LastErrorEntry { get; }
+
     /// <summary>One pg_restore ahprintf of SQL: script text, or one query in a session.</summary>
-    void Sql(byte[] text);
+    void Sql(byte[] text, SqlFailure onFailure = SqlFailure.Count);
 
     /// <summary>Starts a COPY with its statement (script: the statement text, then the data as is).</summary>
     void BeginCopy(byte[] copyStatement);
@@ -19,6 +27,22 @@ internal interface ISqlSink
 
     void EndCopy(string table);
 
-    /// <summary>Text written only into scripts: TOC comments, psql meta-commands.</summary>
+    /// <summary>Text written only into scripts: TOC comments.</summary>
     void ScriptOnly(byte[] text);
+
+    /// <summary>The large objects of one BLOBS entry, in their own transaction unless one is already open (-1).</summary>
+    void LargeObjects(IEnumerable<LargeObjectData> objects, bool ownTransaction, bool standardConformingStrings);
+
+    /// <summary>_reconnectToDB: a new session on another database (script: psql's \connect).</summary>
+    void Reconnect(byte[] database);
+}
+
+/// <summary>What a failed statement means (warn_or_exit_horribly versus pg_fatal in pg_restore).</summary>
+internal enum SqlFailure
+{
+    /// <summary>Counted (or the end of the restore with -e).</summary>
+    Count,
+
+    /// <summary>Always ends the restore (SET SESSION AUTHORIZATION).</summary>
+    Fatal,
 }

@@ -4,9 +4,6 @@ namespace RestoreCluster.Restore;
 
 internal sealed partial class RestoreEmitter
 {
-    // LOBBUFSIZE: pg_restore hands large objects to lo_write (or lowrite in scripts) 16 kB at a time.
-    private const int LargeObjectBufferSize = 16384;
-
     /// <summary>The data part of a TABLE DATA-like entry: COPY (or INSERT statements), with triggers handled.</summary>
     private void RestoreTableData(TocEntry te)
     {
@@ -50,43 +47,7 @@ internal sealed partial class RestoreEmitter
         }
     }
 
-    /// <summary>StartRestoreLOs/StartRestoreLO/lowrite/EndRestoreLO/EndRestoreLOs of a BLOBS entry.</summary>
-    private void RestoreLargeObjects(TocEntry te)
-    {
-        var b = new SqlBuffer();
-        if (!_options.SingleTransaction)
-        {
-            Emit(b.Add("BEGIN;\n\n"));
-        }
-
-        var chunk = new byte[LargeObjectBufferSize];
-        foreach (var lo in _archive.ReadLargeObjects(te))
-        {
-            Emit(b.Add($"SELECT pg_catalog.lo_open('{lo.Oid}', 131072);\n"));
-            int used;
-            while ((used = Fill(lo.Data, chunk)) > 0)
-            {
-                Emit(b.Add("SELECT pg_catalog.lowrite(0, ").ByteaLiteral(chunk.AsSpan(0, used), _archive.StandardConformingStrings).Add(");\n"));
-            }
-
-            Emit(b.Add("SELECT pg_catalog.lo_close(0);\n\n"));
-        }
-
-        if (!_options.SingleTransaction)
-        {
-            Emit(b.Add("COMMIT;\n\n"));
-        }
-    }
-
-    private static int Fill(Stream s, byte[] buffer)
-    {
-        int done = 0;
-        int n;
-        while (done < buffer.Length && (n = s.Read(buffer, done, buffer.Length - done)) > 0)
-        {
-            done += n;
-        }
-
-        return done;
-    }
+    /// <summary>The large objects of a BLOBS entry, in their own transaction unless -1 opened one.</summary>
+    private void RestoreLargeObjects(TocEntry te) =>
+        _sink.LargeObjects(_archive.ReadLargeObjects(te), ownTransaction: !_options.SingleTransaction, _archive.StandardConformingStrings);
 }

@@ -25,6 +25,7 @@ internal sealed partial class RestoreEmitter
                 continue;
             }
 
+            _sink.CurrentEntry = te;
             BecomeOwner(te);
             SelectOutputSchema(te.GetRaw(TocField.Namespace));
             if (_pg17 && te.Desc == "BLOB METADATA")

@@ -39,12 +39,19 @@ internal sealed partial class RestoreEmitter
     /// <summary>restore_toc_entry: the schema part, then the data part, of one selected entry.</summary>
     private void RestoreEntry(TocEntry te)
     {
+        _sink.CurrentEntry = te;
         var reqs = _reqs[te.DumpId];
         bool defnDumped = false;
         if ((reqs & RestoreParts.Schema) != 0)
         {
             PrintTocEntry(te, isData: false);
             defnDumped = true;
+            if (te.Desc == "TABLE" && _sink.LastErrorEntry == te && _options.NoDataForFailedTables)
+            {
+                // The table could not be created (or its ALTER OWNER failed): skip its data.
+                InhibitDataFor(te);
+            }
+
             if (te.Desc is "DATABASE" or "DATABASE PROPERTIES")
             {
                 ReconnectToDatabase(te.GetRaw(TocField.Tag) ?? []);
@@ -72,6 +79,18 @@ internal sealed partial class RestoreEmitter
         else if (!defnDumped)
         {
             PrintTocEntry(te, isData: false);
+        }
+    }
+
+    // inhibit_data_for_failed_table: the TABLE DATA entry whose first dependency is this table.
+    private void InhibitDataFor(TocEntry table)
+    {
+        foreach (var e in _order)
+        {
+            if (e.Desc == "TABLE DATA" && e.Dependencies.Count > 0 && e.Dependencies[0] == table.DumpId)
+            {
+                _reqs[e.DumpId] = RestoreParts.None;
+            }
         }
     }
 

@@ -40,7 +40,8 @@ internal sealed partial class RestoreEmitter
             b.Add("\n\n");
         }
 
-        Emit(b);
+        // A failed SET SESSION AUTHORIZATION ends a restore (pg_restore: "use -O instead to skip this").
+        _sink.Sql(b.ToArray(), SqlFailure.Fatal);
         _currUser = user;
     }
 
@@ -104,93 +105,16 @@ internal sealed partial class RestoreEmitter
     }
 
     /// <summary>
-    /// _reconnectToDB: after CREATE DATABASE (and DATABASE PROPERTIES) the script says \connect, leaving
-    /// psql's restricted mode around it; everything cached about the session is forgotten.
+    /// _reconnectToDB: after CREATE DATABASE (and DATABASE PROPERTIES) the restore continues in a new
+    /// session on that database; everything cached about the session is forgotten.
     /// </summary>
     private void ReconnectToDatabase(byte[] dbname)
     {
-        if (!_sink.IsDatabase)
-        {
-            var b = new SqlBuffer();
-            if (_options.RestrictKey is { } key)
-            {
-                b.Add($"\\unrestrict {key}\n");
-            }
-
-            PsqlConnect(b, dbname);
-            if (_options.RestrictKey is { } key2)
-            {
-                b.Add($"\\restrict {key2}\n\n");
-            }
-
-            _sink.ScriptOnly(b.ToArray());
-        }
-
+        _sink.Reconnect(dbname);
         _currUser = null;
         _currSchema = null;
         _currTablespace = null;
         _currTableAm = null;
         SetFixedOutputState();
-    }
-
-    // appendPsqlMetaConnect: a plain name as is (through fmtId); anything else as a quoted connection string.
-    private static void PsqlConnect(SqlBuffer b, byte[] dbname)
-    {
-        bool complex = false;
-        foreach (byte c in dbname)
-        {
-            if (c is (byte)'\n' or (byte)'\r')
-            {
-                throw new ArchiveException("database name contains a newline or carriage return");
-            }
-
-            if (!(c is >= (byte)'a' and <= (byte)'z' or >= (byte)'A' and <= (byte)'Z' or >= (byte)'0' and <= (byte)'9' or (byte)'_' or (byte)'.'))
-            {
-                complex = true;
-            }
-        }
-
-        b.Add("\\connect ");
-        if (!complex)
-        {
-            b.Id(dbname).Add("\n");
-            return;
-        }
-
-        var conn = new SqlBuffer().Add("dbname=");
-        AppendConnStrValue(conn, dbname);
-        b.Add("-reuse-previous=on ").Id(conn.ToArray()).Add("\n");
-    }
-
-    // appendConnStrVal: bare when only [A-Za-z0-9_.], else single-quoted with \ and ' escaped.
-    private static void AppendConnStrValue(SqlBuffer b, byte[] value)
-    {
-        bool plain = value.Length > 0;
-        foreach (byte c in value)
-        {
-            if (!(c is >= (byte)'a' and <= (byte)'z' or >= (byte)'A' and <= (byte)'Z' or >= (byte)'0' and <= (byte)'9' or (byte)'_' or (byte)'.'))
-            {
-                plain = false;
-            }
-        }
-
-        if (plain)
-        {
-            b.Add(value);
-            return;
-        }
-
-        b.Add("'");
-        foreach (byte c in value)
-        {
-            if (c is (byte)'\\' or (byte)'\'')
-            {
-                b.Add("\\");
-            }
-
-            b.Add([c]);
-        }
-
-        b.Add("'");
     }
 }

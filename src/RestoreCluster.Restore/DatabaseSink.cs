@@ -1,0 +1,260 @@
+using System.Text;
+using Npgsql;
+using RestoreCluster.Archive;
+
+namespace RestoreCluster.Restore;
+
+/// <summary>
+/// Runs the emitted restore in a live session over Npgsql. Each piece of SQL pg_restore would send as one
+/// query runs as one batch (one implicit transaction); COPY data is streamed verbatim; large objects are
+/// written with lo_open/lowrite/lo_close inside a transaction. Errors are reported as pg_restore reports
+/// them — counted, or fatal — each naming the TOC entry and the server's message.
+/// </summary>
+internal sealed partial class DatabaseSink : ISqlSink, IDisposable
+{
+    // Large objects go to lowrite in pieces of this size (the result does not depend on it).
+    private const int LargeObjectChunk = 1 << 20;
+
+    private readonly Func<string, NpgsqlConnection> _connect;
+    private readonly ArchiveEncoding _encoding;
+    private readonly bool _exitOnError;
+    private readonly Action<string> _reportError;
+    private readonly bool _stdStrings;
+    private NpgsqlConnection _conn;
+    private CopyTerminatorFilter? _copy;
+    private Stream? _copyStream;
+    private TextWriter? _copyWriter;
+    private string? _copyStatement;
+
+    /// <param name="connect">Opens a session on the named database (null: the target's own).</param>
+    public DatabaseSink(Func<string, NpgsqlConnection> connect, string database, PgArchive archive, bool exitOnError, Action<string> reportError)
+    {
+        _connect = connect;
+        _encoding = archive.Encoding;
+        _stdStrings = archive.StandardConformingStrings;
+        _exitOnError = exitOnError;
+        _reportError = reportError;
+        _conn = Open(database);
+    }
+
+    public bool IsDatabase => true;
+
+    public TocEntry? CurrentEntry { get; set; }
+
+    public TocEntry? LastErrorEntry { get; private set; }
+
+    /// <summary>Errors counted so far (pg_restore's n_errors).</summary>
+    public int ErrorCount { get; private set; }
+
+    public void Sql(byte[] text, SqlFailure onFailure = SqlFailure.Count)
+    {
+        string sql = _encoding.Encoding.GetString(text);
+        var statements = SqlStatementSplitter.Split(sql, _stdStrings);
+        if (statements.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            using var batch = new NpgsqlBatch(_conn);
+            foreach (string statement in statements)
+            {
+                batch.BatchCommands.Add(new NpgsqlBatchCommand(statement));
+            }
+
+            batch.ExecuteNonQuery();
+        }
+        catch (PostgresException e)
+        {
+            Failed(onFailure, $"could not execute query: {Describe(e)}; command was: {Shorten(sql)}", e);
+        }
+        catch (NpgsqlException e)
+        {
+            throw Fatal($"connection to the target failed: {e.Message}", e);
+        }
+    }
+
+    public void BeginCopy(byte[] copyStatement)
+    {
+        _copyStatement = _encoding.Encoding.GetString(copyStatement);
+        _copy = new CopyTerminatorFilter();
+        try
+        {
+            _copyWriter = _conn.BeginTextImport(_copyStatement);
+            _copyStream = ((StreamWriter)_copyWriter).BaseStream;
+        }
+        catch (PostgresException e)
+        {
+            // The COPY itself failed (its table is missing, say): its data is skipped.
+            _copyWriter = null;
+            _copyStream = null;
+            Failed(SqlFailure.Count, $"could not execute query: {Describe(e)}; command was: {Shorten(_copyStatement)}", e);
+        }
+        catch (NpgsqlException e)
+        {
+            throw Fatal($"connection to the target failed: {e.Message}", e);
+        }
+    }
+
+    public void CopyData(ReadOnlySpan<byte> data)
+    {
+        if (_copyStream is null || _copy is null)
+        {
+            return;
+        }
+
+        try
+        {
+            _copy.Write(data, _copyStream);
+        }
+        catch (Exception e) when (e is NpgsqlException or IOException)
+        {
+            // The server may end the COPY early on bad data; the error comes when the COPY is finished.
+            _copyStream = null;
+        }
+    }
+
+    public void EndCopy(string table)
+    {
+        var writer = _copyWriter;
+        _copyWriter = null;
+        _copyStream = null;
+        if (writer is null)
+        {
+            return;
+        }
+
+        try
+        {
+            writer.Dispose();
+        }
+        catch (PostgresException e)
+        {
+            Failed(SqlFailure.Count, $"COPY failed for table \"{table}\": {Describe(e)}", e);
+        }
+        catch (NpgsqlException e)
+        {
+            throw Fatal($"COPY failed for table \"{table}\": {e.Message}", e);
+        }
+    }
+
+    public void ScriptOnly(byte[] text)
+    {
+    }
+
+    public void LargeObjects(IEnumerable<LargeObjectData> objects, bool ownTransaction, bool standardConformingStrings)
+    {
+        try
+        {
+            if (ownTransaction)
+            {
+                Exec("BEGIN");
+            }
+
+            var chunk = new byte[LargeObjectChunk];
+            foreach (var lo in objects)
+            {
+                int fd;
+                using (var open = new NpgsqlCommand("SELECT pg_catalog.lo_open($1, 131072)", _conn))
+                {
+                    open.Parameters.Add(new NpgsqlParameter { Value = lo.Oid, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Oid });
+                    fd = (int)open.ExecuteScalar()!;
+                }
+
+                int n;
+                while ((n = ScriptSink.Fill(lo.Data, chunk)) > 0)
+                {
+                    using var write = new NpgsqlCommand("SELECT pg_catalog.lowrite($1, $2)", _conn);
+                    write.Parameters.Add(new NpgsqlParameter { Value = fd });
+                    write.Parameters.Add(new NpgsqlParameter { Value = new ReadOnlyMemory<byte>(chunk, 0, n), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bytea });
+                    write.ExecuteNonQuery();
+                }
+
+                using var close = new NpgsqlCommand("SELECT pg_catalog.lo_close($1)", _conn);
+                close.Parameters.Add(new NpgsqlParameter { Value = fd });
+                close.ExecuteNonQuery();
+            }
+
+            if (ownTransaction)
+            {
+                Exec("COMMIT");
+            }
+        }
+        catch (PostgresException e)
+        {
+            // lo_open and lo_write failures end pg_restore.
+            throw Fatal($"could not restore large objects: {Describe(e)}", e);
+        }
+        catch (NpgsqlException e)
+        {
+            throw Fatal($"connection to the target failed: {e.Message}", e);
+        }
+    }
+
+    public void Reconnect(byte[] database)
+    {
+        string name = _encoding.Encoding.GetString(database);
+        _conn.Dispose();
+        _conn = Open(name);
+    }
+
+    public void Dispose()
+    {
+        _copyWriter?.Dispose();
+        _conn.Dispose();
+    }
+
+    // ConnectDatabase: every session first gets a secure search_path (ALWAYS_SECURE_SEARCH_PATH_SQL).
+    private NpgsqlConnection Open(string database)
+    {
+        var conn = _connect(database);
+        using var cmd = new NpgsqlCommand("SELECT pg_catalog.set_config('search_path', '', false)", conn);
+        cmd.ExecuteNonQuery();
+        return conn;
+    }
+
+    private void Exec(string sql)
+    {
+        using var cmd = new NpgsqlCommand(sql, _conn);
+        cmd.ExecuteNonQuery();
+    }
+
+    private void Failed(SqlFailure kind, string message, Exception e)
+    {
+        LastErrorEntry = CurrentEntry;
+        string full = $"{EntryText()}{message}";
+        if (kind == SqlFailure.Fatal || _exitOnError)
+        {
+            throw new RestoreFailedException(full, e);
+        }
+
+        ErrorCount++;
+        _reportError(full);
+    }
+
+    private RestoreFailedException Fatal(string message, Exception e) => new($"{EntryText()}{message}", e);
+
+    // warn_or_exit_horribly's "from TOC entry %d; %u %u %s %s %s", on the same line.
+    private string EntryText() => CurrentEntry is { } te
+        ? $"from TOC entry {te.DumpId}; {te.TableOidValue} {te.OidValue} {te.Desc} {te.Tag} {te.Owner}: "
+        : "";
+
+    private static string Describe(PostgresException e) => $"{e.Severity}:  {e.MessageText}";
+
+    private static string Shorten(string sql)
+    {
+        var sb = new StringBuilder();
+        foreach (char c in sql.Trim())
+        {
+            sb.Append(c is '\n' or '\r' ? ' ' : c);
+            if (sb.Length >= 300)
+            {
+                sb.Append("...");
+                break;
+            }
+        }
+
+        return sb.ToString();
+    }
+}
