@@ -1,0 +1,73 @@
+using RestoreCluster.Testing;
+using Xunit;
+
+namespace RestoreCluster.IntegrationTests;
+
+/// <summary>Restores one archive with pg_restore and with restorecluster into fresh databases and compares.</summary>
+internal static class RestoreComparison
+{
+    public const string RestrictKey = "FidelityKey";
+
+    public sealed record Outcome(ProcessResult Reference, ProcessResult Ours, string ReferenceDump, string OurDump);
+
+    /// <summary>Runs both restores with the same options; returns both results and both pg_dump outputs.</summary>
+    public static async Task<Outcome> RunAsync(PostgresServer server, string archive, IReadOnlyList<string> options, string prefix)
+    {
+        string refDb = await server.CreateDatabaseAsync(prefix + "_pg");
+        string ourDb = await server.CreateDatabaseAsync(prefix + "_rc");
+        try
+        {
+            var reference = server.RunToolAsync("pg_restore", [.. options, "-d", refDb, archive], timeout: TimeSpan.FromMinutes(3));
+            var ours = CliRunner.RunAsync(server, ["restore", .. options, "-d", ourDb, archive], timeout: TimeSpan.FromMinutes(3));
+            await Task.WhenAll(reference, ours);
+            string refDump = await DumpAsync(server, refDb);
+            string ourDump = await DumpAsync(server, ourDb);
+            return new Outcome(await reference, await ours, refDump, ourDump);
+        }
+        finally
+        {
+            await server.DropDatabaseAsync(refDb);
+            await server.DropDatabaseAsync(ourDb);
+        }
+    }
+
+    public static async Task<string> DumpAsync(PostgresServer server, string database)
+    {
+        var dump = await server.RunToolAsync("pg_dump", ["--restrict-key=" + RestrictKey, "-d", database], timeout: TimeSpan.FromMinutes(2));
+        dump.EnsureSuccess();
+        // The dump names the database only in comments and \connect lines, which differ by construction.
+        return dump.StdoutText.Replace(database, "<db>", StringComparison.Ordinal);
+    }
+
+    public static void AssertSame(Outcome o)
+    {
+        Assert.True(o.Ours.ExitCode == o.Reference.ExitCode,
+            $"exit codes differ: pg_restore {o.Reference.ExitCode}, restorecluster {o.Ours.ExitCode}\n{o.Ours.Stderr}\n--- pg_restore:\n{o.Reference.Stderr}");
+        Assert.DoesNotContain("   at ", o.Ours.Stderr, StringComparison.Ordinal);
+        if (o.OurDump != o.ReferenceDump)
+        {
+            Assert.Fail("pg_dump of the two restores differs:\n" + FirstDifference(o.ReferenceDump, o.OurDump) + "\n" + o.Ours.Stderr);
+        }
+    }
+
+    public static string FirstDifference(string expected, string actual)
+    {
+        string[] a = expected.Split('\n');
+        string[] b = actual.Split('\n');
+        for (int i = 0; i < Math.Max(a.Length, b.Length); i++)
+        {
+            string x = i < a.Length ? a[i] : "<end>";
+            string y = i < b.Length ? b[i] : "<end>";
+            if (x != y)
+            {
+                return $"line {i + 1}:\n  pg_restore:     {x}\n  restorecluster: {y}";
+            }
+        }
+
+        return "(no line differs)";
+    }
+
+    /// <summary>The error lines (one per counted error) in a stderr text.</summary>
+    public static int ErrorLines(string stderr, string prefix) =>
+        stderr.Split('\n').Count(l => l.StartsWith(prefix, StringComparison.Ordinal));
+}
