@@ -1,7 +1,9 @@
+using System.Text;
+
 namespace RestoreCluster.Restore.Tests;
 
-/// <summary>What a parity case needs to know about one archive: a schema, a table and a -L list file.</summary>
-internal sealed record ArchiveFacts(string Schema, string Table, string ListFile);
+/// <summary>What a parity case needs to know about one archive: a schema, a table, a -L list file, its encoding.</summary>
+internal sealed record ArchiveFacts(string Schema, string Table, string ListFile, Encoding Encoding);
 
 /// <summary>One pg_restore option set, resolved against the archive it runs on.</summary>
 internal sealed record ParityCase(string Name, Func<ArchiveFacts, string[]> Args);

@@ -28,18 +28,33 @@ internal static class PgRestoreBaseline
         Facts.GetOrAdd(archive.Name, _ => BuildFactsAsync(set, archive));
 
     /// <summary>Runs pg_restore against the shared server's environment, at most <see cref="Parallelism"/> at a time.</summary>
-    public static async Task<ProcessResult> RunPgRestoreAsync(PostgresServer server, IReadOnlyList<string> args, byte[]? stdin = null)
+    /// <remarks>
+    /// pg_restore compares -n/-t names with the archive's bytes, so a name is handed over in the
+    /// archive's encoding (through sh's printf, as argv of a .NET child is always UTF-8); we take names
+    /// as text in the archive's encoding, which is what a user typing in that encoding means.
+    /// </remarks>
+    public static async Task<ProcessResult> RunPgRestoreAsync(PostgresServer server, IReadOnlyList<string> args, Encoding? archiveEncoding = null, byte[]? stdin = null)
     {
         await Slots.WaitAsync();
         try
         {
-            return await server.RunToolAsync("pg_restore", args, stdin: stdin, timeout: TimeSpan.FromMinutes(2));
+            if (archiveEncoding is null || archiveEncoding.CodePage == Encoding.UTF8.CodePage || args.All(a => a.All(char.IsAscii)))
+            {
+                return await server.RunToolAsync("pg_restore", args, stdin: stdin, timeout: TimeSpan.FromMinutes(2));
+            }
+
+            string script = "exec " + string.Join(' ', new[] { Path.Combine(server.BinDirectory, "pg_restore") }.Concat(args).Select(a => Printf(a, archiveEncoding)));
+            return await ProcessRunner.RunAsync("/bin/sh", ["-c", script], server.LibpqEnvironment(), stdin, TimeSpan.FromMinutes(2));
         }
         finally
         {
             Slots.Release();
         }
     }
+
+    // "$(printf '\ooo...')": the exact bytes of the argument in the given encoding.
+    private static string Printf(string arg, Encoding encoding) =>
+        "\"$(printf '" + string.Concat(encoding.GetBytes(arg).Select(b => "\\" + Convert.ToString(b, 8).PadLeft(3, '0'))) + "')\"";
 
     private static async Task<IReadOnlyDictionary<(string, string), Task<ProcessResult>>> StartAllAsync()
     {
@@ -59,24 +74,26 @@ internal static class PgRestoreBaseline
     private static async Task<ProcessResult> RunCaseAsync(FixtureSet set, FixtureArchive archive, ParityCase c)
     {
         var facts = await FactsAsync(set, archive);
-        return await RunPgRestoreAsync(set.Server, ParityCases.PgRestoreArgs(c, facts, archive.Path));
+        return await RunPgRestoreAsync(set.Server, ParityCases.PgRestoreArgs(c, facts, archive.Path), facts.Encoding);
     }
 
     private static async Task<ArchiveFacts> BuildFactsAsync(FixtureSet set, FixtureArchive archive)
     {
         string schema, table;
+        Encoding encoding;
         using (var pg = PgArchive.Open(archive.Path))
         {
             var first = pg.Entries.First(e => e.Desc == "TABLE" && e.Namespace is { Length: > 0 });
             schema = first.Namespace!;
             table = first.Tag;
+            encoding = pg.Encoding.Encoding;
         }
 
         var list = await RunPgRestoreAsync(set.Server, ["-l", archive.Path]);
         list.EnsureSuccess();
         string path = Path.Combine(set.Directory, archive.Name + ".list");
         await File.WriteAllBytesAsync(path, ReorderedSubset(list.Stdout));
-        return new ArchiveFacts(schema, table, path);
+        return new ArchiveFacts(schema, table, path, encoding);
     }
 
     /// <summary>

@@ -35,6 +35,21 @@ public sealed class ScriptParityTests
         var facts = await PgRestoreBaseline.FactsAsync(set, archive);
         var expected = await PgRestoreBaseline.GetAsync(archiveName, caseName);
         Assert.False(expected.TimedOut, expected.Describe());
+        if (archive.Kind == FixtureArchiveKind.Tar && caseName == "use-list")
+        {
+            // pg_restore reads a tar archive front to back and gives up on a data member the list wants
+            // after a later one; we read members in any order (intended), so our script must be what
+            // pg_restore makes from the same fixture's seekable custom archive with the same list.
+            Assert.True(expected.ExitCode == 1 && expected.Stderr.Contains("in tar archive", StringComparison.Ordinal), expected.Describe());
+            var custom = set.Get(archive.Fixture, FixtureArchiveKind.Custom);
+            expected = await PgRestoreBaseline.RunPgRestoreAsync(set.Server, ParityCases.PgRestoreArgs(ParityCases.Get(caseName), facts, custom.Path), facts.Encoding);
+        }
+
+        if (caseName is "schema" or "table")
+        {
+            // The name really selected something (also with the LATIN1 fixture's non-ASCII names).
+            Assert.Contains("CREATE TABLE", System.Text.Encoding.Latin1.GetString(expected.Stdout), StringComparison.Ordinal);
+        }
 
         var ours = InProcessCli.Run(ParityCases.OurArgs(ParityCases.Get(caseName), facts, archive.Path));
 
