@@ -36,6 +36,14 @@ internal static class ParityCases
         Fixed("role", "--role=somerole"),
         Fixed("no-tablespaces-no-am", "--no-tablespaces", "--no-table-access-method"),
         Fixed("enable-row-security", "--enable-row-security"),
+        new("exclude-schema", f => ["-N", f.Schema]),
+        new("table-data-section", f => ["--section=data", "-t", f.Table]),
+        Fixed("no-publications-subscriptions-labels", "--no-publications", "--no-subscriptions", "--no-security-labels"),
+        Fixed("clean-if-exists-no-owner-no-acl", "-c", "--if-exists", "-O", "-x"),
+        Fixed("schema-only-clean", "-s", "-c"),
+        Fixed("single-transaction-clean-if-exists", "-1", "-c", "--if-exists"),
+        Fixed("create-clean", "-C", "-c"),
+        Fixed("set-session-authorization-clean", "--use-set-session-authorization", "-c"),
     ];
 
     public static ParityCase Get(string name) => All.Single(c => c.Name == name);
