@@ -174,6 +174,18 @@ internal static class TocReader
             header.DatabaseName = dbName;
         }
 
+        if (header.ServerVersionBytes is { } server)
+        {
+            encoding.TryDecode(server, out string serverVersion);
+            header.ServerVersion = serverVersion;
+        }
+
+        if (header.DumpVersionBytes is { } dump)
+        {
+            encoding.TryDecode(dump, out string dumpVersion);
+            header.DumpVersion = dumpVersion;
+        }
+
         foreach (var e in entries)
         {
             List<TocField>? bad = null;
