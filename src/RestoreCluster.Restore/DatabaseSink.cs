@@ -75,6 +75,16 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
         }
     }
 
+    // ExecuteSimpleCommands: pg_restore runs each INSERT of a --inserts dump by itself.
+    public void Statements(byte[] text)
+    {
+        string sql = _encoding.Encoding.GetString(text);
+        foreach (string statement in SqlStatementSplitter.Split(sql, _stdStrings))
+        {
+            Sql(_encoding.Encoding.GetBytes(statement));
+        }
+    }
+
     public void BeginCopy(byte[] copyStatement)
     {
         _copyStatement = _encoding.Encoding.GetString(copyStatement);

@@ -20,6 +20,9 @@ internal interface ISqlSink
     /// <summary>One pg_restore ahprintf of SQL: script text, or one query in a session.</summary>
     void Sql(byte[] text, SqlFailure onFailure = SqlFailure.Count);
 
+    /// <summary>INSERT statements of a --inserts dump: script text, or each statement on its own in a session.</summary>
+    void Statements(byte[] text);
+
     /// <summary>Starts a COPY with its statement (script: the statement text, then the data as is).</summary>
     void BeginCopy(byte[] copyStatement);
 

@@ -5,7 +5,7 @@ namespace RestoreCluster.Restore;
 internal sealed partial class RestoreEmitter
 {
     /// <summary>The data part of a TABLE DATA-like entry: COPY (or INSERT statements), with triggers handled.</summary>
-    private void RestoreTableData(TocEntry te)
+    private void RestoreTableData(TocEntry te, bool truncateFirst)
     {
         bool triggers = _dataOnly && _options.DisableTriggers;
         var b = new SqlBuffer();
@@ -17,6 +17,12 @@ internal sealed partial class RestoreEmitter
 
         BecomeOwner(te);
         SelectOutputSchema(te.GetRaw(TocField.Namespace));
+        if (truncateFirst && _sink.IsDatabase && !IsLoadViaPartitionRoot(te))
+        {
+            // TRUNCATE TABLE ONLY: inheritance children keep their rows.
+            Emit(b.Add("TRUNCATE TABLE ONLY ").QualifiedId(te.GetRaw(TocField.Namespace), te.GetRaw(TocField.Tag) ?? []).Add(";\n\n"));
+        }
+
         using (var data = _archive.OpenData(te))
         {
             if (te.CopyStmt is { Length: > 0 })
@@ -33,10 +39,10 @@ internal sealed partial class RestoreEmitter
             }
             else
             {
-                // A dump made with --inserts: the data is SQL text.
+                // A dump made with --inserts: the data is SQL statements, each run on its own.
                 var ms = new MemoryStream();
                 data.CopyTo(ms);
-                _sink.Sql(ms.ToArray());
+                _sink.Statements(ms.ToArray());
             }
         }
 
@@ -46,6 +52,10 @@ internal sealed partial class RestoreEmitter
             Emit(b.Add("ALTER TABLE ").QualifiedId(te.GetRaw(TocField.Namespace), te.GetRaw(TocField.Tag) ?? []).Add(" ENABLE TRIGGER ALL;\n\n"));
         }
     }
+
+    // Data loaded through the partition root can land in partitions other units load: never truncate it.
+    private static bool IsLoadViaPartitionRoot(TocEntry te) =>
+        te.Defn is { } d && d.StartsWith("-- load via partition root ", StringComparison.Ordinal);
 
     /// <summary>The large objects of a BLOBS entry, in their own transaction unless -1 opened one.</summary>
     private void RestoreLargeObjects(TocEntry te) =>

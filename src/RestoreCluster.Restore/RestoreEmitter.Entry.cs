@@ -36,8 +36,12 @@ internal sealed partial class RestoreEmitter
     /// <summary>Warnings pg_restore prints to stderr while emitting ("don't know how to set owner ...").</summary>
     public List<string> Warnings { get; } = [];
 
-    /// <summary>restore_toc_entry: the schema part, then the data part, of one selected entry.</summary>
-    private void RestoreEntry(TocEntry te)
+    /// <summary>
+    /// restore_toc_entry: the schema part, then the data part, of one selected entry. In a parallel
+    /// restore (<paramref name="truncateFirst"/>) the data of a table this run created goes after a
+    /// TRUNCATE in the same transaction, so the COPY can skip WAL.
+    /// </summary>
+    public void RestoreEntry(TocEntry te, bool truncateFirst = false)
     {
         _sink.CurrentEntry = te;
         var reqs = _reqs[te.DumpId];
@@ -46,10 +50,17 @@ internal sealed partial class RestoreEmitter
         {
             PrintTocEntry(te, isData: false);
             defnDumped = true;
-            if (te.Desc == "TABLE" && _sink.LastErrorEntry == te && _options.NoDataForFailedTables)
+            if (te.Desc == "TABLE" && _sink.LastErrorEntry == te)
             {
-                // The table could not be created (or its ALTER OWNER failed): skip its data.
-                InhibitDataFor(te);
+                // The table could not be created (or its ALTER OWNER failed): skip its data if asked.
+                if (_options.NoDataForFailedTables)
+                {
+                    InhibitDataFor(te);
+                }
+            }
+            else if (te.Desc == "TABLE")
+            {
+                CreatedTables.Add(te.DumpId);
             }
 
             if (te.Desc is "DATABASE" or "DATABASE PROPERTIES")
@@ -73,7 +84,7 @@ internal sealed partial class RestoreEmitter
             }
             else
             {
-                RestoreTableData(te);
+                RestoreTableData(te, truncateFirst);
             }
         }
         else if (!defnDumped)
@@ -90,6 +101,7 @@ internal sealed partial class RestoreEmitter
             if (e.Desc == "TABLE DATA" && e.Dependencies.Count > 0 && e.Dependencies[0] == table.DumpId)
             {
                 _reqs[e.DumpId] = RestoreParts.None;
+                InhibitedData.Add(e.DumpId);
             }
         }
     }

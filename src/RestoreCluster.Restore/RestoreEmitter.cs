@@ -35,19 +35,33 @@ internal sealed partial class RestoreEmitter
         _pg17 = archive.Header.Version >= ArchiveVersion.V1_16;
         _searchPath = archive.Entries.LastOrDefault(e => e.Desc == "SEARCHPATH")?.GetRaw(TocField.Defn);
         _dataOnly = options.Selection.DataOnly;
+
+        // An archive (or -L list) with no schema part selected is an "implied data-only" restore.
+        if (!_dataOnly && !_order.Any(te => (_reqs[te.DumpId] & RestoreParts.Schema) != 0))
+        {
+            _dataOnly = true;
+        }
     }
+
+    /// <summary>TABLE entries this session created without error (pg_restore's mark_create_done).</summary>
+    public HashSet<int> CreatedTables { get; } = [];
+
+    /// <summary>TABLE DATA entries switched off because their table failed (--no-data-for-failed-tables).</summary>
+    public HashSet<int> InhibitedData { get; } = [];
 
     public RestoreParts PartsOf(TocEntry te) => _reqs[te.DumpId];
 
     /// <summary>The whole serial restore (RestoreArchive without parallel mode).</summary>
     public void Run()
     {
-        // An archive (or -L list) with no schema part selected is an "implied data-only" restore.
-        if (!_dataOnly && !_order.Any(te => (_reqs[te.DumpId] & RestoreParts.Schema) != 0))
-        {
-            _dataOnly = true;
-        }
+        Begin();
+        RunPasses();
+        End();
+    }
 
+    /// <summary>The start of a restore: header, -1's BEGIN, the session settings and the -c drop phase.</summary>
+    public void Begin(bool dropPhase = true)
+    {
         var b = new SqlBuffer();
         b.Add("--\n-- PostgreSQL database dump\n--\n\n");
         Text(b);
@@ -81,11 +95,15 @@ internal sealed partial class RestoreEmitter
         }
 
         SetFixedOutputState();
-        if (_options.Clean)
+        if (_options.Clean && dropPhase)
         {
             DropPhase();
         }
+    }
 
+    /// <summary>Every selected entry, pass by pass (main, ACL, post-ACL), in TOC order.</summary>
+    public void RunPasses()
+    {
         bool haveAcl = false, havePostAcl = false;
         foreach (var te in _order)
         {
@@ -124,6 +142,12 @@ internal sealed partial class RestoreEmitter
             }
         }
 
+    }
+
+    /// <summary>The end of a restore: -1's COMMIT and the closing comments.</summary>
+    public void End()
+    {
+        var b = new SqlBuffer();
         if (_options.SingleTransaction)
         {
             _sink.Sql(Ascii("COMMIT;\n\n"));
@@ -144,7 +168,7 @@ internal sealed partial class RestoreEmitter
     }
 
     /// <summary>_doSetFixedOutputState: the settings every session of a restore starts with.</summary>
-    private void SetFixedOutputState()
+    public void SetFixedOutputState()
     {
         var b = new SqlBuffer();
         Emit(b.Add("SET statement_timeout = 0;\n"));

@@ -16,6 +16,8 @@ internal sealed class ScriptSink(Stream output, string? restrictKey) : ISqlSink
 
     public void Sql(byte[] text, SqlFailure onFailure = SqlFailure.Count) => output.Write(text);
 
+    public void Statements(byte[] text) => output.Write(text);
+
     public void BeginCopy(byte[] copyStatement) => output.Write(copyStatement);
 
     public void CopyData(ReadOnlySpan<byte> data) => output.Write(data);
