@@ -12,6 +12,17 @@ internal sealed partial class RestoreEmitter
     /// </summary>
     private void DropPhase()
     {
+        foreach (var te in DropOrder())
+        {
+            DropEntry(te);
+        }
+
+        ForgetSchema();
+    }
+
+    /// <summary>The entries the -c phase drops, in the order it drops them (reverse TOC order).</summary>
+    public IEnumerable<TocEntry> DropOrder()
+    {
         for (int i = _order.Count - 1; i >= 0; i--)
         {
             var te = _order[i];
@@ -25,6 +36,17 @@ internal sealed partial class RestoreEmitter
                 continue;
             }
 
+            yield return te;
+        }
+    }
+
+    /// <summary>The search_path chosen for a dropped schema no longer holds (pg_restore forgets it).</summary>
+    public void ForgetSchema() => _currSchema = null;
+
+    /// <summary>The DROP of one entry, rewritten with IF EXISTS when --if-exists is given.</summary>
+    public void DropEntry(TocEntry te)
+    {
+        {
             _sink.CurrentEntry = te;
             BecomeOwner(te);
             SelectOutputSchema(te.GetRaw(TocField.Namespace));
@@ -36,12 +58,12 @@ internal sealed partial class RestoreEmitter
                         ? "SELECT pg_catalog.lo_unlink(oid) FROM pg_catalog.pg_largeobject_metadata WHERE oid = '"
                         : "SELECT pg_catalog.lo_unlink('"),
                     Encoding.ASCII.GetBytes(_options.IfExists ? "'" : "')"));
-                continue;
+                return;
             }
 
-            if (te.DropStmt.Length == 0)
+            if (te.DropStmt!.Length == 0)
             {
-                continue;
+                return;
             }
 
             var b = new SqlBuffer();
@@ -58,9 +80,6 @@ internal sealed partial class RestoreEmitter
                 Emit(b.Add(Bytes(WithIfExists(te))));
             }
         }
-
-        // The search_path chosen for a dropped schema no longer holds (pg_restore forgets it).
-        _currSchema = null;
     }
 
     private string WithIfExists(TocEntry te)
