@@ -41,4 +41,28 @@ public sealed class CorruptArchiveTests : IDisposable
         Assert.Contains($"data offset {lastPos} of dump ID {lastId}", e.Message, StringComparison.Ordinal);
         Assert.Contains($"({lastPos} bytes)", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void TocStringsEndAtTheirFirstNulAsInPgRestore()
+    {
+        // pg_restore's ReadStr gives C strings: "SET cli\0...'UTF8';" is just "SET cli", an invalid ENCODING item.
+        var broken = SpecArchives.Sample(SpecVersion.V1_14, SpecFormat.Custom, SpecCompression.None);
+        broken.Entries.Single(e => e.Desc == "ENCODING").Defn = "SET cli\0\0\0\0encoding = 'UTF8';\n";
+        string brokenPath = Path.Combine(_dir, "nul-encoding.dump");
+        new SpecArchiveWriter(new SpecWriterOptions()).Write(broken, brokenPath);
+
+        var e = Assert.Throws<ArchiveException>(() => PgArchive.Open(brokenPath).Dispose());
+        Assert.StartsWith("invalid ENCODING item \"SET cli\"", e.Message, StringComparison.Ordinal);
+
+        // A NUL after the value only cuts the text short.
+        var tail = SpecArchives.Sample(SpecVersion.V1_14, SpecFormat.Custom, SpecCompression.None);
+        tail.Entries.Single(e => e.Desc == "ENCODING").Defn = "SET client_encoding = 'UTF8';\0junk";
+        tail.Entries.Single(e => e.Desc == "TABLE").Tag = "t1\0junk";
+        string tailPath = Path.Combine(_dir, "nul-tail.dump");
+        new SpecArchiveWriter(new SpecWriterOptions()).Write(tail, tailPath);
+
+        using var pg = PgArchive.Open(tailPath);
+        Assert.Equal("SET client_encoding = 'UTF8';", pg.Entries.Single(x => x.Desc == "ENCODING").Defn);
+        Assert.Contains(pg.Entries, x => x.Desc == "TABLE" && x.Tag == "t1");
+    }
 }
