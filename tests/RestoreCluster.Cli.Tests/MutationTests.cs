@@ -14,8 +14,9 @@ namespace RestoreCluster.Cli.Tests;
 /// </summary>
 public sealed class MutationTests(ITestOutputHelper output)
 {
-    private const int Seed = 20_251_124;
-    private const int CasesPerSource = 100;
+    // Fixed by default; RESTORECLUSTER_MUTATION_SEED and RESTORECLUSTER_MUTATION_CASES explore further by hand.
+    private static readonly int Seed = EnvInt("RESTORECLUSTER_MUTATION_SEED") ?? 20_251_124;
+    private static readonly int CasesPerSource = EnvInt("RESTORECLUSTER_MUTATION_CASES") ?? 100;
     private static readonly TimeSpan OurTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan PgRestoreTimeout = TimeSpan.FromSeconds(5);
 
@@ -187,6 +188,9 @@ public sealed class MutationTests(ITestOutputHelper output)
 
         return sources;
     }
+
+    private static int? EnvInt(string name) =>
+        int.TryParse(Environment.GetEnvironmentVariable(name), out int v) ? v : null;
 
     private static void Delete(string path)
     {

@@ -50,7 +50,8 @@ internal sealed class MutationSource
         foreach (string file in Directory.GetFiles(path).Order(StringComparer.Ordinal))
         {
             string fileName = System.IO.Path.GetFileName(file);
-            if (fileName != "toc.dat")
+            // An empty file has no byte to corrupt.
+            if (fileName != "toc.dat" && new FileInfo(file).Length > 0)
             {
                 // A data file's own header (gzip header, first COPY line) is its "TOC region".
                 files.Add(new MutationFile(fileName, File.ReadAllBytes(file), 64));
