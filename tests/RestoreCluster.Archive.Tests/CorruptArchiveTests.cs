@@ -65,4 +65,29 @@ public sealed class CorruptArchiveTests : IDisposable
         Assert.Equal("SET client_encoding = 'UTF8';", pg.Entries.Single(x => x.Desc == "ENCODING").Defn);
         Assert.Contains(pg.Entries, x => x.Desc == "TABLE" && x.Tag == "t1");
     }
+
+    [Fact]
+    public void LargeObjectIndexLinesSplitOnlyAtCBlanks()
+    {
+        // The newline of "<oid> blob_<oid>.dat\n" damaged into 0xA0: pg_restore's sscanf keeps 0xA0 in the
+        // name (it is no C blank), so the file is not found; trimming it as Unicode white space is wrong.
+        var archive = SpecArchives.Sample(SpecVersion.V1_14, SpecFormat.Directory, SpecCompression.None);
+        string dir = Path.Combine(_dir, "lo.dir");
+        new SpecArchiveWriter(new SpecWriterOptions()).Write(archive, dir);
+        string index = Path.Combine(dir, "blobs.toc");
+        byte[] bytes = File.ReadAllBytes(index);
+        Assert.Equal((byte)'\n', bytes[^1]);
+        bytes[^1] = 0xA0;
+        File.WriteAllBytes(index, bytes);
+
+        using var pg = PgArchive.Open(dir);
+        var blobs = pg.Entries.Single(e => e.Desc == "BLOBS");
+        var e = Assert.Throws<ArchiveException>(() => pg.ReadLargeObjects(blobs).ToList());
+        Assert.Contains("could not open data file", e.Message, StringComparison.Ordinal);
+
+        // Blanks are C's: tabs and extra spaces separate, and text after the name is ignored.
+        File.WriteAllBytes(index, "\t16402\t  blob_16402.dat   ignored\n"u8.ToArray());
+        var objects = pg.ReadLargeObjects(blobs).Select(lo => lo.Oid).ToList();
+        Assert.Equal([16402u], objects);
+    }
 }
