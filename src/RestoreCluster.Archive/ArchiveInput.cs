@@ -160,6 +160,17 @@ internal sealed class ArchiveInput
         return ms.ToArray();
     }
 
+    /// <summary>
+    /// A string as pg_restore sees it: ReadStr NUL-terminates the bytes and every later use treats them as a
+    /// C string, so a (corrupt) NUL inside ends the value there.
+    /// </summary>
+    public byte[]? ReadCString()
+    {
+        byte[]? bytes = ReadString();
+        int nul = bytes is null ? -1 : Array.IndexOf(bytes, (byte)0);
+        return nul < 0 ? bytes : bytes![..nul];
+    }
+
     // WriteOffset: a flag byte, then offSize bytes of an unsigned little-endian position.
     public (DataOffsetState State, long Offset) ReadOffset()
     {

@@ -148,11 +148,12 @@ internal sealed class CustomFormatSource : IDataSource
         {
             long pos = entry.OffsetState == DataOffsetState.PositionSet ? entry.DataOffset : FindByScan(entry);
             var fs = new FileStream(_path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-            if (pos >= fs.Length)
+            long fileLength = fs.Length;
+            if (pos >= fileLength)
             {
                 fs.Dispose();
                 throw new ArchiveException(
-                    $"data offset {pos} of dump ID {entry.DumpId} ({entry.Desc} {entry.Tag}) is past the end of \"{_path}\" ({fs.Length} bytes)");
+                    $"data offset {pos} of dump ID {entry.DumpId} ({entry.Desc} {entry.Tag}) is past the end of \"{_path}\" ({fileLength} bytes)");
             }
 
             fs.Seek(pos, SeekOrigin.Begin);

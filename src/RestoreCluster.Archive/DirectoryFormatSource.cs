@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 
 namespace RestoreCluster.Archive;
@@ -130,25 +129,92 @@ internal sealed class DirectoryFormatSource(string directory, ArchiveHeader head
         return Decompression.Open(fs, algorithm, zlibFraming: false, $"{where}, file \"{path}\"");
     }
 
-    // pg_backup_directory.c _LoadLOs: each line is sscanf'd as "%u %s".
+    // pg_backup_directory.c _LoadLOs: cfgets() reads lines of at most 1023 bytes, each parsed with
+    // sscanf(line, "%u %1024s\n"): blanks as C's isspace() knows them (not Unicode's: 0xA0 is part of a
+    // name), a decimal OID, then a name that runs to the next blank. The bytes after the name are ignored.
     private static List<(uint, string)> ParseIndex(Stream toc, string path)
     {
+        const int LineLimit = 1023;
         var list = new List<(uint, string)>();
-        using var reader = new StreamReader(toc, Encoding.Latin1);
+        using var ms = new MemoryStream();
+        toc.CopyTo(ms);
+        var bytes = ms.GetBuffer().AsSpan(0, (int)ms.Length);
         int lineNo = 0;
-        while (reader.ReadLine() is { } line)
+        while (!bytes.IsEmpty)
         {
+            int nl = bytes[..Math.Min(bytes.Length, LineLimit)].IndexOf((byte)'\n');
+            int take = nl >= 0 ? nl + 1 : Math.Min(bytes.Length, LineLimit);
+            var line = bytes[..take];
+            bytes = bytes[take..];
             lineNo++;
-            string[] parts = line.Split(' ', 2, StringSplitOptions.TrimEntries);
-            if (parts.Length != 2 || parts[1].Length == 0 || parts[1].Contains(' ', StringComparison.Ordinal)
-                || !uint.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out uint oid))
+
+            // sscanf sees a C string: a NUL ends the line.
+            int nul = line.IndexOf((byte)0);
+            if (nul >= 0)
             {
-                throw new ArchiveException($"invalid line {lineNo} in large object TOC file \"{path}\": \"{line}\"");
+                line = line[..nul];
             }
 
-            list.Add((oid, parts[1]));
+            if (!TryParseIndexLine(line, out uint oid, out string? file))
+            {
+                string shown = Encoding.Latin1.GetString(line).TrimEnd('\n');
+                throw new ArchiveException($"invalid line {lineNo} in large object TOC file \"{path}\": \"{shown}\"");
+            }
+
+            list.Add((oid, file));
         }
 
         return list;
+    }
+
+    private static bool TryParseIndexLine(ReadOnlySpan<byte> line, out uint oid, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? file)
+    {
+        static bool IsCSpace(byte b) => b is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\v' or (byte)'\f' or (byte)'\r';
+
+        oid = 0;
+        file = null;
+        int p = 0;
+        while (p < line.Length && IsCSpace(line[p]))
+        {
+            p++;
+        }
+
+        int digits = p;
+        ulong value = 0;
+        while (p < line.Length && line[p] is >= (byte)'0' and <= (byte)'9')
+        {
+            value = value * 10 + (ulong)(line[p] - '0');
+            if (value > uint.MaxValue)
+            {
+                return false;
+            }
+
+            p++;
+        }
+
+        if (p == digits)
+        {
+            return false;
+        }
+
+        while (p < line.Length && IsCSpace(line[p]))
+        {
+            p++;
+        }
+
+        int nameStart = p;
+        while (p < line.Length && !IsCSpace(line[p]))
+        {
+            p++;
+        }
+
+        if (p == nameStart)
+        {
+            return false;
+        }
+
+        oid = (uint)value;
+        file = Encoding.Latin1.GetString(line[nameStart..p]);
+        return true;
     }
 }

@@ -89,11 +89,11 @@ internal static class HeaderReader
             input.ReadInt32("tm_year"),
             input.ReadInt32("tm_isdst"));
         input.Context = "header, database name";
-        byte[]? db = input.ReadString();
+        byte[]? db = input.ReadCString();
         input.Context = "header, server version";
-        byte[]? server = input.ReadString();
+        byte[]? server = input.ReadCString();
         input.Context = "header, pg_dump version";
-        byte[]? dump = input.ReadString();
+        byte[]? dump = input.ReadCString();
         return new ArchiveHeader
         {
             Version = version,

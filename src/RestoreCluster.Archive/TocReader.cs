@@ -92,7 +92,7 @@ internal static class TocReader
         while (true)
         {
             long depStart = input.Position;
-            byte[]? dep = input.ReadString();
+            byte[]? dep = input.ReadCString();
             if (dep is null)
             {
                 break;
@@ -135,7 +135,7 @@ internal static class TocReader
     private static byte[]? Field(ArchiveInput input, string where, string field)
     {
         input.Context = where + ", " + field;
-        return input.ReadString();
+        return input.ReadCString();
     }
 
     private static (ArchiveEncoding, bool) Decode(List<TocEntry> entries, ArchiveHeader header, string name)

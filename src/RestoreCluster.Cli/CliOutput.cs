@@ -11,7 +11,11 @@ internal sealed class CliOutput(Func<Stream> openStdout, TextWriter stderr, Func
 
     public TextWriter Error => stderr;
 
-    public void Warn(string message) => stderr.WriteLine($"restorecluster: warning: {message}");
+    public void Warn(string message) => stderr.WriteLine($"restorecluster: warning: {OneLine(message)}");
 
-    public void Fail(string message) => stderr.WriteLine($"restorecluster: error: {message}");
+    public void Fail(string message) => stderr.WriteLine($"restorecluster: error: {OneLine(message)}");
+
+    // A message can quote archive text (an entry's tag may hold a newline); it must stay one line, so line
+    // breaks become spaces, as pg_restore -l does for names.
+    private static string OneLine(string message) => message.ReplaceLineEndings(" ");
 }
