@@ -25,6 +25,7 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
     private Stream? _copyStream;
     private TextWriter? _copyWriter;
     private string? _copyStatement;
+    private bool _inUnit;
 
     /// <param name="connect">Opens a session on the named database (null: the target's own).</param>
     public DatabaseSink(Func<string, NpgsqlConnection> connect, string database, PgArchive archive, bool exitOnError, Action<string> reportError)
@@ -58,20 +59,32 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
         try
         {
             using var batch = new NpgsqlBatch(_conn);
+            if (_inUnit)
+            {
+                // Inside a unit's transaction a savepoint gives each query pg_restore's own-transaction outcome.
+                batch.BatchCommands.Add(new NpgsqlBatchCommand("SAVEPOINT restorecluster_query"));
+            }
+
             foreach (string statement in statements)
             {
                 batch.BatchCommands.Add(new NpgsqlBatchCommand(statement));
             }
 
+            if (_inUnit)
+            {
+                batch.BatchCommands.Add(new NpgsqlBatchCommand("RELEASE SAVEPOINT restorecluster_query"));
+            }
+
             batch.ExecuteNonQuery();
         }
-        catch (PostgresException e)
+        catch (PostgresException e) when (!IsTransient(e))
         {
+            RollBackQuery();
             Failed(onFailure, $"could not execute query: {Describe(e)}; command was: {Shorten(sql)}", e);
         }
         catch (NpgsqlException e)
         {
-            throw Fatal($"connection to the target failed: {e.Message}", e);
+            throw Lost(e);
         }
     }
 
@@ -91,11 +104,17 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
         _copy = new CopyTerminatorFilter();
         try
         {
+            if (_inUnit)
+            {
+                Exec("SAVEPOINT restorecluster_query");
+            }
+
             _copyWriter = _conn.BeginTextImport(_copyStatement);
             _copyStream = ((StreamWriter)_copyWriter).BaseStream;
         }
-        catch (PostgresException e)
+        catch (PostgresException e) when (!IsTransient(e))
         {
+            RollBackQuery();
             // The COPY itself failed (its table is missing, say): its data is skipped.
             _copyWriter = null;
             _copyStream = null;
@@ -103,7 +122,7 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
         }
         catch (NpgsqlException e)
         {
-            throw Fatal($"connection to the target failed: {e.Message}", e);
+            throw Lost(e);
         }
     }
 
@@ -138,14 +157,19 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
         try
         {
             writer.Dispose();
+            if (_inUnit)
+            {
+                Exec("RELEASE SAVEPOINT restorecluster_query");
+            }
         }
-        catch (PostgresException e)
+        catch (PostgresException e) when (!IsTransient(e))
         {
+            RollBackQuery();
             Failed(SqlFailure.Count, $"COPY failed for table \"{table}\": {Describe(e)}", e);
         }
         catch (NpgsqlException e)
         {
-            throw Fatal($"COPY failed for table \"{table}\": {e.Message}", e);
+            throw Lost(e);
         }
     }
 
@@ -155,6 +179,7 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
 
     public void LargeObjects(IEnumerable<LargeObjectData> objects, bool ownTransaction, bool standardConformingStrings)
     {
+        ownTransaction &= !_inUnit;
         try
         {
             if (ownTransaction)
@@ -191,14 +216,14 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
                 Exec("COMMIT");
             }
         }
-        catch (PostgresException e)
+        catch (PostgresException e) when (!IsTransient(e))
         {
             // lo_open and lo_write failures end pg_restore.
             throw Fatal($"could not restore large objects: {Describe(e)}", e);
         }
         catch (NpgsqlException e)
         {
-            throw Fatal($"connection to the target failed: {e.Message}", e);
+            throw Lost(e);
         }
     }
 
@@ -208,6 +233,27 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
         _conn.Dispose();
         _conn = Open(name);
     }
+
+    /// <summary>Starts a unit: its statements, and then its journal row, in one transaction.</summary>
+    public void BeginUnit()
+    {
+        Guard(() => Exec("BEGIN"));
+        _inUnit = true;
+    }
+
+    /// <summary>Records the unit in the journal and commits it with everything it did.</summary>
+    public void CommitUnit(string journalSql)
+    {
+        Guard(() =>
+        {
+            Exec(journalSql);
+            Exec("COMMIT");
+        });
+        _inUnit = false;
+    }
+
+    /// <summary>Runs control SQL (the journal) on this session.</summary>
+    public NpgsqlConnection Connection => _conn;
 
     public void Dispose()
     {
@@ -229,6 +275,43 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
         using var cmd = new NpgsqlCommand(sql, _conn);
         cmd.ExecuteNonQuery();
     }
+
+    // After a failed query inside a unit, undo just that query; the unit goes on, as pg_restore's next query would.
+    private void RollBackQuery()
+    {
+        if (_inUnit)
+        {
+            Guard(() => Exec("ROLLBACK TO SAVEPOINT restorecluster_query"));
+        }
+    }
+
+    private void Guard(Action action)
+    {
+        try
+        {
+            action();
+        }
+        catch (NpgsqlException e)
+        {
+            throw Lost(e);
+        }
+    }
+
+    /// <summary>
+    /// A session lost to the server (terminated backend, restart, broken connection) or a transaction the
+    /// server gave up (deadlock, serialization): retryable inside a unit, fatal in a serial restore.
+    /// </summary>
+    private Exception Lost(NpgsqlException e) =>
+        _inUnit && IsTransient(e)
+            ? new TransientRestoreException($"{EntryText()}session lost: {e.Message}", e)
+            : Fatal($"connection to the target failed: {e.Message}", e);
+
+    internal static bool IsTransient(NpgsqlException e) => e switch
+    {
+        PostgresException pe => pe.SqlState.StartsWith("08", StringComparison.Ordinal)
+            || pe.SqlState is "57P01" or "57P02" or "57P03" or "40001" or "40P01" or "53300",
+        _ => true,
+    };
 
     private void Failed(SqlFailure kind, string message, Exception e)
     {

@@ -1,0 +1,18 @@
+-- The exactly-once journal of restorecluster, in the target database while a restore runs.
+-- A unit's effects and its journal row commit in one transaction; the schema is dropped when the
+-- restore ends normally, and kept only when it was killed or cancelled (for --resume).
+CREATE SCHEMA IF NOT EXISTS restorecluster_journal;
+CREATE TABLE IF NOT EXISTS restorecluster_journal.job (
+    job_key            text PRIMARY KEY,
+    archive_fingerprint text NOT NULL,
+    options_fingerprint text NOT NULL,
+    archive_path       text NOT NULL,
+    started_at         timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS restorecluster_journal.unit (
+    job_key  text NOT NULL REFERENCES restorecluster_journal.job,
+    unit_id  integer NOT NULL,
+    done_at  timestamptz NOT NULL DEFAULT now(),
+    errors   integer NOT NULL,
+    PRIMARY KEY (job_key, unit_id)
+);
