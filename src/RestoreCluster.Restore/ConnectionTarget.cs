@@ -88,6 +88,10 @@ public sealed class ConnectionTarget
         return new ConnectionTarget(values);
     }
 
+    /// <summary>A target from resolved keywords (as <see cref="Values"/> gives them).</summary>
+    public static ConnectionTarget FromValues(IReadOnlyDictionary<string, string> values) =>
+        new(new Dictionary<string, string>(values, StringComparer.Ordinal));
+
     /// <summary>The same target with another database (after CREATE DATABASE, -C).</summary>
     public ConnectionTarget WithDatabase(string database) =>
         new(new Dictionary<string, string>(Values, StringComparer.Ordinal) { ["dbname"] = database });

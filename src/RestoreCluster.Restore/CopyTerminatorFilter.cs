@@ -10,6 +10,9 @@ internal sealed class CopyTerminatorFilter
     private int _state = 1; // 0 mid-line, 1 at a line start, 2 "\" at a line start, 3 "\." at a line start
     private bool _done;
 
+    /// <summary>Rows passed on (lines before the end line).</summary>
+    public long Rows { get; private set; }
+
     public void Write(ReadOnlySpan<byte> data, Stream output)
     {
         if (_done)
@@ -40,9 +43,19 @@ internal sealed class CopyTerminatorFilter
                     // Not the terminator after all: release what was held back.
                     output.Write(_state == 2 ? "\\"u8 : "\\."u8);
                     flushedUpTo = i;
+                    if (b == (byte)'\n')
+                    {
+                        Rows++;
+                    }
+
                     _state = b == (byte)'\n' ? 1 : 0;
                     break;
                 default:
+                    if (b == (byte)'\n')
+                    {
+                        Rows++;
+                    }
+
                     _state = b == (byte)'\n' ? 1 : 0;
                     break;
             }

@@ -38,6 +38,23 @@ public static class DatabaseRestore
         return sink.ErrorCount;
     }
 
+    /// <summary>
+    /// -C's DATABASE entry, which cannot run inside a transaction: CREATE DATABASE on the -d database, outside
+    /// any unit and before the journal exists (the journal lives in the new database). Returns errors counted.
+    /// </summary>
+    public static int CreateDatabase(
+        PgArchive archive, IReadOnlyList<TocEntry> order, RestoreOptions options, ConnectionTarget target, TocEntry database,
+        Action<string> reportError)
+    {
+        RequireRawSql();
+        var connector = new TargetConnector(target, archive.Encoding, promptPassword: null);
+        using var sink = new DatabaseSink(connector.Open, target.Database, archive, options.ExitOnError, reportError);
+        var emitter = new RestoreEmitter(archive, order, options, sink) { UnitMode = true };
+        emitter.SetFixedOutputState();
+        emitter.RestoreEntry(database);
+        return sink.ErrorCount;
+    }
+
     // Each batch command must reach the server exactly as written (one statement, already split by us):
     // Npgsql's own rewriting would split SQL-standard function bodies (BEGIN ATOMIC ... END) apart.
     internal static void RequireRawSql()

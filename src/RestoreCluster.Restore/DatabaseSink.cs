@@ -44,6 +44,11 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
 
     public TocEntry? LastErrorEntry { get; private set; }
 
+    /// <summary>Table data bytes and rows sent with COPY so far.</summary>
+    public long CopyBytes { get; private set; }
+
+    public long CopyRows { get; private set; }
+
     /// <summary>Errors counted so far (pg_restore's n_errors).</summary>
     public int ErrorCount { get; private set; }
 
@@ -136,6 +141,7 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
         try
         {
             _copy.Write(data, _copyStream);
+            CopyBytes += data.Length;
         }
         catch (Exception e) when (e is NpgsqlException or IOException)
         {
@@ -147,6 +153,7 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
     public void EndCopy(string table)
     {
         var writer = _copyWriter;
+        CopyRows += _copy?.Rows ?? 0;
         _copyWriter = null;
         _copyStream = null;
         if (writer is null)

@@ -110,6 +110,12 @@ internal sealed partial class RestoreEmitter
     /// </summary>
     private void ReconnectToDatabase(byte[] dbname)
     {
+        if (UnitMode)
+        {
+            // A unit runs in its session's transaction; other units open their own sessions on the target.
+            return;
+        }
+
         _sink.Reconnect(dbname);
         _currUser = null;
         _currSchema = null;

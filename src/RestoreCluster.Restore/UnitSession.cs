@@ -51,6 +51,13 @@ public sealed class UnitSession : IDisposable
     public UnitResult RunDrop(int unitId, TocEntry entry, CancellationToken cancellation = default) =>
         Run(unitId, e => e.DropEntry(entry), cancellation);
 
+    /// <summary>The entries -c drops, in the order pg_restore drops them.</summary>
+    public IReadOnlyList<TocEntry> DropEntries()
+    {
+        _ = Sink;
+        return _emitter!.DropOrder().ToList();
+    }
+
     public void Dispose() => Close();
 
     private DatabaseSink Sink
@@ -60,7 +67,7 @@ public sealed class UnitSession : IDisposable
             if (_sink is null)
             {
                 _sink = new DatabaseSink(_connect, _database, _archive, _options.ExitOnError, _reportError);
-                _emitter = new RestoreEmitter(_archive, _order, _options, _sink);
+                _emitter = new RestoreEmitter(_archive, _order, _options, _sink) { UnitMode = true };
                 _emitter.SetFixedOutputState();
             }
 
@@ -77,13 +84,15 @@ public sealed class UnitSession : IDisposable
             {
                 var sink = Sink;
                 int before = sink.ErrorCount;
+                long bytesBefore = sink.CopyBytes;
+                long rowsBefore = sink.CopyRows;
                 _emitter!.CreatedTables.Clear();
                 _emitter.InhibitedData.Clear();
                 sink.BeginUnit();
                 body(_emitter);
                 int errors = sink.ErrorCount - before;
                 sink.CommitUnit(_journal.RecordSql(unitId, errors));
-                return new UnitResult(errors, [.. _emitter.CreatedTables], [.. _emitter.InhibitedData]);
+                return new UnitResult(errors, [.. _emitter.CreatedTables], [.. _emitter.InhibitedData], sink.CopyBytes - bytesBefore, sink.CopyRows - rowsBefore);
             }
             catch (TransientRestoreException e) when (attempt < MaxAttempts)
             {
@@ -112,4 +121,4 @@ public sealed class UnitSession : IDisposable
 }
 
 /// <summary>What one unit did: errors counted, tables created, TABLE DATA entries switched off.</summary>
-public sealed record UnitResult(int Errors, IReadOnlyList<int> CreatedTables, IReadOnlyList<int> InhibitedData);
+public sealed record UnitResult(int Errors, IReadOnlyList<int> CreatedTables, IReadOnlyList<int> InhibitedData, long Bytes, long Rows);

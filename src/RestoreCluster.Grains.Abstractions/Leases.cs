@@ -1,0 +1,53 @@
+namespace RestoreCluster.Grains.Abstractions;
+
+/// <summary>What a worker is told to run.</summary>
+[GenerateSerializer, Alias("RestoreCluster.UnitKind")]
+public enum UnitKind
+{
+    /// <summary>
+    /// The serial start, on one session: -C's CREATE DATABASE, the journal (checked for --resume), the -c
+    /// drops, then the pre-data entries in archive order.
+    /// </summary>
+    Prefork = 0,
+
+    /// <summary>One TOC entry.</summary>
+    Entry = 1,
+
+    /// <summary>Entries left after the last pass, serially (pg_restore's postfork).</summary>
+    MissedItems = 2,
+
+    /// <summary>The normal end: drop the journal.</summary>
+    Finish = 3,
+}
+
+/// <summary>A unit leased to a worker until <see cref="Expires"/>, renewed while it runs.</summary>
+[GenerateSerializer, Immutable, Alias("RestoreCluster.UnitLease")]
+public sealed record UnitLease(
+    [property: Id(0)] string LeaseId,
+    [property: Id(1)] UnitKind Kind,
+    [property: Id(2)] int UnitId,
+    [property: Id(3)] IReadOnlyList<int> EntryIds,
+    [property: Id(4)] bool TruncateFirst,
+    [property: Id(5)] DateTimeOffset Expires,
+    [property: Id(6)] IReadOnlyList<int> AlreadyDone);
+
+/// <summary>How a leased unit ended.</summary>
+[GenerateSerializer, Immutable, Alias("RestoreCluster.UnitReport")]
+public sealed record UnitReport(
+    [property: Id(0)] string LeaseId,
+    [property: Id(1)] int UnitId,
+    [property: Id(2)] int Errors,
+    [property: Id(3)] IReadOnlyList<int> CreatedTables,
+    [property: Id(4)] IReadOnlyList<int> FailedTables,
+    [property: Id(5)] IReadOnlyList<int> AlreadyDone,
+    [property: Id(6)] string? Fatal,
+    [property: Id(7)] long Bytes,
+    [property: Id(8)] int Retries,
+    [property: Id(9)] IReadOnlyList<string> ErrorMessages);
+
+/// <summary>A permit to run one unit's session on a target host, leased like a unit.</summary>
+[GenerateSerializer, Immutable, Alias("RestoreCluster.Permit")]
+public sealed record Permit(
+    [property: Id(0)] string PermitId,
+    [property: Id(1)] string Host,
+    [property: Id(2)] DateTimeOffset Expires);

@@ -1,0 +1,175 @@
+using RestoreCluster.Archive;
+using RestoreCluster.Grains.Abstractions;
+using RestoreCluster.Planning;
+
+namespace RestoreCluster.Grains;
+
+/// <summary>
+/// One per restore job: plans the job (pg_restore's parallel rules, in <see cref="RestoreSchedule"/>) and
+/// hands units to workers with short calls. Leases lapse unless renewed, so a lost worker's units go back
+/// to the ready set; a lapsed unit that had committed is skipped through the journal when run again.
+/// </summary>
+public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
+{
+    /// <summary>How long a unit is leased before it must be renewed.</summary>
+    public static readonly TimeSpan LeaseTime = TimeSpan.FromSeconds(20);
+
+    private readonly List<string> _errorMessages = [];
+    private readonly HashSet<int> _alreadyDone = [];
+    private JobSpec? _spec;
+    private RestoreSchedule? _schedule;
+    private JobState _state = JobState.NotStarted;
+    private string? _message;
+    private int _errors;
+    private int _retries;
+    private string? _finishLease;
+    private DateTimeOffset _finishExpires;
+    private IGrainTimer? _expiry;
+
+    public Task<JobStatus> Start(JobSpec spec)
+    {
+        if (_spec is not null)
+        {
+            return Status();
+        }
+
+        _spec = spec;
+        var options = spec.Options.ToRestoreOptions();
+        using (var archive = PgArchive.Open(spec.ArchivePath))
+        {
+            var order = JobOrder.Resolve(archive, spec.Order);
+            var parts = EntrySelector.Select(order, archive, options.Selection);
+            _schedule = new RestoreSchedule(RestorePlan.Build(order, parts));
+        }
+
+        _state = JobState.Running;
+        _expiry = this.RegisterGrainTimer(ExpireLeases, new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)) { KeepAlive = true });
+        return Status();
+    }
+
+    public Task<UnitLease?> Lease(string workerId)
+    {
+        if (_state != JobState.Running || _schedule is null)
+        {
+            return Task.FromResult<UnitLease?>(null);
+        }
+
+        var now = DateTimeOffset.UtcNow;
+        if (_schedule.IsFinished)
+        {
+            if (_finishLease is not null && _finishExpires > now)
+            {
+                return Task.FromResult<UnitLease?>(null);
+            }
+
+            _finishLease = $"finish:{Guid.NewGuid():N}";
+            _finishExpires = now + LeaseTime;
+            return Task.FromResult<UnitLease?>(new UnitLease(_finishLease, UnitKind.Finish, int.MinValue, [], false, _finishExpires, []));
+        }
+
+        var lease = _schedule.Lease(workerId, now, LeaseTime);
+        if (lease is null)
+        {
+            return Task.FromResult<UnitLease?>(null);
+        }
+
+        var kind = lease.Kind switch
+        {
+            WorkKind.Prefork => UnitKind.Prefork,
+            WorkKind.MissedItems => UnitKind.MissedItems,
+            _ => UnitKind.Entry,
+        };
+        var done = lease.EntryIds.Where(_alreadyDone.Contains).ToList();
+        return Task.FromResult<UnitLease?>(new UnitLease(lease.LeaseId, kind, lease.UnitId, lease.EntryIds, lease.TableCreated, lease.ExpiresAt, done));
+    }
+
+    public Task<bool> Renew(string leaseId)
+    {
+        var now = DateTimeOffset.UtcNow;
+        if (leaseId == _finishLease)
+        {
+            _finishExpires = now + LeaseTime;
+            return Task.FromResult(true);
+        }
+
+        return Task.FromResult(_schedule?.Renew(leaseId, now, LeaseTime) ?? false);
+    }
+
+    public Task Complete(UnitReport report)
+    {
+        if (_schedule is null || _state != JobState.Running)
+        {
+            return Task.CompletedTask;
+        }
+
+        _retries += report.Retries;
+        if (report.Fatal is not null)
+        {
+            // The restore must stop (-e, or a fatal error): hand out nothing more.
+            _errors += report.Errors;
+            _errorMessages.AddRange(report.ErrorMessages);
+            _state = JobState.Failed;
+            _message = report.Fatal;
+            return Task.CompletedTask;
+        }
+
+        if (report.LeaseId == _finishLease)
+        {
+            _finishLease = null;
+            _state = _errors > 0 ? JobState.CompletedWithErrors : JobState.Succeeded;
+            _expiry?.Dispose();
+            return Task.CompletedTask;
+        }
+
+        var statuses = new Dictionary<int, UnitStatus>();
+        foreach (int t in report.CreatedTables)
+        {
+            statuses[t] = UnitStatus.TableCreated;
+        }
+
+        foreach (int t in report.FailedTables)
+        {
+            statuses[t] = UnitStatus.InhibitData;
+        }
+
+        var status = statuses.GetValueOrDefault(report.UnitId, UnitStatus.Ok);
+        if (_schedule.Complete(report.UnitId, report.LeaseId, status, statuses) == CompletionResult.Accepted)
+        {
+            // Errors are counted once per failed statement, as a serial pg_restore counts them.
+            _errors += report.Errors;
+            _errorMessages.AddRange(report.ErrorMessages);
+            _alreadyDone.UnionWith(report.AlreadyDone);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task Cancel()
+    {
+        if (_state == JobState.Running)
+        {
+            _state = JobState.Cancelled;
+            _message = "cancelled";
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<JobSpec?> Spec() => Task.FromResult(_spec);
+
+    public Task<JobStatus> Status()
+    {
+        var p = _schedule?.Progress;
+        int total = (p?.TotalUnits ?? 0) + 1;
+        int done = (p is null ? 0 : p.DoneUnits + p.SkippedUnits + p.FailedUnits) + (_state is JobState.Succeeded or JobState.CompletedWithErrors ? 1 : 0);
+        return Task.FromResult(new JobStatus(
+            this.GetPrimaryKeyString(), _state, done, total, p?.DoneDataBytes ?? 0, p?.TotalDataBytes ?? 0, _errors, _retries,
+            p?.LeasedUnits ?? 0, _message, _errorMessages.ToList()));
+    }
+
+    private Task ExpireLeases(CancellationToken cancellation)
+    {
+        _schedule?.ExpireLeases(DateTimeOffset.UtcNow);
+        return Task.CompletedTask;
+    }
+}

@@ -1,0 +1,172 @@
+using System.Diagnostics;
+using RestoreCluster.Archive;
+using RestoreCluster.Grains.Abstractions;
+using RestoreCluster.Planning;
+using RestoreCluster.Restore;
+
+namespace RestoreCluster.Grains;
+
+/// <summary>
+/// Runs leased units against the target on one session, outside any grain turn (blocking Npgsql work on
+/// the thread pool). One per worker slot and job; its session lives inside the slot's host permit.
+/// </summary>
+internal sealed class UnitExecutor : IDisposable
+{
+    private readonly JobSpec _spec;
+    private readonly PgArchive _archive;
+    private readonly IReadOnlyList<TocEntry> _order;
+    private readonly RestoreOptions _options;
+    private readonly ConnectionTarget _target;
+    private readonly RestoreJournal _journal;
+    private readonly List<string> _errors = [];
+    private UnitSession? _session;
+
+    public UnitExecutor(JobSpec spec, PgArchive archive)
+    {
+        _spec = spec;
+        _archive = archive;
+        _order = JobOrder.Resolve(archive, spec.Order);
+        _options = spec.Options.ToRestoreOptions();
+        _target = ConnectionTarget.FromValues(spec.Target);
+        _journal = RestoreJournal.For(archive, _options);
+    }
+
+    /// <summary>The database the units run in: with -C, the one the archive's DATABASE entry creates.</summary>
+    private ConnectionTarget UnitTarget =>
+        _options.Selection.CreateDatabase && _order.FirstOrDefault(e => e.Desc == "DATABASE") is { } db
+            ? _target.WithDatabase(db.Tag)
+            : _target;
+
+    private UnitSession Session => _session ??= new UnitSession(_archive, _order, _options, UnitTarget, _journal, _errors.Add);
+
+    public UnitReport Run(UnitLease lease, CancellationToken cancellation)
+    {
+        _errors.Clear();
+        int retriesBefore = _session?.Retries ?? 0;
+        int errors = 0;
+        long bytes = 0;
+        var created = new List<int>();
+        var failedTables = new List<int>();
+        var alreadyDone = new List<int>();
+        try
+        {
+            void Apply(UnitResult r)
+            {
+                errors += r.Errors;
+                bytes += r.Bytes;
+                created.AddRange(r.CreatedTables);
+                foreach (int dataId in r.InhibitedData)
+                {
+                    if (_archive.GetEntry(dataId) is { Dependencies.Count: > 0 } data)
+                    {
+                        failedTables.Add(data.Dependencies[0]);
+                    }
+                }
+            }
+
+            switch (lease.Kind)
+            {
+                case UnitKind.Prefork:
+                    var done = Prefork(lease, cancellation, Apply, ref errors);
+                    alreadyDone.AddRange(done);
+                    break;
+                case UnitKind.Entry:
+                    if (!lease.AlreadyDone.Contains(lease.UnitId))
+                    {
+                        Apply(RunEntry(lease.UnitId, lease.TruncateFirst, cancellation));
+                    }
+
+                    break;
+                case UnitKind.MissedItems:
+                    foreach (int id in lease.EntryIds.Where(id => !lease.AlreadyDone.Contains(id)))
+                    {
+                        Apply(RunEntry(id, false, cancellation));
+                    }
+
+                    break;
+                case UnitKind.Finish:
+                    RestoreJournal.Drop(Session.Connection);
+                    break;
+            }
+
+            return new UnitReport(lease.LeaseId, lease.UnitId, errors, created, failedTables, alreadyDone, null, bytes, Retries(retriesBefore), _errors.ToList());
+        }
+        catch (Exception e) when (e is RestoreFailedException or ArchiveException or PlanningException)
+        {
+            Close();
+            return new UnitReport(lease.LeaseId, lease.UnitId, errors, [], [], alreadyDone, e.Message, bytes, Retries(retriesBefore), _errors.ToList());
+        }
+    }
+
+    public void Close()
+    {
+        _session?.Dispose();
+        _session = null;
+    }
+
+    public void Dispose() => Close();
+
+    private int Retries(int before) => (_session?.Retries ?? before) - before;
+
+    // The serial start, as pg_restore's leader does it: CREATE DATABASE (-C), then the journal (which
+    // tells a resumed restore what is done), the -c drops in reverse order, then the pre-data entries.
+    private HashSet<int> Prefork(UnitLease lease, CancellationToken cancellation, Action<UnitResult> apply, ref int errors)
+    {
+        var entries = lease.EntryIds.Select(id => _archive.GetEntry(id)!).ToList();
+        var database = entries.FirstOrDefault(e => e.Desc == "DATABASE");
+        if (database is not null && !(_spec.Resume && DatabaseExists(database.Tag)))
+        {
+            errors += DatabaseRestore.CreateDatabase(_archive, _order, _options, _target, database, _errors.Add);
+        }
+
+        var done = _journal.Prepare(Session.Connection, _spec.ArchivePath, _spec.Resume, UnitTarget.ToString());
+        if (_options.Clean)
+        {
+            foreach (var te in Session.DropEntries())
+            {
+                int unitId = -te.DumpId;
+                if (!done.Contains(unitId))
+                {
+                    apply(Session.RunDrop(unitId, te, cancellation));
+                }
+            }
+        }
+
+        foreach (var te in entries)
+        {
+            if (te != database && !done.Contains(te.DumpId))
+            {
+                apply(Session.RunEntry(te.DumpId, te, truncateFirst: false, cancellation));
+            }
+        }
+
+        return done;
+    }
+
+    private UnitResult RunEntry(int dumpId, bool truncateFirst, CancellationToken cancellation)
+    {
+        var te = _archive.GetEntry(dumpId) ?? throw new PlanningException($"unit {dumpId} is not in the archive");
+        using var activity = RestoreInstruments.Source.StartActivity("restore unit");
+        activity?.SetTag("restorecluster.dump_id", te.DumpId);
+        activity?.SetTag("restorecluster.desc", te.Desc);
+        activity?.SetTag("restorecluster.tag", te.Tag);
+        var started = Stopwatch.GetTimestamp();
+        var result = Session.RunEntry(te.DumpId, te, truncateFirst, cancellation);
+        activity?.SetTag("restorecluster.bytes", result.Bytes);
+        activity?.SetTag("restorecluster.rows", result.Rows);
+        activity?.SetTag("restorecluster.errors", result.Errors);
+        RestoreInstruments.Units.Add(1);
+        RestoreInstruments.Bytes.Add(result.Bytes);
+        RestoreInstruments.Rows.Add(result.Rows);
+        RestoreInstruments.UnitDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        return result;
+    }
+
+    private bool DatabaseExists(string name)
+    {
+        using var probe = new UnitSession(_archive, _order, _options, _target, _journal, _errors.Add);
+        using var cmd = new Npgsql.NpgsqlCommand("SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1", probe.Connection);
+        cmd.Parameters.Add(new Npgsql.NpgsqlParameter { Value = name });
+        return cmd.ExecuteScalar() is not null;
+    }
+}
