@@ -372,6 +372,7 @@ public sealed class RestoreSchedule
                     _leases.Add(_leaseId[u] ?? throw new PlanningException($"leased unit {IdOf(u)} has no lease ID"), u);
                     if (entry)
                     {
+                        _leasedEntries++;
                         AddLeaseRefs(u, +1);
                     }
 
