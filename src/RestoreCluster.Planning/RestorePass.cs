@@ -1,6 +1,6 @@
 using RestoreCluster.Archive;
 
-namespace RestoreCluster.Restore;
+namespace RestoreCluster.Planning;
 
 /// <summary>The three passes of a restore (RestorePass in pg_backup_archiver.h).</summary>
 public enum RestorePass

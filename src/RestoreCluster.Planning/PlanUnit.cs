@@ -1,0 +1,60 @@
+using RestoreCluster.Archive;
+
+namespace RestoreCluster.Planning;
+
+/// <summary>One unit of parallel work: a TOC entry that pg_restore would put on its pending list.</summary>
+public sealed class PlanUnit
+{
+    internal PlanUnit(
+        int id, int tocIndex, string desc, string tag, ArchiveSection section, RestorePass pass, RestoreParts parts,
+        long priority, long dataBytes, int[] dependencies, int[] lockDependencies)
+    {
+        Id = id;
+        TocIndex = tocIndex;
+        Desc = desc;
+        Tag = tag;
+        Section = section;
+        Pass = pass;
+        Parts = parts;
+        Priority = priority;
+        DataBytes = dataBytes;
+        Dependencies = dependencies;
+        LockDependencies = lockDependencies;
+    }
+
+    /// <summary>The unit's ID: the entry's dump ID.</summary>
+    public int Id { get; }
+
+    /// <summary>The entry's position in the restore order the plan was built from.</summary>
+    public int TocIndex { get; }
+
+    public string Desc { get; }
+
+    public string Tag { get; }
+
+    public ArchiveSection Section { get; }
+
+    public RestorePass Pass { get; }
+
+    public RestoreParts Parts { get; }
+
+    /// <summary>No selected parts (reqs = 0): completes at once without a worker.</summary>
+    public bool IsSkipped => (Parts & (RestoreParts.Schema | RestoreParts.Data)) == 0;
+
+    /// <summary>
+    /// The scheduling priority: the entry's dataLength, raised (POST_DATA entries) to the largest
+    /// dataLength of the TABLE DATA entries its dependencies were repointed to.
+    /// </summary>
+    public long Priority { get; }
+
+    /// <summary>The entry's own data size estimate when it restores data (for progress); 0 otherwise.</summary>
+    public long DataBytes { get; }
+
+    /// <summary>Dependencies after repointing, restricted to dump IDs present in the TOC (duplicates kept).</summary>
+    public IReadOnlyList<int> Dependencies { get; }
+
+    /// <summary>The TABLE / TABLE DATA entries this entry locks exclusively (POST_DATA, not INDEX).</summary>
+    public IReadOnlyList<int> LockDependencies { get; }
+
+    public override string ToString() => $"{Id} {Desc} {Tag}";
+}

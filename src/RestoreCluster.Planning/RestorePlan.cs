@@ -1,0 +1,298 @@
+using RestoreCluster.Archive;
+
+namespace RestoreCluster.Planning;
+
+/// <summary>
+/// pg_restore's parallel model for one archive, computed once per job (pg_backup_archiver.c
+/// fix_dependencies, repoint_table_dependencies, identify_locking_dependencies and the split done by
+/// restore_toc_entries_prefork): the serial prefork list, and one work unit per pending entry with its
+/// dependency counts, reverse edges, lock dependencies and priority. Immutable; a
+/// <see cref="RestoreSchedule"/> drives it.
+/// </summary>
+public sealed class RestorePlan
+{
+    private readonly Dictionary<int, int> _unitByDumpId;
+    private readonly Dictionary<int, int> _tableDataUnitByTable;
+
+    private RestorePlan(
+        int[] prefork, PlanUnit[] units, Dictionary<int, int> unitByDumpId, Dictionary<int, int> tableDataUnitByTable,
+        int[] initialDepCount, int[][] dependents, int[][] depEntries, int[][] lockEntries, int[] rank, int entryCount)
+    {
+        Prefork = prefork;
+        Units = units;
+        _unitByDumpId = unitByDumpId;
+        _tableDataUnitByTable = tableDataUnitByTable;
+        InitialDepCount = initialDepCount;
+        Dependents = dependents;
+        DepEntries = depEntries;
+        LockEntries = lockEntries;
+        Rank = rank;
+        EntryCount = entryCount;
+        foreach (var u in units)
+        {
+            if (!u.IsSkipped)
+            {
+                TotalDataBytes += u.DataBytes;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Dump IDs restored serially, in restore order, on one connection before any parallel work: every
+    /// MAIN-pass PRE_DATA entry, and MAIN-pass NONE-section entries met before the first DATA or
+    /// POST_DATA entry. Entries with no selected parts are included (pg_restore "processes" them as no-ops).
+    /// </summary>
+    public IReadOnlyList<int> Prefork { get; }
+
+    /// <summary>The pending entries as work units, in restore order.</summary>
+    public IReadOnlyList<PlanUnit> Units { get; }
+
+    /// <summary>Sum of <see cref="PlanUnit.DataBytes"/> over units that are not skipped.</summary>
+    public long TotalDataBytes { get; }
+
+    // Unit index -> dependencies on other units not yet satisfied before parallel work starts.
+    internal int[] InitialDepCount { get; }
+
+    // Unit index -> unit indices to reduce when it completes (one per dependency edge; duplicates kept).
+    internal int[][] Dependents { get; }
+
+    // Unit index -> entry indices (positions in the TOC order) of its dependencies / lock dependencies.
+    internal int[][] DepEntries { get; }
+
+    internal int[][] LockEntries { get; }
+
+    // Unit index -> position in the priority order (larger Priority first, then lower dump ID).
+    internal int[] Rank { get; }
+
+    internal int EntryCount { get; }
+
+    /// <summary>The unit for a dump ID, or null when the entry is not a unit (prefork or unknown).</summary>
+    public PlanUnit? GetUnit(int dumpId) => _unitByDumpId.TryGetValue(dumpId, out int u) ? Units[u] : null;
+
+    internal int UnitIndexOf(int dumpId) => _unitByDumpId.TryGetValue(dumpId, out int u) ? u : -1;
+
+    /// <summary>The TABLE DATA unit index of a table (by the table's dump ID), or -1.</summary>
+    internal int TableDataUnitOf(int tableDumpId) => _tableDataUnitByTable.TryGetValue(tableDumpId, out int u) ? u : -1;
+
+    /// <summary>Builds the plan from the TOC in restore order and the parts <see cref="EntrySelector"/> chose.</summary>
+    public static RestorePlan Build(IReadOnlyList<TocEntry> order, IReadOnlyDictionary<int, RestoreParts> parts)
+    {
+        ArgumentNullException.ThrowIfNull(order);
+        ArgumentNullException.ThrowIfNull(parts);
+        var entries = new PlanEntry[order.Count];
+        for (int i = 0; i < order.Count; i++)
+        {
+            var te = order[i];
+            entries[i] = new PlanEntry(
+                te.DumpId, te.Desc, te.Section, te.Dependencies, te.DataLength, RestorePasses.Of(te),
+                parts.GetValueOrDefault(te.DumpId, RestoreParts.None), te.Tag);
+        }
+
+        return Build(entries);
+    }
+
+    /// <summary>Builds the plan from entry descriptions in restore order.</summary>
+    public static RestorePlan Build(IReadOnlyList<PlanEntry> order)
+    {
+        ArgumentNullException.ThrowIfNull(order);
+        int n = order.Count;
+        var indexOf = new Dictionary<int, int>(n);
+        for (int i = 0; i < n; i++)
+        {
+            if (!indexOf.TryAdd(order[i].DumpId, i))
+            {
+                throw new PlanningException($"duplicate dump ID {order[i].DumpId} in the TOC");
+            }
+        }
+
+        // buildTocEntryArrays: a TABLE DATA entry's first dependency is its table.
+        var tableDataOf = new Dictionary<int, int>();
+        for (int i = 0; i < n; i++)
+        {
+            if (order[i].Desc == "TABLE DATA" && order[i].Dependencies.Count > 0)
+            {
+                tableDataOf[order[i].Dependencies[0]] = i;
+            }
+        }
+
+        // fix_dependencies + repoint_table_dependencies: dependencies as entry indices (missing IDs dropped);
+        // POST_DATA dependencies on a table with data go to the TABLE DATA, inheriting its dataLength.
+        var deps = new int[n][];
+        var priority = new long[n];
+        var scratch = new List<int>();
+        for (int i = 0; i < n; i++)
+        {
+            var e = order[i];
+            priority[i] = e.DataLength;
+            scratch.Clear();
+            foreach (int dep in e.Dependencies)
+            {
+                int target = dep;
+                if (e.Section == ArchiveSection.PostData && tableDataOf.TryGetValue(dep, out int tdIndex))
+                {
+                    target = order[tdIndex].DumpId;
+                    priority[i] = Math.Max(priority[i], order[tdIndex].DataLength);
+                }
+
+                if (indexOf.TryGetValue(target, out int targetIndex))
+                {
+                    scratch.Add(targetIndex);
+                }
+            }
+
+            deps[i] = [.. scratch];
+        }
+
+        // restore_toc_entries_prefork: which entries the leader runs before forking.
+        var isPrefork = new bool[n];
+        var prefork = new List<int>();
+        bool skippedSome = false;
+        for (int i = 0; i < n; i++)
+        {
+            var e = order[i];
+            bool doNow = true;
+            if (e.Section != ArchiveSection.PreData)
+            {
+                if (e.Section is ArchiveSection.Data or ArchiveSection.PostData)
+                {
+                    doNow = false;
+                    skippedSome = true;
+                }
+                else if (skippedSome)
+                {
+                    doNow = false;
+                }
+            }
+
+            if (e.Pass != RestorePass.Main)
+            {
+                doNow = false;
+            }
+
+            if (doNow)
+            {
+                isPrefork[i] = true;
+                prefork.Add(e.DumpId);
+            }
+        }
+
+        // Units: every pending entry, in order.
+        var unitOfEntry = new int[n];
+        Array.Fill(unitOfEntry, -1);
+        var unitEntries = new List<int>(n - prefork.Count);
+        for (int i = 0; i < n; i++)
+        {
+            if (!isPrefork[i])
+            {
+                unitOfEntry[i] = unitEntries.Count;
+                unitEntries.Add(i);
+            }
+        }
+
+        int unitCount = unitEntries.Count;
+        var units = new PlanUnit[unitCount];
+        var unitByDumpId = new Dictionary<int, int>(unitCount);
+        var initialDepCount = new int[unitCount];
+        var depEntries = new int[unitCount][];
+        var lockEntries = new int[unitCount][];
+        var dependentCounts = new int[unitCount];
+        for (int u = 0; u < unitCount; u++)
+        {
+            int i = unitEntries[u];
+            var e = order[i];
+            foreach (int d in deps[i])
+            {
+                // Prefork entries have all completed before parallel work begins.
+                if (!isPrefork[d])
+                {
+                    initialDepCount[u]++;
+                    dependentCounts[unitOfEntry[d]]++;
+                }
+            }
+
+            // identify_locking_dependencies: POST_DATA entries other than INDEX lock their tables.
+            int[] locks = [];
+            if (e.Section == ArchiveSection.PostData && e.Desc != "INDEX")
+            {
+                scratch.Clear();
+                foreach (int d in deps[i])
+                {
+                    if (order[d].Desc is "TABLE" or "TABLE DATA")
+                    {
+                        scratch.Add(d);
+                    }
+                }
+
+                locks = [.. scratch];
+            }
+
+            depEntries[u] = deps[i];
+            lockEntries[u] = locks;
+            long dataBytes = (e.Parts & RestoreParts.Data) != 0 ? e.DataLength : 0;
+            units[u] = new PlanUnit(
+                e.DumpId, i, e.Desc, e.Tag, e.Section, e.Pass, e.Parts, priority[i], dataBytes,
+                ToDumpIds(order, deps[i]), ToDumpIds(order, locks));
+            unitByDumpId[e.DumpId] = u;
+        }
+
+        var dependents = new int[unitCount][];
+        for (int u = 0; u < unitCount; u++)
+        {
+            dependents[u] = new int[dependentCounts[u]];
+            dependentCounts[u] = 0;
+        }
+
+        for (int u = 0; u < unitCount; u++)
+        {
+            foreach (int d in depEntries[u])
+            {
+                int du = unitOfEntry[d];
+                if (du >= 0)
+                {
+                    dependents[du][dependentCounts[du]++] = u;
+                }
+            }
+        }
+
+        var byPriority = new int[unitCount];
+        for (int u = 0; u < unitCount; u++)
+        {
+            byPriority[u] = u;
+        }
+
+        Array.Sort(byPriority, (a, b) =>
+        {
+            int c = units[b].Priority.CompareTo(units[a].Priority);
+            return c != 0 ? c : units[a].Id.CompareTo(units[b].Id);
+        });
+        var rank = new int[unitCount];
+        for (int r = 0; r < unitCount; r++)
+        {
+            rank[byPriority[r]] = r;
+        }
+
+        var tableDataUnitByTable = new Dictionary<int, int>(tableDataOf.Count);
+        foreach (var (table, tdIndex) in tableDataOf)
+        {
+            if (unitOfEntry[tdIndex] >= 0)
+            {
+                tableDataUnitByTable[table] = unitOfEntry[tdIndex];
+            }
+        }
+
+        return new RestorePlan(
+            [.. prefork], units, unitByDumpId, tableDataUnitByTable, initialDepCount, dependents, depEntries, lockEntries,
+            rank, n);
+    }
+
+    private static int[] ToDumpIds(IReadOnlyList<PlanEntry> order, int[] indices)
+    {
+        var ids = new int[indices.Length];
+        for (int k = 0; k < indices.Length; k++)
+        {
+            ids[k] = order[indices[k]].DumpId;
+        }
+
+        return ids;
+    }
+}
