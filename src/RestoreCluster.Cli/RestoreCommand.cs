@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Security.Cryptography;
 using RestoreCluster.Archive;
 using RestoreCluster.Planning;
+using RestoreCluster.Hosting;
 using RestoreCluster.Restore;
 
 namespace RestoreCluster.Cli;
@@ -83,6 +84,30 @@ internal static class RestoreCommand
         if (p.GetValue(s.Password) && target.Password is null && PasswordPrompt.Ask() is { } typed)
         {
             target = target.WithPassword(typed);
+        }
+
+        int jobs = p.GetValue(s.Jobs);
+        if (!restore.SingleTransaction && archive.IsSeekable)
+        {
+            // The grains: parallel units, per-host budget, exactly-once journal.
+            if (target.Password is null && !p.GetValue(s.NoPassword) && Environment.GetEnvironmentVariable("PGPASSWORD") is null)
+            {
+                // Workers cannot prompt; a password the server asks for must be known up front (-W, PGPASSWORD, .pgpass).
+            }
+
+            return ParallelRestore.RunAsync(
+                archive, order, restore, target, jobs, p.GetValue(s.HostBudget) ?? jobs, p.GetValue(s.Resume),
+                p.GetValue(s.Progress) ?? "auto", TelemetryOptions.FromEnvironment(p.GetValue(s.OtelConsole)), io).GetAwaiter().GetResult();
+        }
+
+        if (jobs > 1 && !archive.IsSeekable)
+        {
+            throw new CliError("parallel restore from standard input is not supported");
+        }
+
+        if (p.GetValue(s.Resume))
+        {
+            throw new CliError("--resume needs a restore that keeps a journal: not with -1 or from standard input", ExitCodes.Usage);
         }
 
         int errors = DatabaseRestore.Run(archive, order, restore, target, prompt, io.Fail, io.Warn);

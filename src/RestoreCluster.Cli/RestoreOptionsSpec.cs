@@ -95,6 +95,8 @@ internal sealed class RestoreOptionsSpec
 
     public Option<string> Progress { get; } = new("--progress") { Description = "progress display: auto, plain, json or none", DefaultValueFactory = _ => "auto" };
 
+    public Option<bool> OtelConsole { get; } = new("--otel-console") { Description = "print telemetry (traces and metrics) to the console" };
+
     public Argument<string?> Archive { get; } = new("archive") { Description = "the archive file or directory (standard input when absent or -)", Arity = ArgumentArity.ZeroOrOne };
 
     public void AddTo(Command command)
@@ -106,7 +108,7 @@ internal sealed class RestoreOptionsSpec
                      ExitOnError, SingleTransaction, NoOwner, NoPrivileges, Superuser, DisableTriggers, Section, NoComments,
                      NoPublications, NoSubscriptions, NoSecurityLabels, NoTablespaces, NoTableAccessMethod, StrictNames,
                      NoDataForFailedTables, UseSetSessionAuthorization, EnableRowSecurity, RestrictKey, HostBudget, Resume,
-                     Progress,
+                     Progress, OtelConsole,
                  })
         {
             command.Options.Add(o);

@@ -57,7 +57,7 @@ public static class DatabaseRestore
 
     // Each batch command must reach the server exactly as written (one statement, already split by us):
     // Npgsql's own rewriting would split SQL-standard function bodies (BEGIN ATOMIC ... END) apart.
-    internal static void RequireRawSql()
+    public static void RequireRawSql()
     {
         if (!AppContext.TryGetSwitch("Npgsql.EnableSqlRewriting", out bool enabled) || enabled)
         {

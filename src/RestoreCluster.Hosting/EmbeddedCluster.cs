@@ -1,0 +1,64 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+
+namespace RestoreCluster.Hosting;
+
+/// <summary>
+/// A single-node cluster inside the restorecluster process: localhost clustering on free ports with a
+/// cluster id of its own (several restores on one machine never meet), in-memory grain state, the same
+/// grains a real cluster runs.
+/// </summary>
+public sealed class EmbeddedCluster : IAsyncDisposable
+{
+    private readonly IHost _host;
+
+    private EmbeddedCluster(IHost host, string siloName)
+    {
+        _host = host;
+        SiloName = siloName;
+        Grains = host.Services.GetRequiredService<IGrainFactory>();
+    }
+
+    public IGrainFactory Grains { get; }
+
+    /// <summary>The silo's name, which is also its worker grain's key.</summary>
+    public string SiloName { get; }
+
+    public static async Task<EmbeddedCluster> StartAsync(TelemetryOptions telemetry, CancellationToken cancellation = default)
+    {
+        string siloName = $"{Environment.MachineName}-{Environment.ProcessId}";
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Logging.ClearProviders();
+        builder.Logging.SetMinimumLevel(LogLevel.Critical);
+        builder.UseOrleans(silo =>
+        {
+            silo.UseLocalhostClustering(siloPort: FreePort(), gatewayPort: FreePort(), serviceId: "restorecluster", clusterId: $"embedded-{Guid.NewGuid():N}");
+            silo.Configure<SiloOptions>(o => o.SiloName = siloName);
+            silo.AddMemoryGrainStorage("restore");
+            silo.AddActivityPropagation();
+        });
+        builder.Services.AddRestoreTelemetry(telemetry, siloName);
+        var host = builder.Build();
+        await host.StartAsync(cancellation).ConfigureAwait(false);
+        return new EmbeddedCluster(host, siloName);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await _host.StopAsync(timeout.Token).ConfigureAwait(false);
+        _host.Dispose();
+    }
+
+    // A port nobody listens on now; the silo binds it a moment later.
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
