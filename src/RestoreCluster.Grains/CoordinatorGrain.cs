@@ -25,6 +25,7 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
     private string? _finishLease;
     private DateTimeOffset _finishExpires;
     private IGrainTimer? _expiry;
+    private string? _fatal;
 
     public Task<JobStatus> Start(JobSpec spec)
     {
@@ -55,7 +56,15 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
         }
 
         var now = DateTimeOffset.UtcNow;
-        if (_schedule.IsFinished)
+        // After a fatal error (or -e) nothing more is handed out; once running units are back, the journal
+        // is dropped as at any normal end.
+        bool ending = _fatal is not null && _schedule.Progress.LeasedUnits == 0;
+        if (_fatal is not null && !ending)
+        {
+            return Task.FromResult<UnitLease?>(null);
+        }
+
+        if (_schedule.IsFinished || ending)
         {
             if (_finishLease is not null && _finishExpires > now)
             {
@@ -103,21 +112,22 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
         }
 
         _retries += report.Retries;
-        if (report.Fatal is not null)
-        {
-            // The restore must stop (-e, or a fatal error): hand out nothing more.
-            _errors += report.Errors;
-            _errorMessages.AddRange(report.ErrorMessages);
-            _state = JobState.Failed;
-            _message = report.Fatal;
-            return Task.CompletedTask;
-        }
-
         if (report.LeaseId == _finishLease)
         {
             _finishLease = null;
-            _state = _errors > 0 ? JobState.CompletedWithErrors : JobState.Succeeded;
+            _state = _fatal is not null ? JobState.Failed : _errors > 0 ? JobState.CompletedWithErrors : JobState.Succeeded;
+            _message = _fatal ?? report.Fatal;
             _expiry?.Dispose();
+            return Task.CompletedTask;
+        }
+
+        if (report.Fatal is not null)
+        {
+            // The restore must stop (-e, or a fatal error): hand out nothing more but the final clean-up.
+            _errors += report.Errors;
+            _errorMessages.AddRange(report.ErrorMessages);
+            _fatal ??= report.Fatal;
+            _schedule.Fail(report.UnitId, report.LeaseId, retryable: false);
             return Task.CompletedTask;
         }
 

@@ -105,10 +105,6 @@ public sealed class WorkerGrain : Grain, IWorkerGrain
 
                     var report = await run;
                     await coordinator.Complete(report);
-                    if (report.Fatal is not null)
-                    {
-                        return;
-                    }
                 }
                 finally
                 {

@@ -55,6 +55,24 @@ public static class DatabaseRestore
         return sink.ErrorCount;
     }
 
+    /// <summary>-C -c: the DROP DATABASE of the -c phase, outside any transaction, on the -d database.</summary>
+    public static int DropDatabase(
+        PgArchive archive, IReadOnlyList<TocEntry> order, RestoreOptions options, ConnectionTarget target, IEnumerable<TocEntry> drops,
+        Action<string> reportError)
+    {
+        RequireRawSql();
+        var connector = new TargetConnector(target, archive.Encoding, promptPassword: null);
+        using var sink = new DatabaseSink(connector.Open, target.Database, archive, options.ExitOnError, reportError);
+        var emitter = new RestoreEmitter(archive, order, options, sink) { UnitMode = true };
+        emitter.SetFixedOutputState();
+        foreach (var te in drops)
+        {
+            emitter.DropEntry(te);
+        }
+
+        return sink.ErrorCount;
+    }
+
     // Each batch command must reach the server exactly as written (one statement, already split by us):
     // Npgsql's own rewriting would split SQL-standard function bodies (BEGIN ATOMIC ... END) apart.
     public static void RequireRawSql()

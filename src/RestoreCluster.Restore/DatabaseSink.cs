@@ -326,6 +326,13 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
         string full = $"{EntryText()}{message}";
         if (kind == SqlFailure.Fatal || _exitOnError)
         {
+            // pg_restore stops here with everything before this query already committed: so do we.
+            if (_inUnit)
+            {
+                _inUnit = false;
+                Guard(() => Exec("COMMIT"));
+            }
+
             throw new RestoreFailedException(full, e);
         }
 
