@@ -61,7 +61,7 @@ internal static class ParallelRestore
                     await coordinator.Cancel();
                 }
 
-                await Task.Delay(TimeSpan.FromMilliseconds(100));
+                await Task.Delay(TimeSpan.FromMilliseconds(20));
             }
 
             // Let the worker's slots notice the end and hand back their sessions.

@@ -13,7 +13,7 @@ namespace RestoreCluster.Grains;
 public sealed class WorkerGrain : Grain, IWorkerGrain
 {
     private static readonly TimeSpan PermitTime = TimeSpan.FromSeconds(20);
-    private static readonly TimeSpan Idle = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan Idle = TimeSpan.FromMilliseconds(20);
 
     private readonly Dictionary<string, Task> _jobs = new(StringComparer.Ordinal);
     private int _running;
