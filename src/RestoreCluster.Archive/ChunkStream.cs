@@ -4,27 +4,11 @@ namespace RestoreCluster.Archive;
 /// The concatenated chunks of one custom-format data stream (pg_backup_custom.c _ReadBuf/_PrintData):
 /// <c>{ int len (&gt; 0), len bytes }*</c> ended by <c>int 0</c>. Reading stops exactly after the terminator.
 /// </summary>
-internal sealed class ChunkStream(ArchiveInput input) : Stream
+internal sealed class ChunkStream(ArchiveInput input) : ForwardStream
 {
     private long _chunkLeft;
 
     public bool Finished { get; private set; }
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -94,14 +78,4 @@ internal sealed class ChunkStream(ArchiveInput input) : Stream
             }
         }
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

@@ -5,28 +5,12 @@ namespace RestoreCluster.Archive;
 /// and which insists that the compressed stream ends exactly where its data does.
 /// </summary>
 internal sealed class GuardedStream(
-    Stream inner, Stream source, CompressionAlgorithm algorithm, bool zlibFraming, TailRecorder? trailer, string where) : Stream
+    Stream inner, Stream source, CompressionAlgorithm algorithm, bool zlibFraming, TailRecorder? trailer, string where) : ForwardStream
 {
     private bool _ended;
     private uint _adler = 1;
     private uint _crc;
     private long _produced;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -128,16 +112,6 @@ internal sealed class GuardedStream(
         int nl = s.IndexOfAny(['\r', '\n']);
         return nl < 0 ? s : s[..nl];
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -1,7 +1,7 @@
 namespace RestoreCluster.Archive;
 
 /// <summary>A read-only window of <c>length</c> bytes from the current position of another stream.</summary>
-internal sealed class SubStream(Stream inner, long windowLength, bool ownsInner) : Stream
+internal sealed class SubStream(Stream inner, long windowLength, bool ownsInner) : ForwardStream
 {
     private long _done;
 
@@ -10,12 +10,6 @@ internal sealed class SubStream(Stream inner, long windowLength, bool ownsInner)
     /// <summary>Set when the inner stream ended before the window did.</summary>
     public Func<long, Exception>? OnTruncated { get; init; }
 
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
     public override long Length => windowLength;
 
     public override long Position
@@ -23,8 +17,6 @@ internal sealed class SubStream(Stream inner, long windowLength, bool ownsInner)
         get => _done;
         set => throw new NotSupportedException();
     }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -42,16 +34,6 @@ internal sealed class SubStream(Stream inner, long windowLength, bool ownsInner)
         _done += n;
         return n;
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -1,7 +1,7 @@
 namespace RestoreCluster.Archive;
 
 /// <summary>Passes reads through and remembers the last eight bytes, where zlib and gzip keep their trailers.</summary>
-internal sealed class TailRecorder(Stream inner) : Stream
+internal sealed class TailRecorder(Stream inner) : ForwardStream
 {
     private readonly byte[] _tail = new byte[8];
 
@@ -20,8 +20,6 @@ internal sealed class TailRecorder(Stream inner) : Stream
         return result;
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
     public override int Read(Span<byte> buffer)
     {
         int n = inner.Read(buffer);
@@ -33,30 +31,6 @@ internal sealed class TailRecorder(Stream inner) : Stream
         Count += n;
         return n;
     }
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
