@@ -89,12 +89,8 @@ internal static class RestoreCommand
         int jobs = p.GetValue(s.Jobs);
         if (!restore.SingleTransaction && archive.IsSeekable)
         {
-            // The grains: parallel units, per-host budget, exactly-once journal.
-            if (target.Password is null && !p.GetValue(s.NoPassword) && Environment.GetEnvironmentVariable("PGPASSWORD") is null)
-            {
-                // Workers cannot prompt; a password the server asks for must be known up front (-W, PGPASSWORD, .pgpass).
-            }
-
+            // The grains: parallel units, per-host budget, exactly-once journal. Worker sessions cannot prompt,
+            // so a password the server asks for must be known up front (-W, the target, PGPASSWORD, .pgpass).
             return ParallelRestore.RunAsync(
                 archive, order, restore, target, jobs, p.GetValue(s.HostBudget) ?? jobs, p.GetValue(s.Resume),
                 p.GetValue(s.Progress) ?? "auto", TelemetryOptions.FromEnvironment(p.GetValue(s.OtelConsole)), io).GetAwaiter().GetResult();
