@@ -1,0 +1,41 @@
+using RestoreCluster.Testing;
+using Xunit;
+
+namespace RestoreCluster.IntegrationTests;
+
+/// <summary>A target that cannot be reached is one clear line and exit code 1, and never shows the password.</summary>
+public sealed class ConnectionFailureTests
+{
+    [Theory]
+    [InlineData("host=127.0.0.1 port=1 dbname=x user=postgres password=Sup3rSecretPw", "")]
+    [InlineData("postgresql://postgres:Sup3rSecretPw@127.0.0.1:1/x", "")]
+    [InlineData("host=127.0.0.1 port=1 dbname=x user=postgres password=Sup3rSecretPw", "-1")]
+    [InlineData("postgresql://postgres:Sup3rSecretPw@127.0.0.1:1/x", "-j4")]
+    public async Task UnreachableTargetIsOneLineWithoutThePassword(string target, string option)
+    {
+        var fixtures = await FixtureArchives.GetAsync();
+        string[] args = option.Length == 0
+            ? ["restore", "-d", target, fixtures["rich.custom"].Path]
+            : ["restore", option, "-d", target, fixtures["rich.custom"].Path];
+
+        var result = await CliRunner.RunAsync(args, timeout: TimeSpan.FromMinutes(1));
+
+        Assert.Equal(1, result.ExitCode);
+        string[] lines = result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines);
+        Assert.StartsWith("restorecluster: error: connection to server at 127.0.0.1:1/x as postgres failed", lines[0], StringComparison.Ordinal);
+        Assert.DoesNotContain("Sup3rSecretPw", result.Stderr + result.StdoutText, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MissingDatabaseIsOneLine()
+    {
+        var fixtures = await FixtureArchives.GetAsync();
+
+        var result = await CliRunner.RunAsync(fixtures.Server, ["restore", "-d", "no_such_database_here", fixtures["rich.custom"].Path]);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("no_such_database_here", result.Stderr, StringComparison.Ordinal);
+    }
+}
