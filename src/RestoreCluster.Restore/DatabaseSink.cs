@@ -248,15 +248,30 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
         _inUnit = true;
     }
 
-    /// <summary>Records the unit in the journal and commits it with everything it did.</summary>
-    public void CommitUnit(string journalSql)
+    /// <summary>
+    /// Records the unit in the journal and commits it with everything it did. False when the journal already
+    /// had it (a lease that lapsed while its unit still ran, and another worker ran it too): then nothing of
+    /// this run is kept.
+    /// </summary>
+    public bool CommitUnit(string journalSql)
     {
-        Guard(() =>
+        _inUnit = false;
+        try
         {
             Exec(journalSql);
             Exec("COMMIT");
-        });
-        _inUnit = false;
+            return true;
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            Guard(() => Exec("ROLLBACK"));
+            return false;
+        }
+        catch (NpgsqlException e)
+        {
+            _inUnit = true;
+            throw Lost(e);
+        }
     }
 
     /// <summary>Runs control SQL (the journal) on this session.</summary>

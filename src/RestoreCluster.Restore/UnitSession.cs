@@ -91,7 +91,11 @@ public sealed class UnitSession : IDisposable
                 sink.BeginUnit();
                 body(_emitter);
                 int errors = sink.ErrorCount - before;
-                sink.CommitUnit(_journal.RecordSql(unitId, errors));
+                if (!sink.CommitUnit(_journal.RecordSql(unitId, errors)))
+                {
+                    return new UnitResult(0, [], [], 0, 0);
+                }
+
                 return new UnitResult(errors, [.. _emitter.CreatedTables], [.. _emitter.InhibitedData], sink.CopyBytes - bytesBefore, sink.CopyRows - rowsBefore);
             }
             catch (TransientRestoreException e) when (attempt < MaxAttempts)
