@@ -37,6 +37,13 @@ public sealed partial class PostgresServer
 
         public string SocketDirectory => Path.Combine(rootDirectory, "sock");
 
+        /// <summary>Puts a line in front of pg_hba.conf (the first matching line wins); reload to apply.</summary>
+        public void PrependHbaLine(string line)
+        {
+            string hba = Path.Combine(rootDirectory, "data", "pg_hba.conf");
+            File.WriteAllText(hba, line + "\n" + File.ReadAllText(hba));
+        }
+
         public static async Task<LocalInstance> StartAsync(CancellationToken cancellationToken)
         {
             var root = Directory.CreateTempSubdirectory("restorecluster-pg-").FullName;

@@ -38,6 +38,21 @@ public sealed partial class PostgresServer : IAsyncDisposable
     /// <summary>The unix socket directory of a private server; null for an external one.</summary>
     public string? SocketDirectory => local?.SocketDirectory;
 
+    /// <summary>
+    /// Makes TCP logins of <paramref name="role"/> need a password (scram-sha-256), the rest staying trusted.
+    /// Only for servers this harness started.
+    /// </summary>
+    public async Task RequirePasswordOverTcpAsync(string role, CancellationToken cancellationToken = default)
+    {
+        if (local is null)
+        {
+            throw new InvalidOperationException("password authentication can only be set up on a server the tests started");
+        }
+
+        local.PrependHbaLine($"host all {role} 127.0.0.1/32 scram-sha-256");
+        await ExecuteAsync("postgres", "SELECT pg_reload_conf()", cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Where pg_dump, pg_restore, psql (and for a private server initdb/postgres) live.</summary>
     public string BinDirectory => PgBinaries.BinDirectory;
 

@@ -1,0 +1,87 @@
+using RestoreCluster.Testing;
+using Xunit;
+
+namespace RestoreCluster.IntegrationTests;
+
+/// <summary>Passwords come from the target, PGPASSWORD or a .pgpass file, as with libpq, and are never printed.</summary>
+public sealed class PasswordTests : IAsyncLifetime
+{
+    private const string Role = "pw_restorer";
+    private const string Secret = "Pg-Pass-1234";
+    private PostgresServer? _server;
+
+    public async Task InitializeAsync()
+    {
+        _server = await PostgresServer.StartAsync();
+        await _server.ExecuteAsync("postgres", $"CREATE ROLE {Role} LOGIN SUPERUSER PASSWORD '{Secret}'");
+        await _server.RequirePasswordOverTcpAsync(Role);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+    }
+
+    [Theory]
+    [InlineData("pgpass")]
+    [InlineData("home")]
+    [InlineData("PGPASSWORD")]
+    [InlineData("uri")]
+    public async Task PasswordFromEachSourceLogsIn(string source)
+    {
+        var fixtures = await FixtureArchives.GetAsync();
+        var server = _server!;
+        string db = await server.CreateDatabaseAsync("pw");
+        string home = Directory.CreateTempSubdirectory("restorecluster-home-").FullName;
+        string pgpass = Path.Combine(home, ".pgpass");
+        await File.WriteAllTextAsync(pgpass, $"127.0.0.1:{server.Port}:*:{Role}:{Secret}\n");
+        if (!OperatingSystem.IsWindows())
+        {
+            // libpq (and Npgsql) ignore a password file others can read.
+            File.SetUnixFileMode(pgpass, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+        var env = new Dictionary<string, string> { ["PGPASSFILE"] = source == "pgpass" ? pgpass : "/nonexistent" };
+        if (source == "home")
+        {
+            // No PGPASSFILE: the default ~/.pgpass is read.
+            env.Remove("PGPASSFILE");
+            env["HOME"] = home;
+        }
+
+        if (source == "PGPASSWORD")
+        {
+            env["PGPASSWORD"] = Secret;
+        }
+
+        string target = source == "uri"
+            ? $"postgresql://{Role}:{Secret}@127.0.0.1:{server.Port}/{db}"
+            : $"host=127.0.0.1 port={server.Port} user={Role} dbname={db}";
+
+        var result = await CliRunner.RunAsync(["restore", "-w", "-O", "-x", "-d", target, fixtures["rich.custom"].Path], env);
+        Directory.Delete(home, recursive: true);
+
+        Assert.True(result.ExitCode is 0 or 1, result.Describe());
+        Assert.DoesNotContain("password authentication failed", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain(Secret, result.Stderr + result.StdoutText, StringComparison.Ordinal);
+        Assert.Equal(1L, await server.ScalarAsync<long>(db, "SELECT count(*) FROM pg_namespace WHERE nspname = 'app'"));
+    }
+
+    [Fact]
+    public async Task WrongPasswordIsOneLineWithoutIt()
+    {
+        var fixtures = await FixtureArchives.GetAsync();
+        var server = _server!;
+
+        var result = await CliRunner.RunAsync(
+            ["restore", "-w", "-d", $"postgresql://{Role}:wrong-{Secret}@127.0.0.1:{server.Port}/postgres", fixtures["rich.custom"].Path],
+            new Dictionary<string, string> { ["PGPASSFILE"] = "/nonexistent" });
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("password authentication failed", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain(Secret, result.Stderr, StringComparison.Ordinal);
+    }
+}
