@@ -13,7 +13,10 @@ internal sealed class CliOutput(Func<Stream> openStdout, TextWriter stderr, Func
 
     public void Warn(string message) => stderr.WriteLine($"restorecluster: warning: {OneLine(message)}");
 
-    public void Fail(string message) => stderr.WriteLine($"restorecluster: error: {OneLine(message)}");
+    public void Fail(string message) => stderr.WriteLine(ErrorLine(message));
+
+    /// <summary>The line <see cref="Fail"/> writes, for writers that own stderr for a while (the live progress display).</summary>
+    public static string ErrorLine(string message) => $"restorecluster: error: {OneLine(message)}";
 
     // A message can quote archive text (an entry's tag may hold a newline); it must stay one line, so line
     // breaks become spaces, as pg_restore -l does for names.

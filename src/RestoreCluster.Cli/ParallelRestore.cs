@@ -9,7 +9,8 @@ namespace RestoreCluster.Cli;
 
 /// <summary>
 /// restore -d through the grains: an embedded single-node cluster in this process, a coordinator for the
-/// job, this silo's worker with -j slots, and the target host's budget.
+/// job, this silo's worker with -j slots, and the target host's budget. The whole job is one span, the parent
+/// of every unit's span (docs/telemetry.md).
 /// </summary>
 internal static class ParallelRestore
 {
@@ -21,9 +22,12 @@ internal static class ParallelRestore
         var started = Stopwatch.StartNew();
         await using var cluster = await EmbeddedCluster.StartAsync(telemetry);
         string jobId = $"job-{Guid.NewGuid():N}";
+        string archivePath = Path.GetFullPath(archive.DisplayName);
+        // Started once the cluster (and its tracer provider) runs: before, nobody listens and it is not recorded.
+        using var job = GrainInstruments.StartJob(jobId, archivePath, jobs, hostBudget);
         var spec = new JobSpec(
-            jobId, Path.GetFullPath(archive.DisplayName), target.Values, options.ToJobOptions(),
-            ReferenceEquals(order, archive.Entries) ? null : order.Select(e => e.DumpId).ToList(), jobs, hostBudget, resume);
+            jobId, archivePath, target.Values, options.ToJobOptions(),
+            ReferenceEquals(order, archive.Entries) ? null : order.Select(e => e.DumpId).ToList(), jobs, hostBudget, resume, job?.Id);
         var budget = cluster.Grains.GetGrain<IHostBudgetGrain>(HostKey.For(target));
         await budget.SetBudget(hostBudget);
         var coordinator = cluster.Grains.GetGrain<ICoordinatorGrain>(jobId);
@@ -39,7 +43,7 @@ internal static class ParallelRestore
         Console.CancelKeyPress += onCancel;
         try
         {
-            var progress = ProgressReporter.Create(progressMode, io);
+            await using var progress = ProgressReporter.Create(progressMode, io);
             int printedErrors = 0;
             JobStatus status;
             while (true)
@@ -47,7 +51,7 @@ internal static class ParallelRestore
                 status = await coordinator.Status();
                 for (; printedErrors < status.ErrorMessages.Count; printedErrors++)
                 {
-                    io.Fail(status.ErrorMessages[printedErrors]);
+                    progress.Error(status.ErrorMessages[printedErrors]);
                 }
 
                 progress.Report(status, await budget.Status(), started.Elapsed);
@@ -71,7 +75,8 @@ internal static class ParallelRestore
                 await Task.Delay(50);
             }
 
-            progress.Finish(status, started.Elapsed);
+            await progress.FinishAsync(status, started.Elapsed);
+            Describe(job, status);
             switch (status.State)
             {
                 case JobState.Succeeded:
@@ -90,6 +95,19 @@ internal static class ParallelRestore
         finally
         {
             Console.CancelKeyPress -= onCancel;
+        }
+    }
+
+    private static void Describe(Activity? job, JobStatus status)
+    {
+        job?.SetTag("restorecluster.state", status.State.ToString().ToLowerInvariant());
+        job?.SetTag("restorecluster.units", status.UnitsDone);
+        job?.SetTag("restorecluster.bytes", status.BytesDone);
+        job?.SetTag("restorecluster.errors", status.Errors);
+        job?.SetTag("restorecluster.retries", status.Retries);
+        if (status.State is JobState.Failed or JobState.Cancelled)
+        {
+            job?.SetStatus(ActivityStatusCode.Error, status.Message);
         }
     }
 }

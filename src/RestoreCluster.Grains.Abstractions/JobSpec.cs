@@ -1,6 +1,9 @@
 namespace RestoreCluster.Grains.Abstractions;
 
-/// <summary>One restore job as submitted: the archive, where it goes, how, and how wide.</summary>
+/// <summary>
+/// One restore job as submitted: the archive, where it goes, how, and how wide. <see cref="TraceParent"/> is the
+/// W3C trace context of the job's span, so units run on any silo become its children.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("RestoreCluster.JobSpec")]
 public sealed record JobSpec(
     [property: Id(0)] string JobId,
@@ -10,7 +13,8 @@ public sealed record JobSpec(
     [property: Id(4)] IReadOnlyList<int>? Order,
     [property: Id(5)] int Jobs,
     [property: Id(6)] int HostBudget,
-    [property: Id(7)] bool Resume);
+    [property: Id(7)] bool Resume,
+    [property: Id(8)] string? TraceParent = null);
 
 /// <summary>pg_restore's options of a job (RestoreOptions and SelectionOptions), as they travel between grains.</summary>
 [GenerateSerializer, Immutable, Alias("RestoreCluster.JobOptions")]

@@ -171,7 +171,8 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
     {
         var p = _schedule?.Progress;
         int total = (p?.TotalUnits ?? 0) + 1;
-        int done = (p is null ? 0 : p.DoneUnits + p.SkippedUnits + p.FailedUnits) + (_state is JobState.Succeeded or JobState.CompletedWithErrors ? 1 : 0);
+        // DoneUnits already counts the skipped and failed units (they are done too); the +1 is the final journal drop.
+        int done = (p?.DoneUnits ?? 0) + (_state is JobState.Succeeded or JobState.CompletedWithErrors ? 1 : 0);
         return Task.FromResult(new JobStatus(
             this.GetPrimaryKeyString(), _state, done, total, p?.DoneDataBytes ?? 0, p?.TotalDataBytes ?? 0, _errors, _retries,
             p?.LeasedUnits ?? 0, _message, _errorMessages.ToList()));

@@ -5,11 +5,13 @@ namespace RestoreCluster.Grains;
 /// <summary>
 /// The concurrency budget of one target server: grants permits up to the budget. A permit is a lease that
 /// lapses unless renewed, so a worker that dies cannot keep budget. Non-reentrant, so counts are race-free.
+/// Its meters: permits held (in flight, per host), refused requests, and how long an owner waited for a grant.
 /// </summary>
 public sealed class HostBudgetGrain : Grain, IHostBudgetGrain
 {
     private readonly Dictionary<string, (string Owner, DateTimeOffset Expires)> _permits = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _waiting = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTimeOffset> _waitingSince = new(StringComparer.Ordinal);
     private int _budget;
     private long _sequence;
 
@@ -20,14 +22,18 @@ public sealed class HostBudgetGrain : Grain, IHostBudgetGrain
         if (_budget > 0 && _permits.Count >= _budget)
         {
             _waiting[owner] = now;
-            GrainInstruments.PermitWaits.Add(1);
+            _waitingSince.TryAdd(owner, now);
+            GrainInstruments.PermitWaits.Add(1, Host);
             return Task.FromResult<Permit?>(null);
         }
 
         _waiting.Remove(owner);
+        var waited = _waitingSince.Remove(owner, out var since) ? now - since : TimeSpan.Zero;
+        GrainInstruments.PermitWaitTime.Record(waited.TotalSeconds, Host);
         string id = $"{this.GetPrimaryKeyString()}#{++_sequence}";
         var expires = now + ttl;
         _permits[id] = (owner, expires);
+        GrainInstruments.InFlight.Add(1, Host);
         return Task.FromResult<Permit?>(new Permit(id, this.GetPrimaryKeyString(), expires));
     }
 
@@ -44,7 +50,11 @@ public sealed class HostBudgetGrain : Grain, IHostBudgetGrain
 
     public Task Release(string permitId)
     {
-        _permits.Remove(permitId);
+        if (_permits.Remove(permitId))
+        {
+            GrainInstruments.InFlight.Add(-1, Host);
+        }
+
         return Task.CompletedTask;
     }
 
@@ -66,6 +76,8 @@ public sealed class HostBudgetGrain : Grain, IHostBudgetGrain
         return Task.FromResult(new HostStatus(this.GetPrimaryKeyString(), _budget, _permits.Count(p => p.Value.Expires > now), waiting));
     }
 
+    private KeyValuePair<string, object?> Host => GrainInstruments.Host(this.GetPrimaryKeyString());
+
     private void Expire(DateTimeOffset now)
     {
         foreach (var (id, p) in _permits.ToList())
@@ -73,6 +85,7 @@ public sealed class HostBudgetGrain : Grain, IHostBudgetGrain
             if (p.Expires <= now)
             {
                 _permits.Remove(id);
+                GrainInstruments.InFlight.Add(-1, Host);
             }
         }
     }

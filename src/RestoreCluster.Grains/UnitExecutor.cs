@@ -19,6 +19,7 @@ internal sealed class UnitExecutor : IDisposable
     private readonly ConnectionTarget _target;
     private readonly RestoreJournal _journal;
     private readonly List<string> _errors = [];
+    private readonly ActivityContext _jobContext;
     private UnitSession? _session;
 
     public UnitExecutor(JobSpec spec, PgArchive archive)
@@ -29,6 +30,9 @@ internal sealed class UnitExecutor : IDisposable
         _options = spec.Options.ToRestoreOptions();
         _target = ConnectionTarget.FromValues(spec.Target);
         _journal = RestoreJournal.For(archive, _options);
+        // Units run on the thread pool, far from the call that started the job: their spans name the job's span
+        // as parent explicitly rather than relying on whatever Activity.Current the slot's loop carries.
+        ActivityContext.TryParse(spec.TraceParent, null, isRemote: true, out _jobContext);
     }
 
     /// <summary>The database the units run in: with -C, the one the archive's DATABASE entry creates.</summary>
@@ -150,7 +154,7 @@ internal sealed class UnitExecutor : IDisposable
         {
             if (te != database && !done.Contains(te.DumpId))
             {
-                apply(Session.RunEntry(te.DumpId, te, truncateFirst: false, cancellation));
+                apply(RunEntry(te.DumpId, truncateFirst: false, cancellation));
             }
         }
 
@@ -160,7 +164,7 @@ internal sealed class UnitExecutor : IDisposable
     private UnitResult RunEntry(int dumpId, bool truncateFirst, CancellationToken cancellation)
     {
         var te = _archive.GetEntry(dumpId) ?? throw new PlanningException($"unit {dumpId} is not in the archive");
-        using var activity = RestoreInstruments.Source.StartActivity("restore unit");
+        using var activity = RestoreInstruments.Source.StartActivity("restore unit", ActivityKind.Internal, _jobContext);
         activity?.SetTag("restorecluster.dump_id", te.DumpId);
         activity?.SetTag("restorecluster.desc", te.Desc);
         activity?.SetTag("restorecluster.tag", te.Tag);

@@ -92,7 +92,6 @@ public sealed class WorkerGrain : Grain, IWorkerGrain
                 }
 
                 _running++;
-                GrainInstruments.InFlight.Add(1);
                 try
                 {
                     using var stop = new CancellationTokenSource();
@@ -109,7 +108,6 @@ public sealed class WorkerGrain : Grain, IWorkerGrain
                 finally
                 {
                     _running--;
-                    GrainInstruments.InFlight.Add(-1);
                 }
             }
         }

@@ -1,8 +1,12 @@
 using System.Net;
+using System.Collections;
 using System.Net.Sockets;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 using Orleans.Configuration;
 
 namespace RestoreCluster.Hosting;
@@ -34,6 +38,10 @@ public sealed class EmbeddedCluster : IAsyncDisposable
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(LogLevel.Critical);
+        // DisableDefaults leaves the environment out of the configuration, but the OpenTelemetry SDK reads its
+        // settings (OTEL_EXPORTER_OTLP_ENDPOINT/_PROTOCOL, OTEL_BSP_SCHEDULE_DELAY, OTEL_METRIC_EXPORT_INTERVAL, ...)
+        // from there: give it the OTEL_* variables only, so nothing else in the environment configures the silo.
+        builder.Configuration.AddInMemoryCollection(OtelEnvironment());
         builder.UseOrleans(silo =>
         {
             silo.UseLocalhostClustering(siloPort: FreePort(), gatewayPort: FreePort(), serviceId: "restorecluster", clusterId: $"embedded-{Guid.NewGuid():N}");
@@ -51,8 +59,18 @@ public sealed class EmbeddedCluster : IAsyncDisposable
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         await _host.StopAsync(timeout.Token).ConfigureAwait(false);
+        // The exporters send on a timer; the last units, the job span and the final metric values must leave
+        // before the process exits.
+        _host.Services.GetService<TracerProvider>()?.ForceFlush(5000);
+        _host.Services.GetService<MeterProvider>()?.ForceFlush(5000);
         _host.Dispose();
     }
+
+    private static IEnumerable<KeyValuePair<string, string?>> OtelEnvironment() =>
+        Environment.GetEnvironmentVariables().Cast<DictionaryEntry>()
+            .Select(e => new KeyValuePair<string, string?>((string)e.Key, (string?)e.Value))
+            .Where(e => e.Key.StartsWith("OTEL_", StringComparison.Ordinal))
+            .ToList();
 
     // A port nobody listens on now; the silo binds it a moment later.
     private static int FreePort()

@@ -1,0 +1,98 @@
+using System.Globalization;
+using System.Threading.Channels;
+using RestoreCluster.Grains.Abstractions;
+using Spectre.Console;
+using Spectre.Console.Rendering;
+
+namespace RestoreCluster.Cli;
+
+/// <summary>
+/// --progress auto on a terminal: a Spectre.Console live display on stderr with units done/total, table data
+/// bytes done/total, throughput, ETA, and each target host's permits in flight against its budget.
+/// </summary>
+/// <remarks>
+/// Spectre's live display is not thread-safe, so only its own loop touches the console: updates and error
+/// lines reach it through a channel, and error lines printed from inside the loop land above the display.
+/// </remarks>
+internal sealed class LiveProgressReporter : ProgressReporter
+{
+    private const int BarWidth = 30;
+
+    private readonly IAnsiConsole _console;
+    private readonly Channel<Action<LiveDisplayContext>> _updates = Channel.CreateUnbounded<Action<LiveDisplayContext>>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _display;
+
+    public LiveProgressReporter(CliOutput io)
+        : base(io)
+    {
+        _console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(io.Error) });
+        _display = _console.Live(new Text("restorecluster: starting the restore"))
+            .AutoClear(false)
+            .Overflow(VerticalOverflow.Ellipsis)
+            .StartAsync(DrainAsync);
+    }
+
+    public override void Report(JobStatus job, HostStatus host, TimeSpan elapsed)
+    {
+        var view = Render(job, [host], elapsed);
+        _updates.Writer.TryWrite(ctx => ctx.UpdateTarget(view));
+    }
+
+    public override void Error(string message)
+    {
+        string line = CliOutput.ErrorLine(message);
+        _updates.Writer.TryWrite(_ => _console.WriteLine(line));
+    }
+
+    public override async ValueTask FinishAsync(JobStatus job, TimeSpan elapsed)
+    {
+        var view = Render(job, [], elapsed);
+        _updates.Writer.TryWrite(ctx => ctx.UpdateTarget(view));
+        await DisposeAsync().ConfigureAwait(false);
+        Io.Error.WriteLine(Summary(job, elapsed));
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        _updates.Writer.TryComplete();
+        await _display.ConfigureAwait(false);
+    }
+
+    private async Task DrainAsync(LiveDisplayContext ctx)
+    {
+        await foreach (var update in _updates.Reader.ReadAllAsync().ConfigureAwait(false))
+        {
+            update(ctx);
+            ctx.Refresh();
+        }
+    }
+
+    private static IRenderable Render(JobStatus job, IReadOnlyList<HostStatus> hosts, TimeSpan elapsed)
+    {
+        var grid = new Grid().AddColumn(new GridColumn().NoWrap()).AddColumn();
+        grid.AddRow(new Markup("[bold]restore[/]"), new Markup(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+            $"{job.JobId}  {job.State.ToString().ToLowerInvariant()}  {elapsed:hh\\:mm\\:ss}"))));
+        grid.AddRow(new Text("units"), new Markup(string.Create(CultureInfo.InvariantCulture,
+            $"{Bar(job.UnitsDone, job.UnitsTotal)} {job.UnitsDone}/{job.UnitsTotal}")));
+        grid.AddRow(new Text("table data"), new Markup(string.Create(CultureInfo.InvariantCulture,
+            $"{Bar(job.BytesDone, job.BytesTotal)} {job.BytesDone / 1048576.0:0.0}/{job.BytesTotal / 1048576.0:0.0} MB")));
+        grid.AddRow(new Text("throughput"), new Text($"{Rate(job.BytesDone, elapsed)}, ETA {Eta(job, elapsed)}"));
+        foreach (var host in hosts)
+        {
+            grid.AddRow(new Text("host"), new Markup(string.Create(CultureInfo.InvariantCulture,
+                $"{Markup.Escape(host.Host)}  {host.InFlight}/{host.Budget} in flight{(host.Waiting > 0 ? $", {host.Waiting} waiting" : "")}")));
+        }
+
+        string errors = job.Errors > 0 ? $"[red]{job.Errors}[/]" : "0";
+        grid.AddRow(new Text("errors"), new Markup(string.Create(CultureInfo.InvariantCulture, $"{errors}, retries {job.Retries}, leased {job.Leased}")));
+        return new Panel(grid).Border(BoxBorder.Rounded);
+    }
+
+    private static string Bar(long done, long total)
+    {
+        double fraction = total <= 0 ? 1 : Math.Clamp((double)done / total, 0, 1);
+        int filled = (int)Math.Round(fraction * BarWidth);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"[green]{new string('━', filled)}[/][grey]{new string('━', BarWidth - filled)}[/] {fraction * 100,3:0}%");
+    }
+}
