@@ -85,7 +85,7 @@ internal sealed class UnitExecutor : IDisposable
 
                     break;
                 case UnitKind.Finish:
-                    RestoreJournal.Drop(Session.Connection);
+                    RestoreJournal.Drop(Session.Connection, _spec.JobId);
                     break;
             }
 
@@ -133,7 +133,7 @@ internal sealed class UnitExecutor : IDisposable
             errors += DatabaseRestore.CreateDatabase(_archive, _order, _options, _target, database, _errors.Add);
         }
 
-        var done = _journal.Prepare(Session.Connection, _spec.ArchivePath, _spec.Resume, UnitTarget.ToString());
+        var done = _journal.Prepare(Session.Connection, _spec.ArchivePath, _spec.Resume, UnitTarget.ToString(), _spec.JobId);
         if (_options.Clean && database is null)
         {
             foreach (var te in Session.DropEntries())
