@@ -13,6 +13,8 @@ namespace RestoreCluster.Cli;
 /// </summary>
 internal static class ParallelRestore
 {
+    private const string WarningPrefix = "warning: ";
+
     public static async Task<int> RunAsync(
         PgArchive archive, IReadOnlyList<TocEntry> order, RestoreOptions options, ConnectionTarget target,
         int jobs, int hostBudget, bool resume, string progressMode, TelemetryOptions telemetry, CliOutput io)
@@ -47,7 +49,16 @@ internal static class ParallelRestore
                 status = await coordinator.Status();
                 for (; printedErrors < status.ErrorMessages.Count; printedErrors++)
                 {
-                    io.Fail(status.ErrorMessages[printedErrors]);
+                    // A retried unit's lost session is a warning; errors are counted failures.
+                    string message = status.ErrorMessages[printedErrors];
+                    if (message.StartsWith(WarningPrefix, StringComparison.Ordinal))
+                    {
+                        io.Warn(message[WarningPrefix.Length..]);
+                    }
+                    else
+                    {
+                        io.Fail(message);
+                    }
                 }
 
                 progress.Report(status, await budget.Status(), started.Elapsed);

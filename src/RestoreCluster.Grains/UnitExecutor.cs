@@ -96,6 +96,14 @@ internal sealed class UnitExecutor : IDisposable
             Close();
             return new UnitReport(lease.LeaseId, lease.UnitId, errors, [], [], alreadyDone, e.Message, bytes, Retries(retriesBefore), _errors.ToList());
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Anything else is a bug: it ends the job with a message, instead of silently ending this slot and
+            // leaving the unit to a lapsed lease (or, with every slot gone, the job waiting forever).
+            Close();
+            string what = _archive.GetEntry(lease.UnitId) is { } te ? $"{te.Desc} {te.Tag}" : lease.Kind.ToString();
+            return new UnitReport(lease.LeaseId, lease.UnitId, errors, [], [], alreadyDone, $"unexpected error in unit {lease.UnitId} ({what}): {e.GetType().Name}: {e.Message}", bytes, Retries(retriesBefore), _errors.ToList());
+        }
     }
 
     public void Close()
