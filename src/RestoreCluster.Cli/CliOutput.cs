@@ -11,12 +11,14 @@ internal sealed class CliOutput(Func<Stream> openStdout, TextWriter stderr, Func
 
     public TextWriter Error => stderr;
 
-    public void Warn(string message) => stderr.WriteLine($"restorecluster: warning: {OneLine(message)}");
+    public void Warn(string message) => stderr.WriteLine(WarningLine(message));
 
     public void Fail(string message) => stderr.WriteLine(ErrorLine(message));
 
     /// <summary>The line <see cref="Fail"/> writes, for writers that own stderr for a while (the live progress display).</summary>
     public static string ErrorLine(string message) => $"restorecluster: error: {OneLine(message)}";
+
+    public static string WarningLine(string message) => $"restorecluster: warning: {OneLine(message)}";
 
     // A message can quote archive text (an entry's tag may hold a newline); it must stay one line, so line
     // breaks become spaces, as pg_restore -l does for names.

@@ -44,6 +44,12 @@ internal sealed class LiveProgressReporter : ProgressReporter
         _updates.Writer.TryWrite(_ => _console.WriteLine(line));
     }
 
+    public override void Warning(string message)
+    {
+        string line = CliOutput.WarningLine(message);
+        _updates.Writer.TryWrite(_ => _console.WriteLine(line));
+    }
+
     public override async ValueTask FinishAsync(JobStatus job, TimeSpan elapsed)
     {
         var view = Render(job, [], elapsed);

@@ -14,6 +14,8 @@ namespace RestoreCluster.Cli;
 /// </summary>
 internal static class ParallelRestore
 {
+    private const string WarningPrefix = "warning: ";
+
     public static async Task<int> RunAsync(
         PgArchive archive, IReadOnlyList<TocEntry> order, RestoreOptions options, ConnectionTarget target,
         int jobs, int hostBudget, bool resume, string progressMode, TelemetryOptions telemetry, CliOutput io)
@@ -51,7 +53,16 @@ internal static class ParallelRestore
                 status = await coordinator.Status();
                 for (; printedErrors < status.ErrorMessages.Count; printedErrors++)
                 {
-                    progress.Error(status.ErrorMessages[printedErrors]);
+                    // A retried unit's lost session is a warning; errors are counted failures.
+                    string message = status.ErrorMessages[printedErrors];
+                    if (message.StartsWith(WarningPrefix, StringComparison.Ordinal))
+                    {
+                        progress.Warning(message[WarningPrefix.Length..]);
+                    }
+                    else
+                    {
+                        progress.Error(message);
+                    }
                 }
 
                 progress.Report(status, await budget.Status(), started.Elapsed);

@@ -29,6 +29,9 @@ internal abstract class ProgressReporter(CliOutput io) : IAsyncDisposable
     /// <summary>Prints an error of the restore (one line on stderr).</summary>
     public virtual void Error(string message) => Io.Fail(message);
 
+    /// <summary>Prints a warning of the restore (a retried unit's lost session, say).</summary>
+    public virtual void Warning(string message) => Io.Warn(message);
+
     public virtual ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     protected static string Rate(long bytes, TimeSpan elapsed) =>

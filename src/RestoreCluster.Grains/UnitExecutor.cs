@@ -89,7 +89,7 @@ internal sealed class UnitExecutor : IDisposable
 
                     break;
                 case UnitKind.Finish:
-                    RestoreJournal.Drop(Session.Connection);
+                    RestoreJournal.Drop(Session.Connection, _spec.JobId);
                     break;
             }
 
@@ -99,6 +99,14 @@ internal sealed class UnitExecutor : IDisposable
         {
             Close();
             return new UnitReport(lease.LeaseId, lease.UnitId, errors, [], [], alreadyDone, e.Message, bytes, Retries(retriesBefore), _errors.ToList());
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Anything else is a bug: it ends the job with a message, instead of silently ending this slot and
+            // leaving the unit to a lapsed lease (or, with every slot gone, the job waiting forever).
+            Close();
+            string what = _archive.GetEntry(lease.UnitId) is { } te ? $"{te.Desc} {te.Tag}" : lease.Kind.ToString();
+            return new UnitReport(lease.LeaseId, lease.UnitId, errors, [], [], alreadyDone, $"unexpected error in unit {lease.UnitId} ({what}): {e.GetType().Name}: {e.Message}", bytes, Retries(retriesBefore), _errors.ToList());
         }
     }
 
@@ -137,7 +145,7 @@ internal sealed class UnitExecutor : IDisposable
             errors += DatabaseRestore.CreateDatabase(_archive, _order, _options, _target, database, _errors.Add);
         }
 
-        var done = _journal.Prepare(Session.Connection, _spec.ArchivePath, _spec.Resume, UnitTarget.ToString());
+        var done = _journal.Prepare(Session.Connection, _spec.ArchivePath, _spec.Resume, UnitTarget.ToString(), _spec.JobId);
         if (_options.Clean && database is null)
         {
             foreach (var te in Session.DropEntries())

@@ -25,6 +25,7 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
     private Stream? _copyStream;
     private TextWriter? _copyWriter;
     private string? _copyStatement;
+    private Exception? _copyError;
     private bool _inUnit;
 
     /// <param name="connect">Opens a session on the named database (null: the target's own).</param>
@@ -107,6 +108,7 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
     {
         _copyStatement = _encoding.Encoding.GetString(copyStatement);
         _copy = new CopyTerminatorFilter();
+        _copyError = null;
         try
         {
             if (_inUnit)
@@ -145,8 +147,10 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
         }
         catch (Exception e) when (e is NpgsqlException or IOException)
         {
-            // The server may end the COPY early on bad data; the error comes when the COPY is finished.
+            // The server may end the COPY early on bad data; the error comes when the COPY is finished. Or
+            // the session is gone: then finishing the COPY says nothing, and EndCopy reports this error.
             _copyStream = null;
+            _copyError = e;
         }
     }
 
@@ -161,9 +165,16 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
             return;
         }
 
+        var copyError = _copyError;
+        _copyError = null;
         try
         {
             writer.Dispose();
+            if (IsLost)
+            {
+                throw new NpgsqlException($"the connection was lost during COPY: {copyError?.Message}", copyError);
+            }
+
             if (_inUnit)
             {
                 Exec("RELEASE SAVEPOINT restorecluster_query");
@@ -244,8 +255,9 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
     /// <summary>Starts a unit: its statements, and then its journal row, in one transaction.</summary>
     public void BeginUnit()
     {
-        Guard(() => Exec("BEGIN"));
+        // A session lost while idle between units is found here: that too is retryable within the unit.
         _inUnit = true;
+        Guard(() => Exec("BEGIN"));
     }
 
     /// <summary>
@@ -317,7 +329,15 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
         {
             throw Lost(e);
         }
+        catch (InvalidOperationException e) when (IsLost)
+        {
+            // Npgsql refuses commands on a connection it already knows is broken.
+            throw Lost(new NpgsqlException($"the connection was lost: {e.Message}", e));
+        }
     }
+
+    /// <summary>The session's connection is closed or broken (its backend was terminated, say).</summary>
+    private bool IsLost => _conn.FullState == System.Data.ConnectionState.Closed || _conn.FullState.HasFlag(System.Data.ConnectionState.Broken);
 
     /// <summary>
     /// A session lost to the server (terminated backend, restart, broken connection) or a transaction the

@@ -33,9 +33,10 @@ public sealed class RestoreJournal
 
     /// <summary>
     /// Creates the journal for a new restore, or checks it for --resume; returns the units already done.
-    /// A leftover journal without --resume, or one of another archive or other options, is an error.
+    /// A leftover journal without --resume, or one of another archive or other options, is an error, and the
+    /// journal stays as it was. Otherwise the run named <paramref name="runId"/> owns the journal from now on.
     /// </summary>
-    public HashSet<int> Prepare(NpgsqlConnection conn, string archivePath, bool resume, string target)
+    public HashSet<int> Prepare(NpgsqlConnection conn, string archivePath, bool resume, string target, string runId)
     {
         bool exists = Scalar<bool>(conn, $"SELECT to_regclass('{Schema}.job') IS NOT NULL");
         if (!exists)
@@ -46,11 +47,12 @@ public sealed class RestoreJournal
             }
 
             Exec(conn, ReadSql("journal-create.sql"));
-            using var insert = new NpgsqlCommand($"INSERT INTO {Schema}.job (job_key, archive_fingerprint, options_fingerprint, archive_path) VALUES ($1, $2, $3, $4)", conn);
+            using var insert = new NpgsqlCommand($"INSERT INTO {Schema}.job (job_key, archive_fingerprint, options_fingerprint, archive_path, run_id) VALUES ($1, $2, $3, $4, $5)", conn);
             insert.Parameters.Add(new NpgsqlParameter { Value = JobKey });
             insert.Parameters.Add(new NpgsqlParameter { Value = ArchiveFingerprint });
             insert.Parameters.Add(new NpgsqlParameter { Value = OptionsFingerprint });
             insert.Parameters.Add(new NpgsqlParameter { Value = archivePath });
+            insert.Parameters.Add(new NpgsqlParameter { Value = runId });
             insert.ExecuteNonQuery();
             return [];
         }
@@ -81,6 +83,13 @@ public sealed class RestoreJournal
             }
         }
 
+        using (var takeOver = new NpgsqlCommand($"UPDATE {Schema}.job SET run_id = $2 WHERE job_key = $1", conn))
+        {
+            takeOver.Parameters.Add(new NpgsqlParameter { Value = JobKey });
+            takeOver.Parameters.Add(new NpgsqlParameter { Value = runId });
+            takeOver.ExecuteNonQuery();
+        }
+
         var done = new HashSet<int>();
         using var units = new NpgsqlCommand($"SELECT unit_id FROM {Schema}.unit WHERE job_key = $1", conn);
         units.Parameters.Add(new NpgsqlParameter { Value = JobKey });
@@ -97,8 +106,25 @@ public sealed class RestoreJournal
     public string RecordSql(int unitId, int errors) =>
         $"INSERT INTO {Schema}.unit (job_key, unit_id, errors) VALUES ('{JobKey}', {unitId}, {errors})";
 
-    /// <summary>Drops the journal at the normal end of a restore, so the database dumps as pg_restore's would.</summary>
-    public static void Drop(NpgsqlConnection conn) => Exec(conn, $"DROP SCHEMA IF EXISTS {Schema} CASCADE");
+    /// <summary>
+    /// Drops the journal at the normal end of a restore, so the database dumps as pg_restore's would; but only
+    /// the journal this run owns: a run refused by <see cref="Prepare"/> (a leftover journal without --resume,
+    /// another archive or other options) ends without taking away what a later --resume needs.
+    /// </summary>
+    public static void Drop(NpgsqlConnection conn, string runId)
+    {
+        if (!Scalar<bool>(conn, $"SELECT to_regclass('{Schema}.job') IS NOT NULL"))
+        {
+            return;
+        }
+
+        using var owner = new NpgsqlCommand($"SELECT EXISTS (SELECT FROM {Schema}.job WHERE run_id = $1)", conn);
+        owner.Parameters.Add(new NpgsqlParameter { Value = runId });
+        if ((bool)owner.ExecuteScalar()!)
+        {
+            Exec(conn, $"DROP SCHEMA IF EXISTS {Schema} CASCADE");
+        }
+    }
 
     /// <summary>Identifies an archive by its header and TOC, whatever its format.</summary>
     public static string Fingerprint(PgArchive archive)

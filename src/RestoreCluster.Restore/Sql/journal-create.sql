@@ -1,12 +1,14 @@
 -- The exactly-once journal of restorecluster, in the target database while a restore runs.
 -- A unit's effects and its journal row commit in one transaction; the schema is dropped when the
--- restore ends normally, and kept only when it was killed or cancelled (for --resume).
+-- restore ends normally, and kept only when it was killed or cancelled (for --resume). run_id names the
+-- run that owns the journal (the one that created it, or the last --resume): only that run drops it.
 CREATE SCHEMA IF NOT EXISTS restorecluster_journal;
 CREATE TABLE IF NOT EXISTS restorecluster_journal.job (
     job_key            text PRIMARY KEY,
     archive_fingerprint text NOT NULL,
     options_fingerprint text NOT NULL,
     archive_path       text NOT NULL,
+    run_id             text NOT NULL,
     started_at         timestamptz NOT NULL DEFAULT now()
 );
 CREATE TABLE IF NOT EXISTS restorecluster_journal.unit (

@@ -1,0 +1,122 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Npgsql;
+using RestoreCluster.Testing;
+using Xunit;
+
+namespace RestoreCluster.IntegrationTests;
+
+/// <summary>
+/// What the parallel and fault tests check on a restored workload: the pg_dump of pg_restore's restore
+/// (made once per archive and process), row counts without duplicates, the journal, our sessions.
+/// </summary>
+internal static class WorkloadChecks
+{
+    public const string ApplicationName = "restorecluster";
+
+    private static readonly ConcurrentDictionary<string, Lazy<Task<Reference>>> References = new(StringComparer.Ordinal);
+
+    /// <summary>pg_restore's restore of an archive: its pg_dump and how long pg_restore -j 4 took.</summary>
+    public sealed record Reference(string Dump, TimeSpan Duration);
+
+    public static Task<Reference> ReferenceAsync(PostgresServer server, string archive) =>
+        References.GetOrAdd(archive, a => new Lazy<Task<Reference>>(() => BuildReferenceAsync(server, a), LazyThreadSafetyMode.ExecutionAndPublication)).Value;
+
+    /// <summary>The target's pg_dump equals pg_restore's.</summary>
+    public static async Task AssertDumpMatchesReferenceAsync(PostgresServer server, string database, string archive)
+    {
+        var reference = await ReferenceAsync(server, archive);
+        string ours = await RestoreComparison.DumpAsync(server, database);
+        if (ours != reference.Dump)
+        {
+            Assert.Fail("pg_dump of the restore differs from pg_restore's:\n" + RestoreComparison.FirstDifference(reference.Dump, ours));
+        }
+    }
+
+    /// <summary>Every table has the source's rows, none twice.</summary>
+    public static async Task AssertRowsAsync(PostgresServer server, string database, Workload workload)
+    {
+        await using var conn = await OpenAsync(server, database);
+        foreach (var (table, expected) in workload.RowCounts)
+        {
+            await using var cmd = new NpgsqlCommand($"SELECT count(*), count(DISTINCT id) FROM public.{table}", conn);
+            await using var r = await cmd.ExecuteReaderAsync();
+            Assert.True(await r.ReadAsync());
+            Assert.True(expected == r.GetInt64(0), $"{table}: {r.GetInt64(0)} rows, expected {expected}");
+            Assert.True(expected == r.GetInt64(1), $"{table}: {r.GetInt64(1)} distinct ids, expected {expected}");
+        }
+    }
+
+    public static async Task<bool> JournalExistsAsync(PostgresServer server, string database) =>
+        await server.ScalarAsync<bool>(database, "SELECT to_regnamespace('restorecluster_journal') IS NOT NULL");
+
+    /// <summary>
+    /// Our sessions on <paramref name="database"/> right now, idle ones included. Only client backends: the
+    /// parallel workers of a CREATE INDEX share their leader's application_name but are no connection of ours.
+    /// </summary>
+    public static async Task<int> SessionsAsync(NpgsqlConnection monitor, string database)
+    {
+        await using var cmd = new NpgsqlCommand("SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE application_name = $1 AND datname = $2 AND backend_type = 'client backend'", monitor);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = ApplicationName });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = database });
+        return (int)(long)(await cmd.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>Our sessions on <paramref name="database"/>, one line each (for failure messages).</summary>
+    public static async Task<string> DescribeSessionsAsync(NpgsqlConnection monitor, string database)
+    {
+        await using var cmd = new NpgsqlCommand(
+            "SELECT pid, backend_type || ' ' || coalesce(state, '-'), backend_start, left(regexp_replace(query, '\\s+', ' ', 'g'), 80) FROM pg_catalog.pg_stat_activity " +
+            "WHERE application_name = $1 AND datname = $2 ORDER BY backend_start", monitor);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = ApplicationName });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = database });
+        await using var r = await cmd.ExecuteReaderAsync();
+        var lines = new List<string>();
+        while (await r.ReadAsync())
+        {
+            lines.Add($"  pid {r.GetInt32(0)} {r.GetString(1)} since {r.GetDateTime(2):HH:mm:ss.fff}: {(r.IsDBNull(3) ? "" : r.GetString(3))}");
+        }
+
+        return string.Join('\n', lines);
+    }
+
+    /// <summary>A monitoring connection (not named restorecluster, so never counted).</summary>
+    public static async Task<NpgsqlConnection> OpenAsync(PostgresServer server, string database)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(server.ConnectionString(database)) { ApplicationName = "restorecluster-tests", Pooling = false };
+        var conn = new NpgsqlConnection(builder.ConnectionString);
+        await conn.OpenAsync();
+        return conn;
+    }
+
+    /// <summary>Polls <paramref name="condition"/> every 50 ms until it holds; fails after <paramref name="timeout"/>.</summary>
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, Func<string> describe)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            if (clock.Elapsed > timeout)
+            {
+                Assert.Fail($"not reached within {timeout.TotalSeconds:0} s: {describe()}");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    private static async Task<Reference> BuildReferenceAsync(PostgresServer server, string archive)
+    {
+        string db = await server.CreateDatabaseAsync("wl_ref");
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            (await server.RunToolAsync("pg_restore", ["-j", "4", "-d", db, archive], timeout: TimeSpan.FromMinutes(5))).EnsureSuccess();
+            var duration = clock.Elapsed;
+            return new Reference(await RestoreComparison.DumpAsync(server, db), duration);
+        }
+        finally
+        {
+            await server.DropDatabaseAsync(db);
+        }
+    }
+}
