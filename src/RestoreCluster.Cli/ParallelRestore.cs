@@ -27,10 +27,11 @@ internal static class ParallelRestore
         string archivePath = Path.GetFullPath(archive.DisplayName);
         // Started once the cluster (and its tracer provider) runs: before, nobody listens and it is not recorded.
         using var job = GrainInstruments.StartJob(jobId, archivePath, jobs, hostBudget);
+        string hostKey = await HostIdentity.ResolveAsync(cluster.Grains, target, hostBudget);
         var spec = new JobSpec(
             jobId, archivePath, target.Values, options.ToJobOptions(),
-            ReferenceEquals(order, archive.Entries) ? null : order.Select(e => e.DumpId).ToList(), jobs, hostBudget, resume, job?.Id);
-        var budget = cluster.Grains.GetGrain<IHostBudgetGrain>(HostKey.For(target));
+            ReferenceEquals(order, archive.Entries) ? null : order.Select(e => e.DumpId).ToList(), jobs, hostBudget, resume, job?.Id, hostKey);
+        var budget = cluster.Grains.GetGrain<IHostBudgetGrain>(hostKey);
         await budget.SetBudget(hostBudget);
         var coordinator = cluster.Grains.GetGrain<ICoordinatorGrain>(jobId);
         await coordinator.Start(spec);

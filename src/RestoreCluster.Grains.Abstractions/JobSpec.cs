@@ -2,7 +2,8 @@ namespace RestoreCluster.Grains.Abstractions;
 
 /// <summary>
 /// One restore job as submitted: the archive, where it goes, how, and how wide. <see cref="TraceParent"/> is the
-/// W3C trace context of the job's span, so units run on any silo become its children.
+/// W3C trace context of the job's span, so units run on any silo become its children. <see cref="HostKey"/> names
+/// the target server's budget.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("RestoreCluster.JobSpec")]
 public sealed record JobSpec(
@@ -14,7 +15,8 @@ public sealed record JobSpec(
     [property: Id(5)] int Jobs,
     [property: Id(6)] int HostBudget,
     [property: Id(7)] bool Resume,
-    [property: Id(8)] string? TraceParent = null);
+    [property: Id(8)] string? TraceParent = null,
+    [property: Id(9)] string? HostKey = null);
 
 /// <summary>pg_restore's options of a job (RestoreOptions and SelectionOptions), as they travel between grains.</summary>
 [GenerateSerializer, Immutable, Alias("RestoreCluster.JobOptions")]

@@ -41,7 +41,7 @@ public sealed class WorkerGrain : Grain, IWorkerGrain
         var archive = PgArchive.Open(spec.ArchivePath);
         try
         {
-            var budget = GrainFactory.GetGrain<IHostBudgetGrain>(HostKey.For(ConnectionTarget.FromValues(spec.Target)));
+            var budget = GrainFactory.GetGrain<IHostBudgetGrain>(spec.HostKey ?? HostKey.For(ConnectionTarget.FromValues(spec.Target)));
             var tasks = Enumerable.Range(0, slots).Select(slot => SlotAsync(coordinator, budget, spec, archive, $"{this.GetPrimaryKeyString()}/{jobId}/{slot}")).ToList();
             await Task.WhenAll(tasks);
         }

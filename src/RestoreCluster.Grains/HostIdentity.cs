@@ -1,0 +1,33 @@
+using RestoreCluster.Grains.Abstractions;
+using RestoreCluster.Restore;
+
+namespace RestoreCluster.Grains;
+
+/// <summary>
+/// The budget key of a job's target server: its system identifier and port where the role may read them,
+/// so one server reached by different names, addresses or a socket counts once; else the resolved name.
+/// The one connection this takes holds a permit of the name's budget.
+/// </summary>
+public static class HostIdentity
+{
+    public static async Task<string> ResolveAsync(IGrainFactory grains, ConnectionTarget target, int budget, CancellationToken cancellation = default)
+    {
+        string byName = HostKey.For(target);
+        var nameBudget = grains.GetGrain<IHostBudgetGrain>(byName);
+        await nameBudget.SetBudget(budget);
+        Permit? permit;
+        while ((permit = await nameBudget.TryAcquire($"identify-{Guid.NewGuid():N}", TimeSpan.FromSeconds(30))) is null)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(50), cancellation);
+        }
+
+        try
+        {
+            return await Task.Run(() => ServerIdentity.Read(target), cancellation) ?? byName;
+        }
+        finally
+        {
+            await nameBudget.Release(permit.PermitId);
+        }
+    }
+}
