@@ -46,6 +46,8 @@ public sealed class EmbeddedCluster : IAsyncDisposable
         {
             silo.UseLocalhostClustering(siloPort: FreePort(), gatewayPort: FreePort(), serviceId: "restorecluster", clusterId: $"embedded-{Guid.NewGuid():N}");
             silo.Configure<SiloOptions>(o => o.SiloName = siloName);
+            // Nothing outside this process talks to the embedded silo: no gateway to open.
+            silo.Configure<EndpointOptions>(o => o.GatewayPort = 0);
             silo.AddMemoryGrainStorage("restore");
             silo.AddActivityPropagation();
         });
