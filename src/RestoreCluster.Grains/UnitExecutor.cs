@@ -128,21 +128,8 @@ internal sealed class UnitExecutor : IDisposable
         var database = entries.FirstOrDefault(e => e.Desc == "DATABASE");
         if (database is not null && !(_spec.Resume && DatabaseExists(database.Tag)))
         {
-            // DROP and CREATE DATABASE cannot run in a transaction: they run on the -d database, before the
-            // journal exists (it lives in the new database). With -C, -c drops only the database.
-            if (_options.Clean)
-            {
-                var drops = new UnitSession(_archive, _order, _options, _target, _journal, _errors.Add);
-                IReadOnlyList<TocEntry> databaseDrops;
-                using (drops)
-                {
-                    databaseDrops = drops.DropEntries();
-                }
-
-                errors += DatabaseRestore.DropDatabase(_archive, _order, _options, _target, databaseDrops, _errors.Add);
-            }
-
-            errors += DatabaseRestore.CreateDatabase(_archive, _order, _options, _target, database, _errors.Add);
+            // DROP and CREATE DATABASE cannot run in a transaction: they run on the -d database first.
+            errors += DatabaseRestore.RecreateDatabase(_archive, _order, _options, _target, database, _errors.Add);
         }
 
         var done = _journal.Prepare(Session.Connection, _spec.ArchivePath, _spec.Resume, UnitTarget.ToString(), _spec.JobId);

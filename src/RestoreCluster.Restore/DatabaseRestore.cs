@@ -39,10 +39,11 @@ public static class DatabaseRestore
     }
 
     /// <summary>
-    /// -C's DATABASE entry, which cannot run inside a transaction: CREATE DATABASE on the -d database, outside
-    /// any unit and before the journal exists (the journal lives in the new database). Returns errors counted.
+    /// -C's DATABASE entry, which cannot run inside a transaction (nor can -c's DROP DATABASE before it):
+    /// both run on the -d database, outside any unit and before the journal exists (the journal lives in
+    /// the new database). Returns the errors counted.
     /// </summary>
-    public static int CreateDatabase(
+    public static int RecreateDatabase(
         PgArchive archive, IReadOnlyList<TocEntry> order, RestoreOptions options, ConnectionTarget target, TocEntry database,
         Action<string> reportError)
     {
@@ -51,25 +52,16 @@ public static class DatabaseRestore
         using var sink = new DatabaseSink(connector.Open, target.Database, archive, options.ExitOnError, reportError);
         var emitter = new RestoreEmitter(archive, order, options, sink) { UnitMode = true };
         emitter.SetFixedOutputState();
-        emitter.RestoreEntry(database);
-        return sink.ErrorCount;
-    }
-
-    /// <summary>-C -c: the DROP DATABASE of the -c phase, outside any transaction, on the -d database.</summary>
-    public static int DropDatabase(
-        PgArchive archive, IReadOnlyList<TocEntry> order, RestoreOptions options, ConnectionTarget target, IEnumerable<TocEntry> drops,
-        Action<string> reportError)
-    {
-        RequireRawSql();
-        var connector = new TargetConnector(target, archive.Encoding, promptPassword: null);
-        using var sink = new DatabaseSink(connector.Open, target.Database, archive, options.ExitOnError, reportError);
-        var emitter = new RestoreEmitter(archive, order, options, sink) { UnitMode = true };
-        emitter.SetFixedOutputState();
-        foreach (var te in drops)
+        if (options.Clean)
         {
-            emitter.DropEntry(te);
+            // With -C, the -c phase drops only the database.
+            foreach (var te in emitter.DropOrder().ToList())
+            {
+                emitter.DropEntry(te);
+            }
         }
 
+        emitter.RestoreEntry(database);
         return sink.ErrorCount;
     }
 
