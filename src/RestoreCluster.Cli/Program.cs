@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using RestoreCluster.Archive;
 using RestoreCluster.Planning;
 using RestoreCluster.Restore;
@@ -24,7 +25,9 @@ internal static class Program
             var parse = root.Parse(args);
             if (parse.Errors.Count > 0)
             {
-                io.Fail(parse.Errors[0].Message);
+                // An unknown option is taken for an argument; name it rather than what it displaced.
+                var unknown = parse.Tokens.FirstOrDefault(t => t.Type == TokenType.Argument && t.Value.Length > 1 && t.Value[0] == '-');
+                io.Fail(unknown is not null ? $"unrecognized option \"{unknown.Value}\"" : parse.Errors[0].Message);
                 io.Error.WriteLine("Try \"restorecluster --help\" for more information.");
                 return ExitCodes.Usage;
             }
