@@ -23,6 +23,10 @@ public interface ICoordinatorGrain : IGrainWithStringKey
     [Alias("Cancel")]
     Task Cancel();
 
+    /// <summary>Ends the job at once with an error a worker met outside any unit (it could not open the archive, say).</summary>
+    [Alias("Abort")]
+    Task Abort(string message);
+
     [Alias("Spec")]
     Task<JobSpec?> Spec();
 

@@ -165,6 +165,18 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
         return Task.CompletedTask;
     }
 
+    public Task Abort(string message)
+    {
+        if (_state == JobState.Running)
+        {
+            _state = JobState.Failed;
+            _message = message;
+            _expiry?.Dispose();
+        }
+
+        return Task.CompletedTask;
+    }
+
     public Task<JobSpec?> Spec() => Task.FromResult(_spec);
 
     public Task<JobStatus> Status()

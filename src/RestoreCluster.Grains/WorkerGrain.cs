@@ -37,17 +37,21 @@ public sealed class WorkerGrain : Grain, IWorkerGrain
         // Leave the Join call first: the job runs in turns of its own.
         await Task.Yield();
         var coordinator = GrainFactory.GetGrain<ICoordinatorGrain>(jobId);
-        var spec = await coordinator.Spec() ?? throw new InvalidOperationException($"job {jobId} was not started");
-        var archive = PgArchive.Open(spec.ArchivePath);
         try
         {
+            var spec = await coordinator.Spec() ?? throw new InvalidOperationException($"job {jobId} was not started");
+            using var archive = PgArchive.Open(spec.ArchivePath);
             var budget = GrainFactory.GetGrain<IHostBudgetGrain>(spec.HostKey ?? HostKey.For(ConnectionTarget.FromValues(spec.Target)));
             var tasks = Enumerable.Range(0, slots).Select(slot => SlotAsync(coordinator, budget, spec, archive, $"{this.GetPrimaryKeyString()}/{jobId}/{slot}")).ToList();
             await Task.WhenAll(tasks);
         }
+        catch (Exception e) when (e is ArchiveException or IOException or InvalidOperationException)
+        {
+            // Without this worker the job could never end: say why instead.
+            await coordinator.Abort($"worker {this.GetPrimaryKeyString()} could not work on the job: {e.Message}");
+        }
         finally
         {
-            archive.Dispose();
             _jobs.Remove(jobId);
         }
     }
