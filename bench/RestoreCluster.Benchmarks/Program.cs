@@ -1,11 +1,12 @@
 using RestoreCluster.Benchmarks;
 
-return args.Length > 0 && args[0] == "schedule"
-    ? ScheduleBenchmark.Run(args[1..])
+return args.Length > 0 && args[0] == "schedule" ? ScheduleBenchmark.Run(args[1..])
+    : args.Length > 0 && args[0] == "coordinator" ? await CoordinatorBenchmark.RunAsync(args[1..])
     : Usage();
 
 static int Usage()
 {
     Console.Error.WriteLine("usage: RestoreCluster.Benchmarks schedule [--units N] [--workers N] [--runs N] [--seed N]");
+    Console.Error.WriteLine("       RestoreCluster.Benchmarks coordinator [--tables N] [--workers N,N...] [--runs N]");
     return 2;
 }

@@ -1,7 +1,6 @@
-using System.Diagnostics;
-using System.Globalization;
 using RestoreCluster.Archive;
 using RestoreCluster.Planning;
+using static RestoreCluster.Benchmarks.Measurement;
 
 namespace RestoreCluster.Benchmarks;
 
@@ -14,19 +13,14 @@ internal static class ScheduleBenchmark
 {
     public static int Run(string[] args)
     {
-        int units = 10_000, workers = 8, runs = 5, seed = 42;
-        for (int i = 0; i + 1 < args.Length; i += 2)
+        var options = BenchmarkArgs.Parse(args, "--units", "--workers", "--runs", "--seed");
+        if (options is null)
         {
-            int value = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
-            switch (args[i])
-            {
-                case "--units": units = value; break;
-                case "--workers": workers = value; break;
-                case "--runs": runs = value; break;
-                case "--seed": seed = value; break;
-                default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
-            }
+            return 2;
         }
+
+        int units = options.Int("--units", 10_000), workers = options.Int("--workers", 8);
+        int runs = options.Int("--runs", 5), seed = options.Int("--seed", 42);
 
         var toc = SyntheticToc(units, seed);
         Console.WriteLine($"schedule benchmark: {toc.Count} TOC entries, {workers} workers, {runs} measured runs (+1 warm-up)");
@@ -51,22 +45,6 @@ internal static class ScheduleBenchmark
         }
 
         return 0;
-    }
-
-    private static string Ms(TimeSpan t) => t.TotalMilliseconds.ToString("F2", CultureInfo.InvariantCulture);
-
-    private static string Us(TimeSpan t, int n) => (t.TotalMilliseconds * 1000 / Math.Max(1, n)).ToString("F2", CultureInfo.InvariantCulture);
-
-    private static (TimeSpan Wall, TimeSpan Cpu, T Result) Measure<T>(Func<T> action)
-    {
-        var process = Process.GetCurrentProcess();
-        process.Refresh();
-        var cpu0 = process.TotalProcessorTime;
-        var sw = Stopwatch.StartNew();
-        var result = action();
-        sw.Stop();
-        process.Refresh();
-        return (sw.Elapsed, process.TotalProcessorTime - cpu0, result);
     }
 
     private sealed record DriveStats(int Leases, int EmptyLeases, int MaxConcurrent);
