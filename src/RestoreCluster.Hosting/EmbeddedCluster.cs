@@ -52,6 +52,8 @@ public sealed class EmbeddedCluster : IAsyncDisposable
             silo.AddActivityPropagation();
         });
         builder.Services.AddRestoreTelemetry(telemetry, siloName);
+        // The CLI owns Ctrl-C (it cancels the job and keeps the journal): the host must not stop the silo itself.
+        builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
         var host = builder.Build();
         await host.StartAsync(cancellation).ConfigureAwait(false);
         return new EmbeddedCluster(host, siloName);
@@ -81,4 +83,12 @@ public sealed class EmbeddedCluster : IAsyncDisposable
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
+}
+
+/// <summary>A host lifetime that leaves signals to the CLI.</summary>
+internal sealed class EmbeddedLifetime : IHostLifetime
+{
+    public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
