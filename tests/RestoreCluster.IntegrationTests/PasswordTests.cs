@@ -70,6 +70,33 @@ public sealed class PasswordTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DashCapitalWAsksForThePasswordOnTheTerminal()
+    {
+        var fixtures = await FixtureArchives.GetAsync();
+        var server = _server!;
+        string db = await server.CreateDatabaseAsync("pwprompt");
+        // script(1) gives the CLI a terminal; what is typed comes from its stdin.
+        string command = string.Join(' ', new[]
+        {
+            RepoPaths.DotnetHost, RepoPaths.CliDll, "restore", "-W", "-O", "-x", "--progress", "none",
+            "-d", $"'host=127.0.0.1 port={server.Port} user={Role} dbname={db}'", fixtures["latin1.custom"].Path,
+        });
+
+        var result = await ProcessRunner.RunAsync(
+            "script", ["-q", "-e", "-c", command, "/dev/null"],
+            new Dictionary<string, string> { ["PGPASSFILE"] = "/nonexistent" },
+            stdin: System.Text.Encoding.UTF8.GetBytes(Secret + "\r"),
+            timeout: TimeSpan.FromMinutes(1));
+
+        Assert.True(result.ExitCode == 0, result.Describe());
+        // The terminal may echo what was typed before the prompt switched echo off; after it, nothing shows it.
+        int prompt = result.StdoutText.IndexOf("Password:", StringComparison.Ordinal);
+        Assert.True(prompt >= 0, result.Describe());
+        Assert.DoesNotContain(Secret, result.StdoutText[prompt..], StringComparison.Ordinal);
+        Assert.True(await server.ScalarAsync<long>(db, "SELECT count(*) FROM pg_class WHERE relkind = 'r' AND relnamespace <> 'pg_catalog'::regnamespace AND relnamespace <> 'information_schema'::regnamespace") > 0);
+    }
+
+    [Fact]
     public async Task WrongPasswordIsOneLineWithoutIt()
     {
         var fixtures = await FixtureArchives.GetAsync();
