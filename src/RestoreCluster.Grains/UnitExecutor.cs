@@ -125,7 +125,8 @@ internal sealed class UnitExecutor : IDisposable
     private HashSet<int> Prefork(UnitLease lease, CancellationToken cancellation, Action<UnitResult> apply, ref int errors)
     {
         var entries = lease.EntryIds.Select(id => _archive.GetEntry(id)!).ToList();
-        var database = entries.FirstOrDefault(e => e.Desc == "DATABASE");
+        // Only -C restores the DATABASE entry (without it, the entry is a no-op like any unselected one).
+        var database = _options.Selection.CreateDatabase ? entries.FirstOrDefault(e => e.Desc == "DATABASE") : null;
         if (database is not null && !(_spec.Resume && DatabaseExists(database.Tag)))
         {
             // DROP and CREATE DATABASE cannot run in a transaction: they run on the -d database first.
