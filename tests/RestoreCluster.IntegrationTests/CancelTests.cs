@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using RestoreCluster.Testing;
 using Xunit;
 using Xunit.Abstractions;
@@ -20,20 +19,8 @@ public sealed class CancelTests(ITestOutputHelper output)
         string target = await server.CreateDatabaseAsync("cancel");
         try
         {
-            var start = new ProcessStartInfo(RepoPaths.DotnetHost) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (string arg in new[] { RepoPaths.CliDll, "restore", "-j", "2", "--progress", "none", "-d", target, workload.CustomArchive })
-            {
-                start.ArgumentList.Add(arg);
-            }
-
-            foreach (var (key, value) in server.LibpqEnvironment())
-            {
-                start.Environment[key] = value;
-            }
-
-            using var process = Process.Start(start)!;
-            var stderr = process.StandardError.ReadToEndAsync();
-            var stdout = process.StandardOutput.ReadToEndAsync();
+            using var cli = RunningCli.Start(server, ["restore", "-j", "2", "--progress", "none", "-d", target, workload.CustomArchive]);
+            var process = cli.Process;
             await using (var monitor = await WorkloadChecks.OpenAsync(server, "postgres"))
             {
                 // Interrupt once the journal exists and units are being restored.
@@ -46,8 +33,8 @@ public sealed class CancelTests(ITestOutputHelper output)
             (await ProcessRunner.RunAsync("kill", ["-INT", process.Id.ToString()])).EnsureSuccess();
             using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(90));
             await process.WaitForExitAsync(limit.Token);
-            string err = await stderr;
-            await stdout;
+            string err = await cli.Stderr;
+            await cli.Stdout;
             output.WriteLine($"exit {process.ExitCode}: {err.Trim()}");
 
             Assert.Equal(1, process.ExitCode);

@@ -55,25 +55,9 @@ public sealed class KillAndResumeTests(ITestOutputHelper output)
     // are journaled; waits until its sessions are gone. Returns the number of journaled units.
     private async Task<int> KillDuringTheBigCopyAsync(PostgresServer server, string target, Workload workload)
     {
-        var start = new ProcessStartInfo(RepoPaths.DotnetHost)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string arg in new[] { RepoPaths.CliDll, "restore", "-j", "2", "-d", target, workload.CustomArchive })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        foreach (var (key, value) in server.LibpqEnvironment())
-        {
-            start.Environment[key] = value;
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start restorecluster");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
+        using var cli = RunningCli.Start(server, ["restore", "-j", "2", "-d", target, workload.CustomArchive]);
+        var process = cli.Process;
+        var stderr = cli.Stderr;
         int journaled = 0;
         try
         {
@@ -105,7 +89,7 @@ public sealed class KillAndResumeTests(ITestOutputHelper output)
             }
 
             await process.WaitForExitAsync();
-            await Task.WhenAll(stdout, stderr);
+            await Task.WhenAll(cli.Stdout, cli.Stderr);
         }
 
         // The server notices the lost client and rolls its transactions back.
