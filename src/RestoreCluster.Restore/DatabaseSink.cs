@@ -56,7 +56,22 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
     public void Sql(byte[] text, SqlFailure onFailure = SqlFailure.Count)
     {
         string sql = _encoding.Encoding.GetString(text);
-        var statements = SqlStatementSplitter.Split(sql, _stdStrings);
+        Run(sql, SqlStatementSplitter.Split(sql, _stdStrings), onFailure);
+    }
+
+    // ExecuteSimpleCommands: pg_restore runs each INSERT of a --inserts dump by itself.
+    public void Statements(byte[] text)
+    {
+        string sql = _encoding.Encoding.GetString(text);
+        foreach (string statement in SqlStatementSplitter.Split(sql, _stdStrings))
+        {
+            Run(statement, [statement], SqlFailure.Count);
+        }
+    }
+
+    // One query of pg_restore's: its statements as one batch, so they share one implicit transaction.
+    private void Run(string sql, IReadOnlyList<string> statements, SqlFailure onFailure)
+    {
         if (statements.Count == 0)
         {
             return;
@@ -91,16 +106,6 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
         catch (NpgsqlException e)
         {
             throw Lost(e);
-        }
-    }
-
-    // ExecuteSimpleCommands: pg_restore runs each INSERT of a --inserts dump by itself.
-    public void Statements(byte[] text)
-    {
-        string sql = _encoding.Encoding.GetString(text);
-        foreach (string statement in SqlStatementSplitter.Split(sql, _stdStrings))
-        {
-            Sql(_encoding.Encoding.GetBytes(statement));
         }
     }
 
