@@ -175,7 +175,7 @@ public sealed class MutationTests(ITestOutputHelper output)
 
         // Archive version 1.16 (PostgreSQL 18): no local pg_restore reads these, so only the
         // one-line-error-or-success rule applies.
-        string pg18 = Path.Combine(RepoPaths.SharedDirectory, "fixtures", "archives", "pg18");
+        string pg18 = RepoPaths.Pg18ArchivesDirectory;
         foreach (string name in new[] { "small18.gzip.dump", "small18.none.dump", "small18.tar" })
         {
             sources.Add(MutationSource.ForFile("pg18/" + name, Path.Combine(pg18, name), comparePgRestore: false));

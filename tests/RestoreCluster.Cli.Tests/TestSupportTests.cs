@@ -157,10 +157,12 @@ public sealed class TestSupportTests
     }
 
     [Fact]
-    public void RepoPathsFindTheRepositoryTheSharedDirectoryAndTheCli()
+    public void RepoPathsFindTheRepositoryItsFixturesAndTheCli()
     {
         Assert.True(File.Exists(Path.Combine(RepoPaths.RepoRoot, "RestoreCluster.sln")));
-        Assert.True(File.Exists(Path.Combine(RepoPaths.SharedDirectory, "fixtures", "rich-schema.sql")));
+        Assert.True(File.Exists(Path.Combine(RepoPaths.FixturesDirectory, "rich-schema.sql")));
+        Assert.True(File.Exists(Path.Combine(RepoPaths.Pg18ArchivesDirectory, "stats18.dump")));
+        Assert.True(File.Exists(Path.Combine(RepoPaths.Pg18ArchivesDirectory, "small18.gzip.dir", "toc.dat")));
         Assert.True(File.Exists(RepoPaths.CliDll), RepoPaths.CliDll);
     }
 
@@ -168,7 +170,11 @@ public sealed class TestSupportTests
     public async Task CliRunnerRunsTheBuiltCli()
     {
         var result = await CliRunner.RunAsync(["--help"], timeout: TimeSpan.FromMinutes(1));
+        var restore = await CliRunner.RunAsync(["restore", "--help"], timeout: TimeSpan.FromMinutes(1));
 
-        Assert.False(result.TimedOut, result.Describe());
+        Assert.True(result.Succeeded, result.Describe());
+        Assert.Contains("restorecluster [command]", result.StdoutText, StringComparison.Ordinal);
+        Assert.True(restore.Succeeded, restore.Describe());
+        Assert.Contains("restorecluster restore [options]", restore.StdoutText, StringComparison.Ordinal);
     }
 }

@@ -6,7 +6,7 @@ using Xunit;
 namespace RestoreCluster.Restore.Tests;
 
 /// <summary>
-/// Archives 1.16 written by pg_dump 18 (shared/fixtures/archives/pg18): no pg_restore here reads them,
+/// Archives 1.16 written by pg_dump 18 (Fixtures/archives/pg18 in RestoreCluster.Testing): no pg_restore here reads them,
 /// so the script is checked against the source database's facts and by loading it with psql.
 /// </summary>
 public sealed partial class Pg18ScriptTests
@@ -93,7 +93,7 @@ public sealed partial class Pg18ScriptTests
 
     private static string Script(string name)
     {
-        string path = Path.Combine(RepoPaths.SharedDirectory, "fixtures", "archives", "pg18", name);
+        string path = Path.Combine(RepoPaths.Pg18ArchivesDirectory, name);
         var run = InProcessCli.Run(["restore", "-f", "-", "--restrict-key=" + Key, path]);
         Assert.True(run.ExitCode == 0, run.Stderr);
         Assert.Equal("", run.Stderr);

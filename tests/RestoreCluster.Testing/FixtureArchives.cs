@@ -2,7 +2,7 @@ namespace RestoreCluster.Testing;
 
 /// <summary>
 /// Builds, once per test process, the fixture databases on the shared server and their archives made by
-/// the real pg_dump in every format we read. Fixtures: <c>rich</c> (shared/fixtures/rich-schema.sql),
+/// the real pg_dump in every format we read. Fixtures: <c>rich</c> (Fixtures/rich-schema.sql),
 /// <c>nasty</c> (Fixtures/nasty.sql, UTF8) and <c>latin1</c> (Fixtures/latin1.sql, a LATIN1 database).
 /// </summary>
 public static class FixtureArchives
@@ -13,17 +13,8 @@ public static class FixtureArchives
 
     public static Task<FixtureSet> GetAsync() => Set.Value;
 
-    /// <summary>The directory holding our own fixture scripts (roles.sql, nasty.sql, latin1.sql).</summary>
-    public static string ScriptDirectory
-    {
-        get
-        {
-            var copied = Path.Combine(AppContext.BaseDirectory, "Fixtures");
-            return File.Exists(Path.Combine(copied, "roles.sql"))
-                ? copied
-                : Path.Combine(RepoPaths.RepoRoot, "tests", "RestoreCluster.Testing", "Fixtures");
-        }
-    }
+    /// <summary>The directory holding the fixture scripts (roles.sql, rich-schema.sql, nasty.sql, latin1.sql).</summary>
+    public static string ScriptDirectory => RepoPaths.FixturesDirectory;
 
     private static async Task<FixtureSet> BuildAsync()
     {
@@ -43,7 +34,7 @@ public static class FixtureArchives
 
         var sources = new (string Fixture, string Script, string? Encoding)[]
         {
-            ("rich", Path.Combine(RepoPaths.SharedDirectory, "fixtures", "rich-schema.sql"), null),
+            ("rich", Path.Combine(ScriptDirectory, "rich-schema.sql"), null),
             ("nasty", Path.Combine(ScriptDirectory, "nasty.sql"), null),
             ("latin1", Path.Combine(ScriptDirectory, "latin1.sql"), "LATIN1"),
         };

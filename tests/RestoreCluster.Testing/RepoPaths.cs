@@ -1,46 +1,30 @@
 namespace RestoreCluster.Testing;
 
-/// <summary>Where the repository, the shared directory beside it, and the built CLI are.</summary>
+/// <summary>Where the repository, its test fixtures and the built CLI are.</summary>
 public static class RepoPaths
 {
-    /// <summary>Environment variable overriding the shared directory (the one holding fixtures/ and docs/).</summary>
-    public const string SharedVariable = "RESTORECLUSTER_SHARED";
-
     private static readonly Lazy<string> Root = new(FindRepoRoot);
 
     /// <summary>The directory holding RestoreCluster.sln, found by walking up from the test's base directory.</summary>
     public static string RepoRoot => Root.Value;
 
-    /// <summary><c>$RESTORECLUSTER_SHARED</c>, else <c>&lt;repo&gt;/../shared</c>, else the nearest ancestor's <c>shared/</c> with the fixtures.</summary>
-    public static string SharedDirectory
+    /// <summary>
+    /// The test fixtures (<c>tests/RestoreCluster.Testing/Fixtures</c>, see its README): the copy next to the test
+    /// assembly, else the one in the repository. Nothing outside the repository is read.
+    /// </summary>
+    public static string FixturesDirectory
     {
         get
         {
-            var fromEnv = Environment.GetEnvironmentVariable(SharedVariable);
-            if (!string.IsNullOrWhiteSpace(fromEnv))
-            {
-                return Path.GetFullPath(fromEnv);
-            }
-
-            var beside = Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared"));
-            if (HasFixtures(beside))
-            {
-                return beside;
-            }
-
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                var candidate = Path.Combine(dir.FullName, "shared");
-                if (HasFixtures(candidate))
-                {
-                    return candidate;
-                }
-            }
-
-            throw new DirectoryNotFoundException(
-                $"shared directory not found: set {SharedVariable} or put shared/ (with fixtures/rich-schema.sql) beside {RepoRoot}");
+            var copied = Path.Combine(AppContext.BaseDirectory, "Fixtures");
+            return File.Exists(Path.Combine(copied, "roles.sql"))
+                ? copied
+                : Path.Combine(RepoRoot, "tests", "RestoreCluster.Testing", "Fixtures");
         }
     }
+
+    /// <summary>The real pg_dump 18.3 archives (version 1.16) under the fixtures.</summary>
+    public static string Pg18ArchivesDirectory => Path.Combine(FixturesDirectory, "archives", "pg18");
 
     /// <summary>The build configuration of the running test assembly (Debug or Release), from its output path.</summary>
     public static string Configuration
@@ -93,8 +77,6 @@ public static class RepoPaths
             return self is not null && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self : "dotnet";
         }
     }
-
-    private static bool HasFixtures(string shared) => File.Exists(Path.Combine(shared, "fixtures", "rich-schema.sql"));
 
     private static string FindRepoRoot()
     {

@@ -30,7 +30,8 @@ internal sealed class SpecWriteResult
 
 /// <summary>
 /// Test-only writer of pg_dump archives (custom, directory, tar) following
-/// /work/shared/docs/archive-format.md for versions 1.12–1.16. Compressed payloads come from the
+/// the archive layout of PostgreSQL's pg_backup_archiver.c (WriteHead/WriteToc) and pg_backup_custom.c for
+/// versions 1.12–1.16 (docs/archive-versions.md). Compressed payloads come from the
 /// command-line tools via <see cref="ExternalTools"/>.
 /// </summary>
 internal sealed class SpecArchiveWriter(SpecWriterOptions? options = null)
