@@ -19,28 +19,34 @@ internal static class Program
     public static int Run(string[] args, CliOutput io)
     {
         bool verbose = args.Contains("--verbose") || args.Contains("-v");
+        Command? command = null;
         try
         {
             var root = BuildCommands(io, out var handlers);
             var parse = root.Parse(args);
+            command = parse.CommandResult.Command;
             if (parse.Errors.Count > 0)
             {
                 // An unknown option is taken for an argument; name it rather than what it displaced.
                 var unknown = parse.Tokens.FirstOrDefault(t => t.Type == TokenType.Argument && t.Value.Length > 1 && t.Value[0] == '-');
                 io.Fail(unknown is not null ? $"unrecognized option \"{unknown.Value}\"" : parse.Errors[0].Message);
-                io.Error.WriteLine("Try \"restorecluster --help\" for more information.");
+                io.Error.WriteLine(HelpHint(command));
                 return ExitCodes.Usage;
             }
 
-            if (parse.Action is not null && !handlers.ContainsKey(parse.CommandResult.Command))
+            if (parse.Action is not null)
             {
-                // --help, --version and the like.
-                return parse.Invoke();
+                // --help, -? and --version: the commands themselves have no actions (their handlers run below).
+                using var stdout = new StreamWriter(io.OpenStdout(), new System.Text.UTF8Encoding(false));
+                int exit = parse.Invoke(new InvocationConfiguration { Output = stdout, Error = io.Error });
+                stdout.Flush();
+                return exit;
             }
 
             if (!handlers.TryGetValue(parse.CommandResult.Command, out var handler))
             {
-                io.Fail("no command given; try \"restorecluster --help\"");
+                io.Fail("no command given");
+                io.Error.WriteLine(HelpHint(root));
                 return ExitCodes.Usage;
             }
 
@@ -59,6 +65,11 @@ internal static class Program
         catch (CliError e)
         {
             io.Fail(e.Message);
+            if (e.ExitCode == ExitCodes.Usage && command is not null)
+            {
+                io.Error.WriteLine(HelpHint(command));
+            }
+
             return e.ExitCode;
         }
         catch (ArchiveException e)
@@ -118,8 +129,13 @@ internal static class Program
         spec.AddTo(restore);
         root.Subcommands.Add(restore);
         handlers[restore] = p => RestoreCommand.Run(p, spec, io);
+        CommandHelp.Configure(root, restore, spec, io);
         return root;
     }
+
+    /// <summary>The line after a usage error: where the command's help is.</summary>
+    public static string HelpHint(Command command) =>
+        command is RootCommand ? "Try \"restorecluster --help\" for more information." : $"Try \"restorecluster {command.Name} --help\" for more information.";
 
     /// <summary>An unknown option lands in the archive argument; say so instead of "file not found".</summary>
     public static void RejectUnknownOption(string? archive)

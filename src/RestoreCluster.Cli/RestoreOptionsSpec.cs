@@ -5,43 +5,43 @@ namespace RestoreCluster.Cli;
 /// <summary>The options of <c>restorecluster restore</c>: pg_restore's, with its spellings, and our own.</summary>
 internal sealed class RestoreOptionsSpec
 {
-    public Option<string?> DbName { get; } = new("--dbname", "-d") { Description = "connect to database (name, key=value string or URI) and restore into it" };
+    public Option<string?> DbName { get; } = new("--dbname", "-d") { HelpName = "NAME", Description = "connect to database (name, key=value string or URI) and restore into it" };
 
-    public Option<string?> File { get; } = new("--file", "-f") { Description = "output file name (- for stdout) for an SQL script" };
+    public Option<string?> File { get; } = new("--file", "-f") { HelpName = "FILENAME", Description = "output file name (- for stdout) for an SQL script" };
 
-    public Option<string?> Format { get; } = new("--format", "-F") { Description = "backup file format (c, d or t; detected when absent)" };
+    public Option<string?> Format { get; } = new("--format", "-F") { HelpName = "c|d|t", Description = "backup file format (c, d or t; detected when absent)" };
 
     public Option<bool> List { get; } = new("--list", "-l") { Description = "print summarized TOC of the archive" };
 
     public Option<bool> Verbose { get; } = new("--verbose", "-v") { Description = "verbose mode" };
 
-    public Option<string?> Host { get; } = new("--host", "-h") { Description = "database server host or socket directory" };
+    public Option<string?> Host { get; } = new("--host", "-h") { HelpName = "HOSTNAME", Description = "database server host or socket directory" };
 
-    public Option<string?> Port { get; } = new("--port", "-p") { Description = "database server port number" };
+    public Option<string?> Port { get; } = new("--port", "-p") { HelpName = "PORT", Description = "database server port number" };
 
-    public Option<string?> UserName { get; } = new("--username", "-U") { Description = "connect as specified database user" };
+    public Option<string?> UserName { get; } = new("--username", "-U") { HelpName = "NAME", Description = "connect as specified database user" };
 
     public Option<bool> NoPassword { get; } = new("--no-password", "-w") { Description = "never prompt for password" };
 
     public Option<bool> Password { get; } = new("--password", "-W") { Description = "force password prompt" };
 
-    public Option<string?> Role { get; } = new("--role") { Description = "do SET ROLE before restore" };
+    public Option<string?> Role { get; } = new("--role") { HelpName = "ROLENAME", Description = "do SET ROLE before restore" };
 
-    public Option<int> Jobs { get; } = new("--jobs", "-j") { Description = "use this many parallel jobs to restore", DefaultValueFactory = _ => 1 };
+    public Option<int> Jobs { get; } = new("--jobs", "-j") { HelpName = "NUM", Description = "use this many parallel jobs to restore", DefaultValueFactory = _ => 1 };
 
-    public Option<string?> UseList { get; } = new("--use-list", "-L") { Description = "use table of contents from this file for selecting/ordering output" };
+    public Option<string?> UseList { get; } = new("--use-list", "-L") { HelpName = "FILENAME", Description = "use table of contents from this file for selecting/ordering output" };
 
-    public Option<string[]> Schema { get; } = new("--schema", "-n") { Description = "restore only objects in this schema" };
+    public Option<string[]> Schema { get; } = new("--schema", "-n") { HelpName = "NAME", Description = "restore only objects in this schema" };
 
-    public Option<string[]> ExcludeSchema { get; } = new("--exclude-schema", "-N") { Description = "do not restore objects in this schema" };
+    public Option<string[]> ExcludeSchema { get; } = new("--exclude-schema", "-N") { HelpName = "NAME", Description = "do not restore objects in this schema" };
 
-    public Option<string[]> Table { get; } = new("--table", "-t") { Description = "restore named relation (table, view, etc.)" };
+    public Option<string[]> Table { get; } = new("--table", "-t") { HelpName = "NAME", Description = "restore named relation (table, view, etc.)" };
 
-    public Option<string[]> Trigger { get; } = new("--trigger", "-T") { Description = "restore named trigger" };
+    public Option<string[]> Trigger { get; } = new("--trigger", "-T") { HelpName = "NAME", Description = "restore named trigger" };
 
-    public Option<string[]> Index { get; } = new("--index", "-I") { Description = "restore named index" };
+    public Option<string[]> Index { get; } = new("--index", "-I") { HelpName = "NAME", Description = "restore named index" };
 
-    public Option<string[]> Function { get; } = new("--function", "-P") { Description = "restore named function" };
+    public Option<string[]> Function { get; } = new("--function", "-P") { HelpName = "NAME(args)", Description = "restore named function" };
 
     public Option<bool> SchemaOnly { get; } = new("--schema-only", "-s") { Description = "restore only the schema, no data" };
 
@@ -61,11 +61,11 @@ internal sealed class RestoreOptionsSpec
 
     public Option<bool> NoPrivileges { get; } = new("--no-privileges", "-x", "--no-acl") { Description = "skip restoration of access privileges (grant/revoke)" };
 
-    public Option<string?> Superuser { get; } = new("--superuser", "-S") { Description = "superuser user name to use for disabling triggers" };
+    public Option<string?> Superuser { get; } = new("--superuser", "-S") { HelpName = "NAME", Description = "superuser user name to use for disabling triggers" };
 
     public Option<bool> DisableTriggers { get; } = new("--disable-triggers") { Description = "disable triggers during data-only restore" };
 
-    public Option<string[]> Section { get; } = new("--section") { Description = "restore named section (pre-data, data, or post-data)" };
+    public Option<string[]> Section { get; } = new("--section") { HelpName = "SECTION", Description = "restore named section (pre-data, data, or post-data)" };
 
     public Option<bool> NoComments { get; } = new("--no-comments") { Description = "do not restore comment commands" };
 
@@ -87,33 +87,49 @@ internal sealed class RestoreOptionsSpec
 
     public Option<bool> EnableRowSecurity { get; } = new("--enable-row-security") { Description = "enable row security" };
 
-    public Option<string?> RestrictKey { get; } = new("--restrict-key") { Description = "use provided string as psql \\restrict key" };
+    public Option<string?> RestrictKey { get; } = new("--restrict-key") { HelpName = "RESTRICT_KEY", Description = "use provided string as psql \\restrict key" };
 
-    public Option<int?> HostBudget { get; } = new("--host-budget") { Description = "most concurrent units on one target host (default: -j)" };
+    public Option<int?> HostBudget { get; } = new("--host-budget") { HelpName = "N", Description = "most concurrent units on one target host (default: -j)" };
 
     public Option<bool> Resume { get; } = new("--resume") { Description = "continue an interrupted restore of the same archive into the same target" };
 
-    public Option<string> Progress { get; } = new("--progress") { Description = "progress display: auto, plain, json or none", DefaultValueFactory = _ => "auto" };
+    public Option<string> Progress { get; } = new("--progress") { HelpName = "MODE", Description = "progress display: auto, plain, json or none", DefaultValueFactory = _ => "auto" };
 
     public Option<bool> OtelConsole { get; } = new("--otel-console") { Description = "print telemetry (traces and metrics) to the console" };
 
     public Argument<string?> Archive { get; } = new("archive") { Description = "the archive file or directory (standard input when absent or -)", Arity = ArgumentArity.ZeroOrOne };
 
+    /// <summary>
+    /// Every option under the heading <c>restore --help</c> shows it in: pg_restore's own groups (as its --help
+    /// groups them, in its order), then ours. The one list both the parser and the help are made from.
+    /// </summary>
+    public IReadOnlyList<OptionGroup> Groups => field ??=
+    [
+        new("General options", [DbName, File, Format, List, Verbose]),
+        new("Options controlling the restore",
+        [
+            DataOnly, Clean, Create, ExitOnError, Index, Jobs, UseList, Schema, ExcludeSchema, NoOwner, Function, SchemaOnly,
+            Superuser, Table, Trigger, NoPrivileges, SingleTransaction, DisableTriggers, EnableRowSecurity, IfExists,
+            NoComments, NoDataForFailedTables, NoPublications, NoSecurityLabels, NoSubscriptions, NoTableAccessMethod,
+            NoTablespaces, RestrictKey, Section, StrictNames, UseSetSessionAuthorization,
+        ]),
+        new("Connection options", [Host, Port, UserName, NoPassword, Password, Role]),
+        new("RestoreCluster options", [HostBudget, Resume, Progress, OtelConsole]),
+    ];
+
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[]
-                 {
-                     DbName, File, Format, List, Verbose, Host, Port, UserName, NoPassword, Password, Role, Jobs, UseList,
-                     Schema, ExcludeSchema, Table, Trigger, Index, Function, SchemaOnly, DataOnly, Clean, IfExists, Create,
-                     ExitOnError, SingleTransaction, NoOwner, NoPrivileges, Superuser, DisableTriggers, Section, NoComments,
-                     NoPublications, NoSubscriptions, NoSecurityLabels, NoTablespaces, NoTableAccessMethod, StrictNames,
-                     NoDataForFailedTables, UseSetSessionAuthorization, EnableRowSecurity, RestrictKey, HostBudget, Resume,
-                     Progress, OtelConsole,
-                 })
+        foreach (var group in Groups)
         {
-            command.Options.Add(o);
+            foreach (var option in group.Options)
+            {
+                command.Options.Add(option);
+            }
         }
 
         command.Arguments.Add(Archive);
     }
 }
+
+/// <summary>A heading of <c>restore --help</c> and the options under it.</summary>
+internal sealed record OptionGroup(string Heading, IReadOnlyList<Option> Options);
