@@ -116,7 +116,7 @@ internal static class RestoreCommand
         return ExitCodes.Success;
     }
 
-    private static (SelectionOptions, RestoreOptions) BuildOptions(ParseResult p, RestoreOptionsSpec s)
+    internal static (SelectionOptions, RestoreOptions) BuildOptions(ParseResult p, RestoreOptionsSpec s)
     {
         var sections = RestoreSections.None;
         foreach (string section in p.GetValue(s.Section) ?? [])

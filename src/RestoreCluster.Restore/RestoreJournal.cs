@@ -29,7 +29,7 @@ public sealed class RestoreJournal
     public string OptionsFingerprint { get; }
 
     public static RestoreJournal For(PgArchive archive, RestoreOptions options) =>
-        new("restore", Fingerprint(archive), FingerprintOptions(options));
+        new("restore", Fingerprint(archive), RestoreOptionsJson.Fingerprint(options));
 
     /// <summary>
     /// Creates the journal for a new restore, or checks it for --resume; returns the units already done.
@@ -139,21 +139,6 @@ public sealed class RestoreJournal
         }
 
         return Convert.ToHexString(sha.GetHashAndReset());
-    }
-
-    private static string FingerprintOptions(RestoreOptions options)
-    {
-        // Everything that changes what is restored; not -v or the script's \restrict key.
-        var o = options with { Verbose = false, RestrictKey = null, ExitOnError = false };
-        var s = o.Selection;
-        string text = string.Join('|',
-            o.Clean, o.IfExists, o.SingleTransaction, o.NoOwner, o.UseSetSessionAuthorization, o.NoTablespaces,
-            o.NoTableAccessMethod, o.Role, o.Superuser, o.DisableTriggers, o.EnableRowSecurity, o.NoDataForFailedTables,
-            string.Join(',', s.SchemaNames), string.Join(',', s.ExcludeSchemaNames), string.Join(',', s.TableNames),
-            string.Join(',', s.IndexNames), string.Join(',', s.FunctionNames), string.Join(',', s.TriggerNames),
-            s.SchemaOnly, s.DataOnly, s.CreateDatabase, s.NoPrivileges, s.NoComments, s.NoPublications,
-            s.NoSecurityLabels, s.NoSubscriptions, s.Sections, s.WantedIds is null ? "" : string.Join(',', s.WantedIds.Order()));
-        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
     }
 
     private static string ReadSql(string name)
