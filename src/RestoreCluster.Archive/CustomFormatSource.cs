@@ -42,7 +42,7 @@ internal sealed class CustomFormatSource : IDataSource
         _dataStart = pipe.Position;
     }
 
-    public Stream OpenData(TocEntry entry)
+    public Stream OpenData(TocEntry entry, DataReadCounter? counter)
     {
         if (entry.OffsetState == DataOffsetState.NoData)
         {
@@ -51,7 +51,8 @@ internal sealed class CustomFormatSource : IDataSource
 
         var (input, release) = OpenBlock(entry, BlockData);
         var chunks = new ChunkStream(input);
-        var data = Decompression.Open(chunks, _header.Compression, zlibFraming: true, Describe(entry, input.Name));
+        // Counted between the chunks and the decompressor: the chunk bodies, as stored in the file.
+        var data = Decompression.Open(CountingStream.Wrap(chunks, counter), _header.Compression, zlibFraming: true, Describe(entry, input.Name));
         return new BlockStream(data, chunks, release);
     }
 

@@ -11,14 +11,14 @@ internal sealed class DirectoryFormatSource(string directory, ArchiveHeader head
 {
     private static readonly string[] Suffixes = [".gz", ".lz4", ".zst"];
 
-    public Stream OpenData(TocEntry entry)
+    public Stream OpenData(TocEntry entry, DataReadCounter? counter)
     {
         if (entry.FileName is null)
         {
             return Stream.Null;
         }
 
-        return OpenFile(entry.FileName, $"dump ID {entry.DumpId}, {entry.Desc} {entry.Tag}");
+        return OpenFile(entry.FileName, $"dump ID {entry.DumpId}, {entry.Desc} {entry.Tag}", counter);
     }
 
     public IEnumerable<LargeObjectData> ReadLargeObjects(TocEntry entry)
@@ -85,7 +85,7 @@ internal sealed class DirectoryFormatSource(string directory, ArchiveHeader head
     /// Opens a data file the way pg_restore finds it: a name that ends in a compression suffix says its
     /// algorithm; otherwise the plain name, then <c>.gz</c>, <c>.lz4</c> and <c>.zst</c> are tried in turn.
     /// </summary>
-    private Stream OpenFile(string name, string where)
+    private Stream OpenFile(string name, string where, DataReadCounter? counter = null)
     {
         if (name.Contains('/', StringComparison.Ordinal) || name.Contains('\0', StringComparison.Ordinal) || name is "." or "..")
         {
@@ -126,7 +126,8 @@ internal sealed class DirectoryFormatSource(string directory, ArchiveHeader head
             throw new ArchiveException($"could not open data file \"{path}\" ({where}): {ex.Message}", ex);
         }
 
-        return Decompression.Open(fs, algorithm, zlibFraming: false, $"{where}, file \"{path}\"");
+        // Counted below the decompressor: the file's own (compressed) bytes.
+        return Decompression.Open(CountingStream.Wrap(fs, counter), algorithm, zlibFraming: false, $"{where}, file \"{path}\"");
     }
 
     // pg_backup_directory.c _LoadLOs: cfgets() reads lines of at most 1023 bytes, each parsed with

@@ -3,8 +3,11 @@ namespace RestoreCluster.Archive;
 /// <summary>Where a format keeps entry data: blocks in one file, files in a directory, tar members.</summary>
 internal interface IDataSource : IDisposable
 {
-    /// <summary>The plain data bytes of an entry (COPY text, or INSERT statements).</summary>
-    Stream OpenData(TocEntry entry);
+    /// <summary>
+    /// The plain data bytes of an entry (COPY text, or INSERT statements); <paramref name="counter"/>, when
+    /// given, counts the archive bytes read for them before decompression.
+    /// </summary>
+    Stream OpenData(TocEntry entry, DataReadCounter? counter);
 
     /// <summary>The large objects of a BLOBS entry, in archive order.</summary>
     IEnumerable<LargeObjectData> ReadLargeObjects(TocEntry entry);

@@ -47,9 +47,10 @@ public sealed class PgArchive : IDisposable
     /// <summary>
     /// The plain bytes of an entry's data part, exactly as pg_dump wrote them before compression (for
     /// TABLE DATA, the COPY text including its trailing <c>\.</c> line). Dispose it before asking for the
-    /// next entry of a forward-only archive.
+    /// next entry of a forward-only archive. <paramref name="counter"/>, when given, counts the bytes read from
+    /// the archive file or member for it, before decompression (progress in the unit of <see cref="TocEntry.DataLength"/>).
     /// </summary>
-    public Stream OpenData(TocEntry entry) => _data.OpenData(entry);
+    public Stream OpenData(TocEntry entry, DataReadCounter? counter = null) => _data.OpenData(entry, counter);
 
     /// <summary>The large objects of a BLOBS entry, each with its bytes.</summary>
     public IEnumerable<LargeObjectData> ReadLargeObjects(TocEntry entry) => _data.ReadLargeObjects(entry);

@@ -42,7 +42,7 @@ internal sealed class TarFormatSource : IDataSource
     /// <summary>Opens the toc.dat member (pg_restore looks for it from the start of the archive).</summary>
     public Stream OpenToc() => OpenMember("toc.dat", "the archive's TOC");
 
-    public Stream OpenData(TocEntry entry)
+    public Stream OpenData(TocEntry entry, DataReadCounter? counter)
     {
         if (entry.FileName is null)
         {
@@ -55,7 +55,8 @@ internal sealed class TarFormatSource : IDataSource
             throw new ArchiveException($"the header of \"{_input.Name}\" says the data is compressed, which the tar format does not support (dump ID {entry.DumpId})");
         }
 
-        return OpenMember(entry.FileName, $"dump ID {entry.DumpId}, {entry.Desc} {entry.Tag}");
+        // Tar members are never compressed: the member's bytes are the archive's bytes.
+        return CountingStream.Wrap(OpenMember(entry.FileName, $"dump ID {entry.DumpId}, {entry.Desc} {entry.Tag}"), counter);
     }
 
     public IEnumerable<LargeObjectData> ReadLargeObjects(TocEntry entry)

@@ -46,7 +46,7 @@ internal static class ParallelRestore
         Console.CancelKeyPress += onCancel;
         try
         {
-            await using var progress = ProgressReporter.Create(progressMode, io);
+            await using var progress = ProgressReporter.Create(progressMode, io, target.HostLabel);
             int printedErrors = 0;
             JobStatus status;
             while (true)

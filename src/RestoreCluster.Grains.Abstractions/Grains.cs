@@ -17,6 +17,13 @@ public interface ICoordinatorGrain : IGrainWithStringKey
     [Alias("Renew")]
     Task<bool> Renew(string leaseId);
 
+    /// <summary>
+    /// How far a leased unit's data got: archive bytes read by its current attempt. Sent by the slot a few
+    /// times a second while the unit runs; ignored for a lease that is no longer current.
+    /// </summary>
+    [Alias("ReportProgress")]
+    Task ReportProgress(string leaseId, long bytesRead);
+
     [Alias("Complete")]
     Task Complete(UnitReport report);
 

@@ -43,7 +43,9 @@ public sealed record UnitReport(
     [property: Id(6)] string? Fatal,
     [property: Id(7)] long Bytes,
     [property: Id(8)] int Retries,
-    [property: Id(9)] IReadOnlyList<string> ErrorMessages);
+    [property: Id(9)] IReadOnlyList<string> ErrorMessages,
+    [property: Id(10)] long Rows = 0,
+    [property: Id(11)] long BytesRead = 0);
 
 /// <summary>A permit to run one unit's session on a target host, leased like a unit.</summary>
 [GenerateSerializer, Immutable, Alias("RestoreCluster.Permit")]

@@ -12,7 +12,12 @@ public enum JobState
     Cancelled = 5,
 }
 
-/// <summary>A job's progress: units and table-data bytes done of the plan's totals, errors, retries.</summary>
+/// <summary>
+/// A job's progress: units and table-data bytes done of the plan's totals, errors, retries; the phase, the
+/// units running now, and for the summary the rows loaded, the time per phase and the slowest units.
+/// <see cref="BytesDone"/> counts finished units at their data size and running units by the archive bytes
+/// read so far (docs/progress-json.md).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("RestoreCluster.JobStatus")]
 public sealed record JobStatus(
     [property: Id(0)] string JobId,
@@ -25,7 +30,49 @@ public sealed record JobStatus(
     [property: Id(7)] int Retries,
     [property: Id(8)] int Leased,
     [property: Id(9)] string? Message,
-    [property: Id(10)] IReadOnlyList<string> ErrorMessages);
+    [property: Id(10)] IReadOnlyList<string> ErrorMessages,
+    [property: Id(11)] JobPhase Phase,
+    [property: Id(12)] IReadOnlyList<RunningUnit> Running,
+    [property: Id(13)] long Rows,
+    [property: Id(14)] PhaseSeconds PhaseSeconds,
+    [property: Id(15)] IReadOnlyList<UnitTiming> Slowest);
+
+/// <summary>The phase of a restore: the earliest section with work not done (RestoreCluster.Planning.RestorePhase).</summary>
+[GenerateSerializer, Alias("RestoreCluster.JobPhase")]
+public enum JobPhase
+{
+    PreData = 0,
+    Data = 1,
+    PostData = 2,
+    Done = 3,
+}
+
+/// <summary>
+/// A unit leased right now: what it is (<c>TABLE DATA public.orders</c>), since when, the archive bytes its
+/// data stream has read (the most any attempt read) and its data size (0: unknown).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("RestoreCluster.RunningUnit")]
+public sealed record RunningUnit(
+    [property: Id(0)] int UnitId,
+    [property: Id(1)] string Label,
+    [property: Id(2)] DateTimeOffset Started,
+    [property: Id(3)] long BytesRead,
+    [property: Id(4)] long DataBytes);
+
+/// <summary>A finished unit's wall time (lease to completion), archive bytes and COPY rows.</summary>
+[GenerateSerializer, Immutable, Alias("RestoreCluster.UnitTiming")]
+public sealed record UnitTiming(
+    [property: Id(0)] string Label,
+    [property: Id(1)] double Seconds,
+    [property: Id(2)] long Bytes,
+    [property: Id(3)] long Rows);
+
+/// <summary>Seconds spent in each phase so far.</summary>
+[GenerateSerializer, Immutable, Alias("RestoreCluster.PhaseSeconds")]
+public sealed record PhaseSeconds(
+    [property: Id(0)] double PreData,
+    [property: Id(1)] double Data,
+    [property: Id(2)] double PostData);
 
 /// <summary>A target host's budget and use.</summary>
 [GenerateSerializer, Immutable, Alias("RestoreCluster.HostStatus")]

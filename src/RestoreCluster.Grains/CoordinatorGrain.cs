@@ -16,8 +16,10 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
 
     private readonly List<string> _errorMessages = [];
     private readonly HashSet<int> _alreadyDone = [];
+    private readonly Dictionary<int, string> _labels = [];
     private JobSpec? _spec;
     private RestoreSchedule? _schedule;
+    private RestoreProgress? _progress;
     private JobState _state = JobState.NotStarted;
     private string? _message;
     private int _errors;
@@ -40,10 +42,18 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
         {
             var order = JobOrder.Resolve(archive, spec.Order);
             var parts = EntrySelector.Select(order, archive, options.Selection);
-            _schedule = new RestoreSchedule(RestorePlan.Build(order, parts));
+            var plan = RestorePlan.Build(order, parts);
+            _schedule = new RestoreSchedule(plan);
+            foreach (var unit in plan.Units)
+            {
+                _labels[unit.Id] = UnitLabels.Of(archive.GetEntry(unit.Id)!);
+            }
+
+            _progress = new RestoreProgress(plan, Label);
         }
 
         _state = JobState.Running;
+        _progress.Phase(_schedule.CurrentPhase, DateTimeOffset.UtcNow);
         _expiry = this.RegisterGrainTimer(ExpireLeases, new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)) { KeepAlive = true });
         return Status();
     }
@@ -73,6 +83,7 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
 
             _finishLease = $"finish:{Guid.NewGuid():N}";
             _finishExpires = now + LeaseTime;
+            _progress?.Leased(_finishLease, int.MinValue, now);
             return Task.FromResult<UnitLease?>(new UnitLease(_finishLease, UnitKind.Finish, int.MinValue, [], false, _finishExpires, []));
         }
 
@@ -88,6 +99,7 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
             WorkKind.MissedItems => UnitKind.MissedItems,
             _ => UnitKind.Entry,
         };
+        _progress?.Leased(lease.LeaseId, lease.UnitId, now);
         var done = lease.EntryIds.Where(_alreadyDone.Contains).ToList();
         return Task.FromResult<UnitLease?>(new UnitLease(lease.LeaseId, kind, lease.UnitId, lease.EntryIds, lease.TableCreated, lease.ExpiresAt, done));
     }
@@ -104,6 +116,12 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
         return Task.FromResult(_schedule?.Renew(leaseId, now, LeaseTime) ?? false);
     }
 
+    public Task ReportProgress(string leaseId, long bytesRead)
+    {
+        _progress?.Read(leaseId, bytesRead);
+        return Task.CompletedTask;
+    }
+
     public Task Complete(UnitReport report)
     {
         if (_schedule is null || _state != JobState.Running)
@@ -112,8 +130,11 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
         }
 
         _retries += report.Retries;
+        var now = DateTimeOffset.UtcNow;
         if (report.LeaseId == _finishLease)
         {
+            _progress?.Finished(report.LeaseId, report.Rows, report.BytesRead, now);
+            _progress?.Phase(RestorePhase.Finished, now);
             _finishLease = null;
             _state = _fatal is not null ? JobState.Failed : _errors > 0 ? JobState.CompletedWithErrors : JobState.Succeeded;
             _message = _fatal ?? report.Fatal;
@@ -127,7 +148,16 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
             _errors += report.Errors;
             _errorMessages.AddRange(report.ErrorMessages);
             _fatal ??= report.Fatal;
-            _schedule.Fail(report.UnitId, report.LeaseId, retryable: false);
+            if (_schedule.Fail(report.UnitId, report.LeaseId, retryable: false))
+            {
+                _progress?.Finished(report.LeaseId, report.Rows, report.BytesRead, now);
+            }
+            else
+            {
+                _progress?.Dropped(report.LeaseId);
+            }
+
+            ObservePhase(now);
             return Task.CompletedTask;
         }
 
@@ -149,8 +179,14 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
             _errors += report.Errors;
             _errorMessages.AddRange(report.ErrorMessages);
             _alreadyDone.UnionWith(report.AlreadyDone);
+            _progress?.Finished(report.LeaseId, report.Rows, report.BytesRead, now);
+        }
+        else
+        {
+            _progress?.Dropped(report.LeaseId);
         }
 
+        ObservePhase(now);
         return Task.CompletedTask;
     }
 
@@ -160,6 +196,7 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
         {
             _state = JobState.Cancelled;
             _message = "cancelled";
+            _progress?.Phase(RestorePhase.Finished, DateTimeOffset.UtcNow);
         }
 
         return Task.CompletedTask;
@@ -172,6 +209,7 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
             _state = JobState.Failed;
             _message = message;
             _expiry?.Dispose();
+            _progress?.Phase(RestorePhase.Finished, DateTimeOffset.UtcNow);
         }
 
         return Task.CompletedTask;
@@ -185,14 +223,47 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
         int total = (p?.TotalUnits ?? 0) + 1;
         // DoneUnits already counts the skipped and failed units (they are done too); the +1 is the final journal drop.
         int done = (p?.DoneUnits ?? 0) + (_state is JobState.Succeeded or JobState.CompletedWithErrors ? 1 : 0);
+        var now = DateTimeOffset.UtcNow;
+        var running = _progress?.Running.Select(w => new RunningUnit(w.UnitId, w.Label, w.Started, w.BytesRead, w.DataBytes)).ToList() ?? [];
+        var slowest = _progress?.Slowest.Select(w => new UnitTiming(w.Label, w.Seconds, w.Bytes, w.Rows)).ToList() ?? [];
+        var phases = _progress?.PhaseSeconds(now) ?? default;
         return Task.FromResult(new JobStatus(
-            this.GetPrimaryKeyString(), _state, done, total, p?.DoneDataBytes ?? 0, p?.TotalDataBytes ?? 0, _errors, _retries,
-            p?.LeasedUnits ?? 0, _message, _errorMessages.ToList()));
+            this.GetPrimaryKeyString(), _state, done, total, _progress?.BytesDone(p!.DoneDataBytes) ?? 0, p?.TotalDataBytes ?? 0, _errors, _retries,
+            p?.LeasedUnits ?? 0, _message, _errorMessages.ToList(), CurrentPhase(), running, _progress?.Rows ?? 0,
+            new PhaseSeconds(phases.PreData, phases.Data, phases.PostData), slowest));
     }
+
+    // While the job runs after the schedule finished (the final journal drop), it is still post-data.
+    private JobPhase CurrentPhase() => _state != JobState.Running ? JobPhase.Done : _schedule?.CurrentPhase switch
+    {
+        RestorePhase.PreData or null => JobPhase.PreData,
+        RestorePhase.Data => JobPhase.Data,
+        _ => JobPhase.PostData,
+    };
+
+    private void ObservePhase(DateTimeOffset now)
+    {
+        if (_schedule is { } s)
+        {
+            _progress?.Phase(s.CurrentPhase == RestorePhase.Finished ? RestorePhase.PostData : s.CurrentPhase, now);
+        }
+    }
+
+    private string Label(int unitId) => unitId switch
+    {
+        RestoreSchedule.PreforkUnitId => $"pre-data ({_schedule?.Plan.Prefork.Count} entries, serial)",
+        RestoreSchedule.MissedItemsUnitId => $"missed items ({_schedule?.MissedItems.Count} entries, serial)",
+        int.MinValue => "journal drop",
+        _ => _labels.GetValueOrDefault(unitId) ?? $"unit {unitId}",
+    };
 
     private Task ExpireLeases(CancellationToken cancellation)
     {
-        _schedule?.ExpireLeases(DateTimeOffset.UtcNow);
+        if (_schedule?.ExpireLeases(DateTimeOffset.UtcNow) > 0)
+        {
+            _progress?.Retain(_schedule.Leases.Select(l => l.LeaseId).Append(_finishLease ?? ""));
+        }
+
         return Task.CompletedTask;
     }
 }

@@ -20,6 +20,7 @@ internal sealed class UnitExecutor : IDisposable
     private readonly RestoreJournal _journal;
     private readonly List<string> _errors = [];
     private readonly ActivityContext _jobContext;
+    private readonly DataReadCounter _read = new();
     private UnitSession? _session;
 
     public UnitExecutor(JobSpec spec, PgArchive archive)
@@ -41,7 +42,16 @@ internal sealed class UnitExecutor : IDisposable
             ? _target.WithDatabase(db.Tag)
             : _target;
 
-    private UnitSession Session => _session ??= new UnitSession(_archive, _order, _options, UnitTarget, _journal, _errors.Add);
+    private UnitSession Session => _session ??= new UnitSession(_archive, _order, _options, UnitTarget, _journal, _errors.Add, dataRead: _read);
+
+    /// <summary>
+    /// Archive bytes (before decompression) the running entry's data has read so far: read from the slot's
+    /// loop while <see cref="Run"/> runs on another thread.
+    /// </summary>
+    public long BytesRead => _read.Bytes;
+
+    /// <summary>Sets <see cref="BytesRead"/> to 0 before a unit starts, so no poll sees the previous unit's count.</summary>
+    public void ResetBytesRead() => _read.Reset();
 
     public UnitReport Run(UnitLease lease, CancellationToken cancellation)
     {
@@ -49,6 +59,7 @@ internal sealed class UnitExecutor : IDisposable
         int retriesBefore = _session?.Retries ?? 0;
         int errors = 0;
         long bytes = 0;
+        long rows = 0;
         var created = new List<int>();
         var failedTables = new List<int>();
         var alreadyDone = new List<int>();
@@ -58,6 +69,7 @@ internal sealed class UnitExecutor : IDisposable
             {
                 errors += r.Errors;
                 bytes += r.Bytes;
+                rows += r.Rows;
                 created.AddRange(r.CreatedTables);
                 foreach (int dataId in r.InhibitedData)
                 {
@@ -93,12 +105,12 @@ internal sealed class UnitExecutor : IDisposable
                     break;
             }
 
-            return new UnitReport(lease.LeaseId, lease.UnitId, errors, created, failedTables, alreadyDone, null, bytes, Retries(retriesBefore), _errors.ToList());
+            return new UnitReport(lease.LeaseId, lease.UnitId, errors, created, failedTables, alreadyDone, null, bytes, Retries(retriesBefore), _errors.ToList(), rows, EntryBytesRead(lease));
         }
         catch (Exception e) when (e is RestoreFailedException or ArchiveException or PlanningException)
         {
             Close();
-            return new UnitReport(lease.LeaseId, lease.UnitId, errors, [], [], alreadyDone, e.Message, bytes, Retries(retriesBefore), _errors.ToList());
+            return new UnitReport(lease.LeaseId, lease.UnitId, errors, [], [], alreadyDone, e.Message, bytes, Retries(retriesBefore), _errors.ToList(), rows, EntryBytesRead(lease));
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -106,7 +118,7 @@ internal sealed class UnitExecutor : IDisposable
             // leaving the unit to a lapsed lease (or, with every slot gone, the job waiting forever).
             Close();
             string what = _archive.GetEntry(lease.UnitId) is { } te ? $"{te.Desc} {te.Tag}" : lease.Kind.ToString();
-            return new UnitReport(lease.LeaseId, lease.UnitId, errors, [], [], alreadyDone, $"unexpected error in unit {lease.UnitId} ({what}): {e.GetType().Name}: {e.Message}", bytes, Retries(retriesBefore), _errors.ToList());
+            return new UnitReport(lease.LeaseId, lease.UnitId, errors, [], [], alreadyDone, $"unexpected error in unit {lease.UnitId} ({what}): {e.GetType().Name}: {e.Message}", bytes, Retries(retriesBefore), _errors.ToList(), rows, EntryBytesRead(lease));
         }
     }
 
@@ -117,6 +129,9 @@ internal sealed class UnitExecutor : IDisposable
     }
 
     public void Dispose() => Close();
+
+    // Live byte counts are per entry: a batch's count would be only its current entry's.
+    private long EntryBytesRead(UnitLease lease) => lease.Kind == UnitKind.Entry ? _read.Bytes : 0;
 
     private int Retries(int before) => (_session?.Retries ?? before) - before;
 

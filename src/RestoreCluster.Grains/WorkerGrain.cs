@@ -15,6 +15,9 @@ public sealed class WorkerGrain : Grain, IWorkerGrain
     private static readonly TimeSpan PermitTime = TimeSpan.FromSeconds(20);
     private static readonly TimeSpan Idle = TimeSpan.FromMilliseconds(20);
 
+    // How often a running entry's bytes read go to the coordinator: a few cheap calls a second per slot.
+    private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(300);
+
     private readonly Dictionary<string, Task> _jobs = new(StringComparer.Ordinal);
     private int _running;
     private IGrainTimer? _keepAlive;
@@ -99,11 +102,25 @@ public sealed class WorkerGrain : Grain, IWorkerGrain
                 try
                 {
                     using var stop = new CancellationTokenSource();
+                    executor.ResetBytesRead();
                     var run = Task.Run(() => executor.Run(lease, stop.Token));
-                    while (await Task.WhenAny(run, Task.Delay(CoordinatorGrain.LeaseTime / 4)) != run)
+                    var renewAt = DateTimeOffset.UtcNow + CoordinatorGrain.LeaseTime / 4;
+                    long reported = 0;
+                    while (await Task.WhenAny(run, Task.Delay(ProgressInterval)) != run)
                     {
-                        await coordinator.Renew(lease.LeaseId);
-                        await budget.Renew(permit.PermitId, PermitTime);
+                        long read = executor.BytesRead;
+                        if (lease.Kind == UnitKind.Entry && read != reported)
+                        {
+                            reported = read;
+                            await coordinator.ReportProgress(lease.LeaseId, read);
+                        }
+
+                        if (DateTimeOffset.UtcNow >= renewAt)
+                        {
+                            renewAt = DateTimeOffset.UtcNow + CoordinatorGrain.LeaseTime / 4;
+                            await coordinator.Renew(lease.LeaseId);
+                            await budget.Renew(permit.PermitId, PermitTime);
+                        }
                     }
 
                     var report = await run;

@@ -47,6 +47,9 @@ public sealed class RestoreSchedule
     private readonly Stack<int> _skipQueue = new();
     private readonly List<int> _missed = [];
 
+    // Units not yet done per RestorePhase (pre-data, data, post-data): the current phase in O(1).
+    private readonly int[] _remainingByPhase = new int[3];
+
     private int _readyCount;
     private int _leasedEntries;
     private int _doneUnits;
@@ -80,6 +83,10 @@ public sealed class RestoreSchedule
         _expiry = new long[slots];
         _leasedDepRefs = new int[plan.EntryCount];
         _leasedLockRefs = new int[plan.EntryCount];
+        foreach (var unit in plan.Units)
+        {
+            _remainingByPhase[(int)RestorePhases.Of(unit.Section)]++;
+        }
 
         if (snapshot is null)
         {
@@ -108,6 +115,32 @@ public sealed class RestoreSchedule
     public RestorePass Pass { get; private set; }
 
     public bool IsFinished => Phase == SchedulePhase.Finished;
+
+    /// <summary>
+    /// The restore phase: pre-data while the prefork batch is not done, then the earliest section that still
+    /// has units not done (skipped and failed units are done), <see cref="RestorePhase.Finished"/> after all.
+    /// Never goes back, since done units stay done.
+    /// </summary>
+    public RestorePhase CurrentPhase
+    {
+        get
+        {
+            if (_state[_preforkUnit] is not (UnitState.Done or UnitState.Failed))
+            {
+                return RestorePhase.PreData;
+            }
+
+            for (int p = 0; p < _remainingByPhase.Length; p++)
+            {
+                if (_remainingByPhase[p] > 0)
+                {
+                    return (RestorePhase)p;
+                }
+            }
+
+            return RestorePhase.Finished;
+        }
+    }
 
     /// <summary>The missed items (dump IDs, restore order) once the parallel phase has ended; empty before.</summary>
     public IReadOnlyList<int> MissedItems => _missed.ConvertAll(u => _plan.Units[u].Id);
@@ -556,6 +589,7 @@ public sealed class RestoreSchedule
     private void CountDone(int u, bool failed)
     {
         _doneUnits++;
+        _remainingByPhase[(int)RestorePhases.Of(_plan.Units[u].Section)]--;
         _doneBytes += _plan.Units[u].DataBytes;
         if (failed)
         {

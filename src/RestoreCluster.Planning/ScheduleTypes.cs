@@ -1,3 +1,5 @@
+using RestoreCluster.Archive;
+
 namespace RestoreCluster.Planning;
 
 /// <summary>Where a schedule is: prefork (serial), parallel passes, postfork (missed items), finished.</summary>
@@ -116,3 +118,27 @@ public sealed record ScheduleSnapshot(
     string?[] LeaseIds,
     string?[] Workers,
     long[] ExpiryUtcTicks);
+
+/// <summary>
+/// The restore phase progress reports name: the earliest section that still has work not done. The serial
+/// prefork batch is pre-data; entries of section NONE (ACLs, and the like after the first data) count as
+/// post-data, since they run in the passes after the main one.
+/// </summary>
+public enum RestorePhase
+{
+    PreData = 0,
+    Data = 1,
+    PostData = 2,
+    Finished = 3,
+}
+
+/// <summary>Which <see cref="RestorePhase"/> an entry's section belongs to.</summary>
+public static class RestorePhases
+{
+    public static RestorePhase Of(ArchiveSection section) => section switch
+    {
+        ArchiveSection.PreData => RestorePhase.PreData,
+        ArchiveSection.Data => RestorePhase.Data,
+        _ => RestorePhase.PostData,
+    };
+}

@@ -135,6 +135,12 @@ public sealed class ConnectionTarget
         return b.ConnectionString;
     }
 
+    /// <summary>
+    /// The server as the user named it, <c>HOST:PORT</c> (a host name or address, or a socket directory), for
+    /// displays: resolved like the connection (-d, -h/-p, the PG environment, the defaults), never the password.
+    /// </summary>
+    public string HostLabel => $"{Host}:{Port}";
+
     /// <summary>host:port/dbname as user — safe to print (no password).</summary>
     public override string ToString()
     {

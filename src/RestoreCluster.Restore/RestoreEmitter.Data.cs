@@ -23,7 +23,7 @@ internal sealed partial class RestoreEmitter
             Emit(b.Add("TRUNCATE TABLE ONLY ").QualifiedId(te.GetRaw(TocField.Namespace), te.GetRaw(TocField.Tag) ?? []).Add(";\n\n"));
         }
 
-        using (var data = _archive.OpenData(te))
+        using (var data = _archive.OpenData(te, DataRead))
         {
             if (te.CopyStmt is { Length: > 0 })
             {

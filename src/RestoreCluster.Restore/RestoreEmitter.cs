@@ -46,6 +46,9 @@ internal sealed partial class RestoreEmitter
     /// <summary>Set when entries run as units of a parallel restore (each in a transaction with its journal row).</summary>
     public bool UnitMode { get; init; }
 
+    /// <summary>Counts the archive bytes read for table data (live progress of a unit); null: not counted.</summary>
+    public DataReadCounter? DataRead { get; init; }
+
     /// <summary>TABLE entries this session created without error (pg_restore's mark_create_done).</summary>
     public HashSet<int> CreatedTables { get; } = [];
 

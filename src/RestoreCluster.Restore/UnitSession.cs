@@ -21,13 +21,15 @@ public sealed class UnitSession : IDisposable
     private readonly string _database;
     private readonly RestoreJournal _journal;
     private readonly Action<string> _reportError;
+    private readonly DataReadCounter? _dataRead;
     private DatabaseSink? _sink;
     private RestoreEmitter? _emitter;
 
     public UnitSession(
         PgArchive archive, IReadOnlyList<TocEntry> order, RestoreOptions options, ConnectionTarget target,
-        RestoreJournal journal, Action<string> reportError, Func<string?>? promptPassword = null)
+        RestoreJournal journal, Action<string> reportError, Func<string?>? promptPassword = null, DataReadCounter? dataRead = null)
     {
+        _dataRead = dataRead;
         _archive = archive;
         _order = order;
         _options = options;
@@ -67,7 +69,7 @@ public sealed class UnitSession : IDisposable
             if (_sink is null)
             {
                 _sink = new DatabaseSink(_connect, _database, _archive, _options.ExitOnError, _reportError);
-                _emitter = new RestoreEmitter(_archive, _order, _options, _sink) { UnitMode = true };
+                _emitter = new RestoreEmitter(_archive, _order, _options, _sink) { UnitMode = true, DataRead = _dataRead };
                 _emitter.SetFixedOutputState();
             }
 
@@ -80,6 +82,8 @@ public sealed class UnitSession : IDisposable
         for (int attempt = 1; ; attempt++)
         {
             cancellation.ThrowIfCancellationRequested();
+            // Each attempt reads the entry's data from its start again: so does its live count.
+            _dataRead?.Reset();
             try
             {
                 var sink = Sink;
