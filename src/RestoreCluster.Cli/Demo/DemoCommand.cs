@@ -11,7 +11,7 @@ namespace RestoreCluster.Cli.Demo;
 /// </summary>
 internal sealed class DemoCommand
 {
-    private const int DefaultScaleMegabytes = 250;
+    private const int DefaultScaleMegabytes = 200;
 
     private readonly Option<bool> keep = new("--keep") { Description = "leave the server running at the end and print how to connect to it and remove it" };
 
