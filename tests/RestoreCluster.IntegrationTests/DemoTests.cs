@@ -69,7 +69,7 @@ public sealed partial class DemoTests(ITestOutputHelper output)
     [Fact]
     public async Task DemoFailsWhenTheRestoredDatabaseDiffersAndStillCleansUp()
     {
-        using var demo = DemoProcess.Start(["--scale", SmallScale, "--alter-before-verify", "UPDATE ledger_007 SET note = 'changed by the test' WHERE id = 3"]);
+        using var demo = DemoProcess.Start(["--scale", SmallScale, "--alter-before-verify", "COMMENT ON TABLE ledger_007 IS 'changed by the test'"]);
         await demo.WaitForExitAsync();
         Report(demo);
 
