@@ -15,7 +15,7 @@ internal sealed class DemoRun(DemoSettings settings, CliOutput io, TextWriter sa
     private const string PgRestoreDatabase = "demo_pg_restore";
     // pg_dump makes up a random \restrict key per run; a fixed one keeps two dumps comparable.
     private const string RestrictKey = "restoreclusterdemo";
-    private static readonly TimeSpan RestoreGrace = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan RestoreGrace = TimeSpan.FromSeconds(5);
 
     // Speed settings for a scratch server (it is thrown away, so durability does not matter): the sample's
     // big table skips the WAL (created and filled in one transaction at wal_level=minimal), checkpoints do
@@ -144,6 +144,7 @@ internal sealed class DemoRun(DemoSettings settings, CliOutput io, TextWriter sa
     private async Task VerifyAsync(ThrowawayServer server, string reference, CancellationToken cancellationToken)
     {
         say.WriteLine($"verifying: pg_dump of {GrainsDatabase} and of {reference}, compared line by line");
+        var step = Stopwatch.StartNew();
         string ours = Path.Combine(server.RootDirectory, $"{GrainsDatabase}.sql");
         string theirs = Path.Combine(server.RootDirectory, $"{reference}.sql");
         Task<ToolResult> Dump(string database, string file) => PgTool.RunAsync(
@@ -160,6 +161,7 @@ internal sealed class DemoRun(DemoSettings settings, CliOutput io, TextWriter sa
                 $"verification failed: the dumps of {GrainsDatabase} and {reference} differ at line {difference.Line}: {DumpComparer.Show(difference.Left)} vs {DumpComparer.Show(difference.Right)}"));
         }
 
+        say.WriteLine($"  dumped and compared in {Seconds(step.Elapsed)}");
         say.WriteLine("verified: identical");
     }
 
