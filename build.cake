@@ -1,4 +1,4 @@
-// RestoreCluster build: ./build.sh [--target=Clean|Restore|Build|Publish|Test|SlowTest] [--configuration=Release|Debug]
+// RestoreCluster build: ./build.sh [--target=Clean|Restore|Build|Publish|Demo|Test|SlowTest] [--configuration=Release|Debug]
 using System.Xml.Linq;
 
 var target = Argument("target", "Test");
@@ -106,6 +106,25 @@ Task("Publish")
         OutputDirectory = "./artifacts/restorecluster",
         MSBuildSettings = new DotNetMSBuildSettings().WithProperty("PublishReadyToRun", "true"),
     });
+});
+
+// The newcomer's first command (docs/demo.md): the published CLI runs `restorecluster demo` against a
+// throwaway server of its own; --keep=true leaves that server running.
+Task("Demo")
+    .IsDependentOn("Publish")
+    .Does(() =>
+{
+    var demoArgs = new ProcessArgumentBuilder().Append("demo");
+    if (Argument("keep", false))
+    {
+        demoArgs.Append("--keep");
+    }
+
+    int exitCode = StartProcess("./artifacts/restorecluster/restorecluster", new ProcessSettings { Arguments = demoArgs });
+    if (exitCode != 0)
+    {
+        throw new Exception($"restorecluster demo exited with code {exitCode}");
+    }
 });
 
 Task("Test")

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using RestoreCluster.Archive;
+using RestoreCluster.Cli.Demo;
 using RestoreCluster.Planning;
 using RestoreCluster.Restore;
 
@@ -129,6 +130,10 @@ internal static class Program
         spec.AddTo(restore);
         root.Subcommands.Add(restore);
         handlers[restore] = p => RestoreCommand.Run(p, spec, io);
+
+        var demo = new DemoCommand();
+        root.Subcommands.Add(demo.Command);
+        handlers[demo.Command] = p => demo.Run(p, io);
         CommandHelp.Configure(root, restore, spec, io);
         return root;
     }

@@ -14,7 +14,8 @@ public sealed class ArchitectureTests
         ["RestoreCluster.Grains.Abstractions"] = [],
         ["RestoreCluster.Grains"] = ["RestoreCluster.Archive", "RestoreCluster.Planning", "RestoreCluster.Restore", "RestoreCluster.Grains.Abstractions"],
         ["RestoreCluster.Hosting"] = ["RestoreCluster.Archive", "RestoreCluster.Planning", "RestoreCluster.Restore", "RestoreCluster.Grains.Abstractions", "RestoreCluster.Grains"],
-        ["restorecluster"] = ["RestoreCluster.Archive", "RestoreCluster.Planning", "RestoreCluster.Restore", "RestoreCluster.Grains.Abstractions", "RestoreCluster.Grains", "RestoreCluster.Hosting"],
+        ["RestoreCluster.LocalPostgres"] = [],
+        ["restorecluster"] = ["RestoreCluster.Archive", "RestoreCluster.Planning", "RestoreCluster.Restore", "RestoreCluster.Grains.Abstractions", "RestoreCluster.Grains", "RestoreCluster.Hosting", "RestoreCluster.LocalPostgres"],
     };
 
     public static TheoryData<string> Assemblies() => [.. Allowed.Keys];

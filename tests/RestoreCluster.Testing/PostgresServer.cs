@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Npgsql;
+using RestoreCluster.LocalPostgres;
 
 namespace RestoreCluster.Testing;
 
@@ -7,7 +8,7 @@ namespace RestoreCluster.Testing;
 /// A PostgreSQL server for tests: a private one started from the local binaries (one shared per test
 /// process, or a dedicated one), or an existing server named by <c>RESTORECLUSTER_TEST_PG</c>.
 /// </summary>
-public sealed partial class PostgresServer : IAsyncDisposable
+public sealed class PostgresServer : IAsyncDisposable
 {
     /// <summary>Environment variable naming an existing superuser connection (libpq key=value or URI).</summary>
     public const string ExternalServerVariable = "RESTORECLUSTER_TEST_PG";
@@ -17,9 +18,9 @@ public sealed partial class PostgresServer : IAsyncDisposable
 
     private readonly string? password;
     private readonly string? sslMode;
-    private readonly LocalInstance? local;
+    private readonly ThrowawayServer? local;
 
-    private PostgresServer(string host, int port, string userName, string? password, string? sslMode, LocalInstance? local)
+    private PostgresServer(string host, int port, string userName, string? password, string? sslMode, ThrowawayServer? local)
     {
         Host = host;
         Port = port;
@@ -65,8 +66,10 @@ public sealed partial class PostgresServer : IAsyncDisposable
     /// <summary>Starts a dedicated private server; the caller disposes it.</summary>
     public static async Task<PostgresServer> StartAsync(CancellationToken cancellationToken = default)
     {
-        var instance = await LocalInstance.StartAsync(cancellationToken).ConfigureAwait(false);
-        return new PostgresServer("127.0.0.1", instance.Port, "postgres", null, null, instance);
+        // The watchdog cleans up after a test host that is killed before its exit handlers run.
+        var options = new ThrowawayServerOptions { Started = TempDirectoryWatchdog.StartAsync };
+        var instance = await ThrowawayServer.StartAsync(options, cancellationToken).ConfigureAwait(false);
+        return new PostgresServer("127.0.0.1", instance.Port, ThrowawayServer.SuperUser, null, null, instance);
     }
 
     /// <summary>Uses an existing server (libpq key=value string or postgres:// URI) after checking it answers.</summary>

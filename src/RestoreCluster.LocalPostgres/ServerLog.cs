@@ -1,4 +1,4 @@
-namespace RestoreCluster.Testing;
+namespace RestoreCluster.LocalPostgres;
 
 /// <summary>The last lines a server wrote, and a way to wait for a line (or for the process to end).</summary>
 internal sealed class ServerLog

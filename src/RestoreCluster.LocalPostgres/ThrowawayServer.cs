@@ -1,0 +1,297 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Npgsql;
+
+namespace RestoreCluster.LocalPostgres;
+
+/// <summary>
+/// One private postmaster: initdb into a fresh temp folder (<c>data/</c>, the unix socket in <c>sock/</c>), a
+/// free port on 127.0.0.1 only, started directly (no pg_ctl) so that we own its process; as root both run as
+/// the <c>postgres</c> OS user. Disposing stops it and removes the folder; so does the end of this process.
+/// The test harness and <c>restorecluster demo</c> both use it.
+/// </summary>
+public sealed class ThrowawayServer : IAsyncDisposable
+{
+    public const string SuperUser = "postgres";
+
+    private const int SigQuit = 3;
+    private const string ReadyLine = "database system is ready to accept connections";
+    private const int PortAttempts = 5;
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+
+    private readonly Process postmaster;
+    private readonly ServerLog log;
+    private int stopped;
+
+    private ThrowawayServer(string rootDirectory, int port, Process postmaster, ServerLog log)
+    {
+        RootDirectory = rootDirectory;
+        Port = port;
+        this.postmaster = postmaster;
+        this.log = log;
+        PostmasterPid = postmaster.Id;
+        AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
+    }
+
+    /// <summary>The temporary folder holding everything of this server.</summary>
+    public string RootDirectory { get; }
+
+    public string DataDirectory => Path.Combine(RootDirectory, "data");
+
+    public string SocketDirectory => Path.Combine(RootDirectory, "sock");
+
+    public int Port { get; }
+
+    public int PostmasterPid { get; }
+
+    /// <summary>The server's last log lines (it logs to stderr, which we read).</summary>
+    public string LogTail() => log.Tail();
+
+    /// <summary>An Npgsql connection string over the unix socket, as the superuser.</summary>
+    public string ConnectionString(string database) => new NpgsqlConnectionStringBuilder
+    {
+        Host = SocketDirectory,
+        Port = Port,
+        Username = SuperUser,
+        Database = database,
+        Pooling = false,
+        Timeout = 15,
+        CommandTimeout = 0,
+    }.ConnectionString;
+
+    /// <summary>Puts a line in front of pg_hba.conf (the first matching line wins); reload to apply.</summary>
+    public void PrependHbaLine(string line)
+    {
+        string hba = Path.Combine(DataDirectory, "pg_hba.conf");
+        File.WriteAllText(hba, line + "\n" + File.ReadAllText(hba));
+    }
+
+    public static async Task<ThrowawayServer> StartAsync(ThrowawayServerOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new ThrowawayServerOptions();
+        string root = Directory.CreateTempSubdirectory(options.DirectoryPrefix).FullName;
+        try
+        {
+            string dataDirectory = Path.Combine(root, "data");
+            Directory.CreateDirectory(Path.Combine(root, "sock"));
+            if (ServerUser.IsRoot)
+            {
+                (await PgTool.RunAsync("chown", ["-R", $"{ServerUser.PostgresUser}:{ServerUser.PostgresUser}", root], cancellationToken: cancellationToken)
+                    .ConfigureAwait(false)).EnsureSuccess();
+            }
+
+            var (initdb, initdbArgs) = ServerUser.Command(PgBinaries.Tool("initdb"), "-D", dataDirectory, "--auth=trust", "-U", SuperUser,
+                "--encoding=UTF8", "--locale=C", "--no-sync");
+            (await PgTool.RunAsync(initdb, initdbArgs, workingDirectory: root, timeout: TimeSpan.FromMinutes(2), cancellationToken: cancellationToken)
+                .ConfigureAwait(false)).EnsureSuccess();
+
+            // A port picked free can be taken by a concurrent process before postgres binds it: retry.
+            for (int attempt = 1; ; attempt++)
+            {
+                var server = await TryStartAsync(root, FreePort(), options, cancellationToken).ConfigureAwait(false);
+                if (server is not null)
+                {
+                    return server;
+                }
+
+                if (attempt == PortAttempts)
+                {
+                    throw new LocalPostgresException($"postgres could not bind a free port after {attempt} attempts");
+                }
+            }
+        }
+        catch
+        {
+            DeleteDirectory(root);
+            throw;
+        }
+    }
+
+    private static async Task<ThrowawayServer?> TryStartAsync(string root, int port, ThrowawayServerOptions options, CancellationToken cancellationToken)
+    {
+        List<string> serverArgs =
+        [
+            "-D", Path.Combine(root, "data"),
+            "-p", port.ToString(CultureInfo.InvariantCulture),
+            "-c", "listen_addresses=127.0.0.1",
+            "-c", "unix_socket_directories=" + Path.Combine(root, "sock"),
+            "-c", "fsync=off",
+            "-c", "full_page_writes=off",
+            "-c", "synchronous_commit=off",
+            "-c", "max_connections=100",
+            "-c", "logging_collector=off",
+        ];
+        foreach (string setting in options.Settings)
+        {
+            serverArgs.Add("-c");
+            serverArgs.Add(setting);
+        }
+
+        var (fileName, args) = ServerUser.Command(PgBinaries.Tool("postgres"), [.. serverArgs]);
+        var startInfo = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            WorkingDirectory = root,
+        };
+        foreach (string arg in args)
+        {
+            startInfo.ArgumentList.Add(arg);
+        }
+
+        foreach (string name in startInfo.Environment.Keys.Where(PgTool.IsLibpqVariable).ToList())
+        {
+            startInfo.Environment.Remove(name);
+        }
+
+        var log = new ServerLog();
+        var postmaster = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
+        postmaster.ErrorDataReceived += (_, e) => log.Add(e.Data);
+        postmaster.OutputDataReceived += (_, e) => log.Add(e.Data);
+        postmaster.Exited += (_, _) => log.MarkExited();
+        postmaster.Start();
+        postmaster.BeginErrorReadLine();
+        postmaster.BeginOutputReadLine();
+
+        bool ready;
+        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            timeout.CancelAfter(StartTimeout);
+            try
+            {
+                ready = await log.WaitAsync(line => line.Contains(ReadyLine, StringComparison.Ordinal), timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Cancelled or too slow: either way the half-started postmaster must not outlive us.
+                Kill(postmaster);
+                postmaster.Dispose();
+                cancellationToken.ThrowIfCancellationRequested();
+                throw new LocalPostgresException(
+                    $"postgres on port {port} was not ready after {StartTimeout.TotalSeconds} s; server log tail:\n{log.Tail()}");
+            }
+        }
+
+        if (!ready)
+        {
+            await postmaster.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+            string tail = log.Tail();
+            int exitCode = postmaster.ExitCode;
+            postmaster.Dispose();
+            if (tail.Contains("could not bind", StringComparison.Ordinal) || tail.Contains("Address already in use", StringComparison.Ordinal))
+            {
+                return null;
+            }
+
+            throw new LocalPostgresException($"postgres exited with code {exitCode} during start; server log tail:\n{tail}");
+        }
+
+        var server = new ThrowawayServer(root, port, postmaster, log);
+        try
+        {
+            if (options.Started is not null)
+            {
+                await options.Started(root, postmaster.Id).ConfigureAwait(false);
+            }
+
+            await server.CheckConnectionAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            server.Stop(removeDirectory: false);
+            throw;
+        }
+
+        return server;
+    }
+
+    private async Task CheckConnectionAsync(CancellationToken cancellationToken)
+    {
+        var builder = new NpgsqlConnectionStringBuilder { Host = "127.0.0.1", Port = Port, Username = SuperUser, Database = "postgres", Pooling = false, Timeout = 10 };
+        try
+        {
+            await using var connection = new NpgsqlConnection(builder.ConnectionString);
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is NpgsqlException or SocketException)
+        {
+            throw new LocalPostgresException($"postgres on port {Port} logged ready but refused a connection: {e.Message}; server log tail:\n{log.Tail()}", e);
+        }
+    }
+
+    /// <summary>Leaves the server running after this process (the demo's --keep): nothing stops it any more.</summary>
+    public void Detach()
+    {
+        if (Interlocked.Exchange(ref stopped, 1) == 0)
+        {
+            AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
+            postmaster.Dispose();
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Stop(removeDirectory: true);
+        return ValueTask.CompletedTask;
+    }
+
+    private void OnProcessExit(object? sender, EventArgs e) => Stop(removeDirectory: true);
+
+    private void Stop(bool removeDirectory)
+    {
+        if (Interlocked.Exchange(ref stopped, 1) != 0)
+        {
+            return;
+        }
+
+        AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
+        if (!postmaster.HasExited)
+        {
+            // SIGQUIT is the immediate shutdown: fast, and the postmaster still removes its shared memory,
+            // which a SIGKILL would leak.
+            _ = Kill(postmaster.Id, SigQuit);
+            if (!postmaster.WaitForExit(TimeSpan.FromSeconds(10)))
+            {
+                Kill(postmaster);
+            }
+        }
+
+        postmaster.Dispose();
+        if (removeDirectory)
+        {
+            DeleteDirectory(RootDirectory);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static void Kill(Process process)
+    {
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit(TimeSpan.FromSeconds(10));
+        }
+    }
+
+    private static void DeleteDirectory(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            Directory.Delete(path, recursive: true);
+        }
+    }
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+}
