@@ -14,52 +14,20 @@ internal sealed partial class DemoProcess : IDisposable
 {
     public static readonly TimeSpan Guard = TimeSpan.FromMinutes(5);
 
-    private readonly Process process;
-    private readonly StringBuilder stdout = new();
-    private readonly StringBuilder stderr = new();
-    private readonly List<(string Text, TaskCompletionSource Seen)> waits = [];
+    private readonly WatchedCli cli;
 
     private DemoProcess(ProcessStartInfo start)
     {
-        process = new Process { StartInfo = start, EnableRaisingEvents = true };
-        process.OutputDataReceived += (_, e) => OnLine(e.Data);
-        process.ErrorDataReceived += (_, e) =>
-        {
-            lock (stderr)
-            {
-                stderr.AppendLine(e.Data);
-            }
-        };
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        cli = WatchedCli.Start(start);
     }
 
-    public int Id => process.Id;
+    public int Id => cli.Process.Id;
 
-    public int ExitCode => process.ExitCode;
+    public int ExitCode => cli.Process.ExitCode;
 
-    public string Stdout
-    {
-        get
-        {
-            lock (stdout)
-            {
-                return stdout.ToString();
-            }
-        }
-    }
+    public string Stdout => string.Join('\n', cli.StdoutLines);
 
-    public string Stderr
-    {
-        get
-        {
-            lock (stderr)
-            {
-                return stderr.ToString();
-            }
-        }
-    }
+    public string Stderr => string.Join('\n', cli.StderrLines);
 
     /// <summary>The demo's temporary folder, from its first lines (null if it never said).</summary>
     public string? Folder => FolderLine().Match(Stdout) is { Success: true } m ? m.Groups[1].Value : null;
@@ -73,13 +41,7 @@ internal sealed partial class DemoProcess : IDisposable
     /// <summary>Runs any command line (for another user: runuser ... dotnet restorecluster.dll demo).</summary>
     public static DemoProcess StartCommand(string fileName, IEnumerable<string> args, string? workingDirectory)
     {
-        var start = new ProcessStartInfo(fileName)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
-        };
+        var start = new ProcessStartInfo(fileName) { WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory };
         foreach (string arg in args)
         {
             start.ArgumentList.Add(arg);
@@ -99,20 +61,15 @@ internal sealed partial class DemoProcess : IDisposable
     /// <summary>Completes once a stdout line contains <paramref name="text"/>; fails if the process ends first or the guard passes.</summary>
     public async Task WaitForLineAsync(string text)
     {
-        var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (stdout)
+        bool Seen() => cli.StdoutLines.Any(l => l.Contains(text, StringComparison.Ordinal));
+        await cli.WaitUntilAsync(() => Seen() || cli.Process.HasExited, Guard, $"the demo to print \"{text}\"");
+        if (!Seen())
         {
-            if (stdout.ToString().Contains(text, StringComparison.Ordinal))
-            {
-                return;
-            }
-
-            waits.Add((text, seen));
+            // Ended: the last lines may still be on their way.
+            cli.Process.WaitForExit();
         }
 
-        var ended = process.WaitForExitAsync();
-        var first = await Task.WhenAny(seen.Task, ended).WaitAsync(Guard);
-        Assert.True(first == seen.Task, $"the demo ended before printing \"{text}\"; stdout:\n{Stdout}\nstderr:\n{Stderr}");
+        Assert.True(Seen(), $"the demo ended before printing \"{text}\"; stdout:\n{Stdout}\nstderr:\n{Stderr}");
     }
 
     /// <summary>Waits for the end within <paramref name="limit"/> (the guard by default); a hung demo is killed and the test fails.</summary>
@@ -121,17 +78,17 @@ internal sealed partial class DemoProcess : IDisposable
         using var timeout = new CancellationTokenSource(limit ?? Guard);
         try
         {
-            await process.WaitForExitAsync(timeout.Token);
+            await cli.Process.WaitForExitAsync(timeout.Token);
         }
         catch (OperationCanceledException)
         {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync(CancellationToken.None);
+            cli.Process.Kill(entireProcessTree: true);
+            await cli.Process.WaitForExitAsync(CancellationToken.None);
             Assert.Fail($"the demo did not end within {(limit ?? Guard).TotalSeconds} s; stdout:\n{Stdout}\nstderr:\n{Stderr}");
         }
 
         // The end of the process comes before the last output events.
-        process.WaitForExit();
+        cli.Process.WaitForExit();
     }
 
     /// <summary>No folder, no postmaster, no process whose command line names the folder.</summary>
@@ -152,7 +109,7 @@ internal sealed partial class DemoProcess : IDisposable
         }
     }
 
-    public void Dispose() => process.Dispose();
+    public void Dispose() => cli.Dispose();
 
     private static string? ReadCommandLine(string procDirectory)
     {
@@ -164,24 +121,6 @@ internal sealed partial class DemoProcess : IDisposable
         {
             // The process ended while we looked: it is not left behind.
             return null;
-        }
-    }
-
-    private void OnLine(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (stdout)
-        {
-            stdout.AppendLine(line);
-            foreach (var wait in waits.Where(w => line.Contains(w.Text, StringComparison.Ordinal)).ToList())
-            {
-                wait.Seen.TrySetResult();
-                waits.Remove(wait);
-            }
         }
     }
 

@@ -7,7 +7,8 @@ namespace RestoreCluster.IntegrationTests;
 
 /// <summary>
 /// The CLI as a child process whose stdout and stderr lines a test reads while it runs (the progress tests
-/// watch a restore mid-COPY). Lines of stdout that are JSON objects are parsed as progress events.
+/// watch a restore mid-COPY, the demo tests wait for its steps). Lines of stdout that are JSON objects are
+/// parsed as progress events.
 /// </summary>
 internal sealed class WatchedCli : IDisposable
 {
@@ -55,17 +56,22 @@ internal sealed class WatchedCli : IDisposable
         }
     }
 
+    /// <summary>The stdout lines read so far.</summary>
+    public IReadOnlyList<string> StdoutLines
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _stdout];
+            }
+        }
+    }
+
     /// <summary>Starts <c>restorecluster</c> with the arguments, reaching <paramref name="server"/> through its libpq environment.</summary>
     public static WatchedCli Start(PostgresServer server, IEnumerable<string> args)
     {
-        var start = new ProcessStartInfo(RepoPaths.DotnetHost)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
+        var start = new ProcessStartInfo(RepoPaths.DotnetHost);
         start.ArgumentList.Add(RepoPaths.CliDll);
         foreach (string arg in args)
         {
@@ -77,13 +83,24 @@ internal sealed class WatchedCli : IDisposable
             start.Environment[key] = value;
         }
 
+        return Start(start);
+    }
+
+    /// <summary>Starts any command line (the demo, or the CLI as another user) with its output read line by line.</summary>
+    public static WatchedCli Start(ProcessStartInfo start)
+    {
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.UseShellExecute = false;
+        start.StandardOutputEncoding = Encoding.UTF8;
+        start.StandardErrorEncoding = Encoding.UTF8;
         var process = new Process { StartInfo = start };
         var cli = new WatchedCli(process);
         process.OutputDataReceived += (_, e) => cli.OnStdout(e.Data);
         process.ErrorDataReceived += (_, e) => cli.OnStderr(e.Data);
         if (!process.Start())
         {
-            throw new InvalidOperationException("could not start restorecluster");
+            throw new InvalidOperationException($"could not start {start.FileName}");
         }
 
         process.BeginOutputReadLine();
