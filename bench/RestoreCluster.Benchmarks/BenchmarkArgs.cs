@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace RestoreCluster.Benchmarks;
 
-/// <summary>A scenario's <c>--name value</c> options; a value may be a comma-separated list of integers.</summary>
+/// <summary>A scenario's <c>--name value</c> options; a value may be a word, an integer or a comma-separated list of integers.</summary>
 internal sealed class BenchmarkArgs
 {
     private readonly Dictionary<string, string> _values;
@@ -32,6 +32,8 @@ internal sealed class BenchmarkArgs
 
         return new BenchmarkArgs(values);
     }
+
+    public string? Text(string name) => _values.GetValueOrDefault(name);
 
     public int Int(string name, int fallback) =>
         _values.TryGetValue(name, out string? value) ? int.Parse(value, CultureInfo.InvariantCulture) : fallback;

@@ -1,0 +1,152 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace RestoreCluster.Benchmarks;
+
+/// <summary>What a restored database holds, counted after the whole run (schema public).</summary>
+internal sealed record RestoredObjects(int Tables, int Indexes, int ForeignKeys, long DatabaseBytes);
+
+/// <summary>One run of one tool into its own database. Round 0 is the untimed warm-up.</summary>
+internal sealed record RunRecord(string Dataset, int Jobs, string Tool, int Round, string Database, double WallSeconds, double UserSeconds, double SysSeconds)
+{
+    public bool WarmUp => Round == 0;
+
+    public double CpuSeconds => Math.Round(UserSeconds + SysSeconds, 3);
+
+    public RestoredObjects? Restored { get; init; }
+}
+
+internal sealed record ToolMedians(double WallSeconds, double CpuSeconds);
+
+/// <summary>The medians of one dataset and -j, and the issue's CPU check on them.</summary>
+internal sealed record Comparison(
+    string Dataset, int Jobs, int Rounds, ToolMedians PgRestore, ToolMedians Restorecluster, double WallRatio, double CpuBoundSeconds, bool CpuCheckPassed);
+
+/// <summary>Where and with what the run was made; all of it read from the machine, the server and the tools.</summary>
+internal sealed record RunEnvironment(
+    DateTimeOffset Started,
+    int Cores,
+    string CpuModel,
+    string Memory,
+    string LoadAverageAtStart,
+    string LoadAverageAtEnd,
+    string ServerVersion,
+    string ServerSettings,
+    string PgRestorePath,
+    string PgRestoreVersion,
+    string RestoreclusterPath,
+    string RestoreclusterVersion,
+    DateTimeOffset RestoreclusterBuilt);
+
+internal sealed record RestoreBenchmarkReport(
+    RunEnvironment Environment,
+    string Method,
+    string CpuCheck,
+    IReadOnlyList<RestoreDataset> Datasets,
+    IReadOnlyList<Comparison> Results,
+    IReadOnlyList<RunRecord> Runs,
+    IReadOnlyList<string> RestoredMismatches)
+{
+    [JsonPropertyOrder(-1)]
+    public string Scenario => "restore";
+
+    /// <summary>Medians over the timed rounds (warm-ups left out) of each dataset and -j, in run order.</summary>
+    public static IReadOnlyList<Comparison> Compare(IReadOnlyList<RunRecord> runs) =>
+        runs.Where(r => !r.WarmUp)
+            .GroupBy(r => (r.Dataset, r.Jobs))
+            .Select(g =>
+            {
+                var pg = Medians(g.Where(r => r.Tool == RestoreBenchmark.PgRestore).ToList());
+                var rc = Medians(g.Where(r => r.Tool == RestoreBenchmark.Restorecluster).ToList());
+                double bound = Math.Round(2 * pg.CpuSeconds + 0.5, 3);
+                return new Comparison(
+                    g.Key.Dataset, g.Key.Jobs, g.Count(r => r.Tool == RestoreBenchmark.PgRestore), pg, rc,
+                    Math.Round(rc.WallSeconds / pg.WallSeconds, 2), bound, rc.CpuSeconds <= bound);
+            })
+            .ToList();
+
+    public string ToMarkdown()
+    {
+        var e = Environment;
+        var md = new StringBuilder();
+        Line(md, "# Restore benchmark: restorecluster against pg_restore");
+        Line(md, "");
+        Line(md, $"- started {e.Started:yyyy-MM-dd HH:mm:ss} UTC; machine: {e.Cores} cores ({e.CpuModel}), {e.Memory} memory; load average {e.LoadAverageAtStart} at the start, {e.LoadAverageAtEnd} at the end");
+        Line(md, $"- server: PostgreSQL {e.ServerVersion}, a private one on this machine (the test harness's), over TCP to 127.0.0.1; {e.ServerSettings}");
+        Line(md, $"- pg_restore: `{e.PgRestorePath}` ({e.PgRestoreVersion})");
+        Line(md, $"- restorecluster: `{e.RestoreclusterPath}` ({e.RestoreclusterVersion}, built {e.RestoreclusterBuilt:yyyy-MM-dd HH:mm} UTC)");
+        Line(md, $"- method: {Method}");
+        Line(md, "");
+        Line(md, "## Datasets");
+        Line(md, "");
+        Line(md, "| dataset | contents | archive | archive bytes | TOC entries | tables | table data | indexes | constraints | FK constraints | archive made |");
+        Line(md, "|---|---|---|---|---|---|---|---|---|---|---|");
+        foreach (var d in Datasets)
+        {
+            var t = d.Toc;
+            string made = d.GenerationSeconds is double s ? $"now, in {F(s, 1)} s" : "earlier (cached)";
+            Line(md, $"| {d.Name} | {d.Description} | `{d.ArchivePath}` | {N(d.ArchiveBytes)} | {N(t.Entries)} | {N(t.Tables)} | {N(t.TableData)} | {N(t.Indexes)} | {N(t.Constraints)} | {N(t.ForeignKeys)} | {made} |");
+        }
+
+        Line(md, "");
+        Line(md, "## Results (medians of the timed rounds)");
+        Line(md, "");
+        Line(md, "| dataset | -j | rounds | pg_restore wall | restorecluster wall | wall ratio (rc / pg) | pg_restore CPU | restorecluster CPU | CPU bound (2 × pg_restore + 0.5 s) | CPU check |");
+        Line(md, "|---|---|---|---|---|---|---|---|---|---|");
+        foreach (var c in Results)
+        {
+            Line(md, $"| {c.Dataset} | {c.Jobs} | {c.Rounds} | {F(c.PgRestore.WallSeconds)} s | {F(c.Restorecluster.WallSeconds)} s | {F(c.WallRatio, 2)} | " +
+                $"{F(c.PgRestore.CpuSeconds)} s | {F(c.Restorecluster.CpuSeconds)} s | {F(c.CpuBoundSeconds)} s | {(c.CpuCheckPassed ? "pass" : "FAIL")} |");
+        }
+
+        Line(md, "");
+        Line(md, $"CPU check: {CpuCheck}.");
+        Line(md, "");
+        Line(md, "## Runs (in the order they ran)");
+        Line(md, "");
+        Line(md, "| dataset | -j | round | tool | wall s | user s | sys s | CPU s | restored tables / indexes / FKs | database size | database |");
+        Line(md, "|---|---|---|---|---|---|---|---|---|---|---|");
+        foreach (var r in Runs)
+        {
+            string restored = r.Restored is { } o ? $"{N(o.Tables)} / {N(o.Indexes)} / {N(o.ForeignKeys)}" : "not counted";
+            string size = r.Restored is { } o2 ? $"{F(o2.DatabaseBytes / 1048576.0, 1)} MiB" : "";
+            Line(md, $"| {r.Dataset} | {r.Jobs} | {(r.WarmUp ? "warm-up" : r.Round.ToString(CultureInfo.InvariantCulture))} | {r.Tool} | " +
+                $"{F(r.WallSeconds)} | {F(r.UserSeconds)} | {F(r.SysSeconds)} | {F(r.CpuSeconds)} | {restored} | {size} | {r.Database} |");
+        }
+
+        Line(md, "");
+        Line(md, RestoredMismatches.Count == 0
+            ? "Restored objects: every database holds the tables, indexes and foreign keys the archive lists."
+            : "Restored objects DIFFER from the archive:\n" + string.Join("\n", RestoredMismatches.Select(m => "- " + m)));
+        return md.ToString();
+    }
+
+    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        // Paths, × and ≤ as they are, not \uXXXX escapes.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    private static ToolMedians Medians(IReadOnlyList<RunRecord> runs) =>
+        new(Median(runs.Select(r => r.WallSeconds)), Median(runs.Select(r => r.CpuSeconds)));
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        int mid = sorted.Count / 2;
+        return Math.Round(sorted.Count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2, 3);
+    }
+
+    private static void Line(StringBuilder md, string text) => md.Append(text).Append('\n');
+
+    private static string F(double value, int decimals = 2) => value.ToString("F" + decimals, CultureInfo.InvariantCulture);
+
+    private static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+}
