@@ -1,4 +1,4 @@
-// RestoreCluster build: ./build.sh [--target=Clean|Restore|Build|Publish|Demo|Test|SlowTest] [--configuration=Release|Debug]
+// RestoreCluster build: ./build.sh [--target=Clean|Restore|Build|Publish|Demo|Test|SlowTest|Bench] [--configuration=Release|Debug]
 using System.Xml.Linq;
 
 var target = Argument("target", "Test");
@@ -145,5 +145,35 @@ Task("Test")
 Task("SlowTest")
     .IsDependentOn("Build")
     .Does(() => RunTests("Category=Slow"));
+
+// The restore benchmark (docs/performance.md, "Benchmark: restore against pg_restore"): restorecluster restore
+// against pg_restore on generated archives, on a private server. Not part of Test: it takes a long while and
+// wants a quiet machine. Always Release, whatever --configuration says: the benchmark runs the Release CLI.
+// The report goes to the console; its JSON also to artifacts/bench/restore.json.
+Task("Bench")
+    .IsDependentOn("Restore")
+    .Does(() =>
+{
+    DotNetBuild(solution, new DotNetBuildSettings
+    {
+        Configuration = "Release",
+        NoRestore = true,
+    });
+    EnsureDirectoryExists("./artifacts/bench");
+    DotNetRun(
+        "./bench/RestoreCluster.Benchmarks/RestoreCluster.Benchmarks.csproj",
+        new ProcessArgumentBuilder()
+            .Append("restore")
+            .Append("--dataset").Append("all")
+            .Append("--jobs").Append("1,2")
+            .Append("--rounds").Append("3")
+            .Append("--json").AppendQuoted(MakeAbsolute(File("./artifacts/bench/restore.json")).FullPath),
+        new DotNetRunSettings
+        {
+            Configuration = "Release",
+            NoBuild = true,
+            NoRestore = true,
+        });
+});
 
 RunTarget(target);
