@@ -83,14 +83,17 @@ internal static class CoordinatorBenchmark
         return new JobResult(counts.Leases, counts.NullLeases, planWall, planCpu, driveWall, driveCpu);
     }
 
-    // One simulated worker: lease, complete at once; when nothing is ready, yield and ask again while the job runs.
+    // One simulated worker: lease one unit, report it in the call that leases the next; when nothing is ready
+    // the call itself waits (it returns as soon as a unit is ready) while the job runs.
     private static async Task<DriveCounts> WorkAsync(ICoordinatorGrain coordinator, string workerId)
     {
         int leases = 0, nullLeases = 0;
+        IReadOnlyList<UnitReport> reports = [];
         while (true)
         {
-            var lease = await coordinator.Lease(workerId);
-            if (lease is null)
+            var leased = await coordinator.CompleteAndLease(reports, workerId, 1, TimeSpan.FromSeconds(1));
+            reports = [];
+            if (leased.Count == 0)
             {
                 nullLeases++;
                 if ((await coordinator.Status()).State != JobState.Running)
@@ -98,12 +101,11 @@ internal static class CoordinatorBenchmark
                     return new DriveCounts(leases, nullLeases);
                 }
 
-                await Task.Yield();
                 continue;
             }
 
-            leases++;
-            await coordinator.Complete(new UnitReport(lease.LeaseId, lease.UnitId, 0, [], [], [], null, 0, 0, []));
+            leases += leased.Count;
+            reports = leased.Select(l => new UnitReport(l.LeaseId, l.UnitId, 0, [], [], null, 0, 0, [])).ToList();
         }
     }
 

@@ -48,14 +48,25 @@ internal static class ParallelRestore
         {
             await using var progress = ProgressReporter.Create(progressMode, io, target.HostLabel);
             int printedErrors = 0;
+            long news = -1;
+            // Without a display, only news matters (errors, the end); a display refreshes a few times a second.
+            var wait = progressMode == "none" ? TimeSpan.FromSeconds(5) : TimeSpan.FromMilliseconds(250);
+            var cancelled = Task.Delay(Timeout.Infinite, cancel.Token);
             JobStatus status;
             while (true)
             {
-                status = await coordinator.Status();
-                for (; printedErrors < status.ErrorMessages.Count; printedErrors++)
+                var next = coordinator.WaitStatus(news, printedErrors, wait);
+                if (await Task.WhenAny(next, cancelled) == cancelled && !next.IsCompleted)
+                {
+                    // Ctrl-C: the coordinator stops the job; its news ends the wait.
+                    await coordinator.Cancel();
+                }
+
+                status = await next;
+                news = status.News;
+                foreach (string message in status.ErrorMessages)
                 {
                     // A retried unit's lost session is a warning; errors are counted failures.
-                    string message = status.ErrorMessages[printedErrors];
                     if (message.StartsWith(WarningPrefix, StringComparison.Ordinal))
                     {
                         progress.Warning(message[WarningPrefix.Length..]);
@@ -66,6 +77,7 @@ internal static class ParallelRestore
                     }
                 }
 
+                printedErrors = status.MessagesFrom + status.ErrorMessages.Count;
                 progress.Report(status, await budget.Status(), started.Elapsed);
                 if (status.State is not (JobState.Running or JobState.NotStarted))
                 {
@@ -76,8 +88,11 @@ internal static class ParallelRestore
                 {
                     await coordinator.Cancel();
                 }
+            }
 
-                await Task.Delay(TimeSpan.FromMilliseconds(20));
+            if (status.MessageCount > printedErrors)
+            {
+                progress.Warning($"{status.MessageCount - printedErrors} more error messages were not kept (the count above includes them)");
             }
 
             // Let the worker's slots notice the end and hand back their sessions.

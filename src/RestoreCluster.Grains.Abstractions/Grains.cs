@@ -10,22 +10,35 @@ public interface ICoordinatorGrain : IGrainWithStringKey
     [Alias("Start")]
     Task<JobStatus> Start(JobSpec spec);
 
-    /// <summary>The next unit for this worker, or null when none is ready now.</summary>
+    /// <summary>
+    /// Up to <paramref name="maxUnits"/> units for one transaction of this worker: the first ready unit, and
+    /// with it more ready small units (a batch; each unit keeps its own lease). When none is ready, the call
+    /// waits up to <paramref name="wait"/> for one (it returns as soon as one is); empty when none came, or
+    /// when the job no longer hands out work.
+    /// </summary>
+    [AlwaysInterleave]
     [Alias("Lease")]
-    Task<UnitLease?> Lease(string workerId);
+    Task<IReadOnlyList<UnitLease>> Lease(string workerId, int maxUnits, TimeSpan wait);
 
+    /// <summary>Reports finished units, then leases as <see cref="Lease"/> does: one call between two batches.</summary>
+    [AlwaysInterleave]
+    [Alias("CompleteAndLease")]
+    Task<IReadOnlyList<UnitLease>> CompleteAndLease(IReadOnlyList<UnitReport> reports, string workerId, int maxUnits, TimeSpan wait);
+
+    /// <summary>Extends the leases; false when any of them is no longer current (its units must stop).</summary>
     [Alias("Renew")]
-    Task<bool> Renew(string leaseId);
+    Task<bool> Renew(IReadOnlyList<string> leaseIds);
 
     /// <summary>
     /// How far a leased unit's data got: archive bytes read by its current attempt. Sent by the slot a few
-    /// times a second while the unit runs; ignored for a lease that is no longer current.
+    /// times a second while the unit runs; ignored for a lease that is no longer current. The answer says
+    /// whether to go on: false when the lease is not current or the job stopped (the unit must stop now).
     /// </summary>
     [Alias("ReportProgress")]
-    Task ReportProgress(string leaseId, long bytesRead);
+    Task<bool> ReportProgress(string leaseId, long bytesRead);
 
     [Alias("Complete")]
-    Task Complete(UnitReport report);
+    Task Complete(IReadOnlyList<UnitReport> reports);
 
     [Alias("Cancel")]
     Task Cancel();
@@ -40,6 +53,16 @@ public interface ICoordinatorGrain : IGrainWithStringKey
     [ReadOnly]
     [Alias("Status")]
     Task<JobStatus> Status();
+
+    /// <summary>
+    /// The status once there is news (the job's state changed, or errors came) after
+    /// <paramref name="seenNews"/> (<see cref="JobStatus.News"/>), or after <paramref name="wait"/>; error
+    /// messages from index <paramref name="messagesFrom"/> on.
+    /// </summary>
+    [AlwaysInterleave]
+    [ReadOnly]
+    [Alias("WaitStatus")]
+    Task<JobStatus> WaitStatus(long seenNews, int messagesFrom, TimeSpan wait);
 }
 
 /// <summary>One per silo: runs units in N slots, pulling from coordinators; the unit itself runs outside any grain call.</summary>
@@ -59,8 +82,13 @@ public interface IWorkerGrain : IGrainWithStringKey
 [Alias("RestoreCluster.IHostBudgetGrain")]
 public interface IHostBudgetGrain : IGrainWithStringKey
 {
-    [Alias("TryAcquire")]
-    Task<Permit?> TryAcquire(string owner, TimeSpan ttl);
+    /// <summary>
+    /// A permit for <paramref name="ttl"/>, at once if the budget allows, else as soon as one is free within
+    /// <paramref name="wait"/>; null when none came in that time.
+    /// </summary>
+    [AlwaysInterleave]
+    [Alias("Acquire")]
+    Task<Permit?> Acquire(string owner, TimeSpan ttl, TimeSpan wait);
 
     [Alias("RenewPermit")]
     Task<bool> Renew(string permitId, TimeSpan ttl);

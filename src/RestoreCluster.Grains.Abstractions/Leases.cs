@@ -28,10 +28,9 @@ public sealed record UnitLease(
     [property: Id(2)] int UnitId,
     [property: Id(3)] IReadOnlyList<int> EntryIds,
     [property: Id(4)] bool TruncateFirst,
-    [property: Id(5)] DateTimeOffset Expires,
-    [property: Id(6)] IReadOnlyList<int> AlreadyDone);
+    [property: Id(5)] DateTimeOffset Expires);
 
-/// <summary>How a leased unit ended.</summary>
+/// <summary>How a leased unit ended (<see cref="NotRun"/>: its batch stopped before it; it was not run).</summary>
 [GenerateSerializer, Immutable, Alias("RestoreCluster.UnitReport")]
 public sealed record UnitReport(
     [property: Id(0)] string LeaseId,
@@ -39,13 +38,13 @@ public sealed record UnitReport(
     [property: Id(2)] int Errors,
     [property: Id(3)] IReadOnlyList<int> CreatedTables,
     [property: Id(4)] IReadOnlyList<int> FailedTables,
-    [property: Id(5)] IReadOnlyList<int> AlreadyDone,
     [property: Id(6)] string? Fatal,
     [property: Id(7)] long Bytes,
     [property: Id(8)] int Retries,
     [property: Id(9)] IReadOnlyList<string> ErrorMessages,
     [property: Id(10)] long Rows = 0,
-    [property: Id(11)] long BytesRead = 0);
+    [property: Id(11)] long BytesRead = 0,
+    [property: Id(12)] bool NotRun = false);
 
 /// <summary>A permit to run one unit's session on a target host, leased like a unit.</summary>
 [GenerateSerializer, Immutable, Alias("RestoreCluster.Permit")]

@@ -16,7 +16,9 @@ public enum JobState
 /// A job's progress: units and table-data bytes done of the plan's totals, errors, retries; the phase, the
 /// units running now, and for the summary the rows loaded, the time per phase and the slowest units.
 /// <see cref="BytesDone"/> counts finished units at their data size and running units by the archive bytes
-/// read so far (docs/progress-json.md).
+/// read so far (docs/progress-json.md). <see cref="News"/> grows whenever the state changes or errors come;
+/// <see cref="ErrorMessages"/> holds the messages from index <see cref="MessagesFrom"/> of the
+/// <see cref="MessageCount"/> kept.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("RestoreCluster.JobStatus")]
 public sealed record JobStatus(
@@ -35,7 +37,10 @@ public sealed record JobStatus(
     [property: Id(12)] IReadOnlyList<RunningUnit> Running,
     [property: Id(13)] long Rows,
     [property: Id(14)] PhaseSeconds PhaseSeconds,
-    [property: Id(15)] IReadOnlyList<UnitTiming> Slowest);
+    [property: Id(15)] IReadOnlyList<UnitTiming> Slowest,
+    [property: Id(16)] long News = 0,
+    [property: Id(17)] int MessagesFrom = 0,
+    [property: Id(18)] int MessageCount = 0);
 
 /// <summary>The phase of a restore: the earliest section with work not done (RestoreCluster.Planning.RestorePhase).</summary>
 [GenerateSerializer, Alias("RestoreCluster.JobPhase")]

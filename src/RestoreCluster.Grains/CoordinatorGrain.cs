@@ -1,3 +1,4 @@
+using Orleans.Concurrency;
 using RestoreCluster.Archive;
 using RestoreCluster.Grains.Abstractions;
 using RestoreCluster.Planning;
@@ -7,15 +8,27 @@ namespace RestoreCluster.Grains;
 /// <summary>
 /// One per restore job: plans the job (pg_restore's parallel rules, in <see cref="RestoreSchedule"/>) and
 /// hands units to workers with short calls. Leases lapse unless renewed, so a lost worker's units go back
-/// to the ready set; a lapsed unit that had committed is skipped through the journal when run again.
+/// to the ready set; a lapsed unit that had committed is found in the journal when run again. Workers that
+/// find nothing ready wait inside their Lease call until a unit is (reentrant: the grain's methods never
+/// await in the middle of a change, so turns interleave only between whole calls).
 /// </summary>
+[Reentrant]
 public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
 {
     /// <summary>How long a unit is leased before it must be renewed.</summary>
     public static readonly TimeSpan LeaseTime = TimeSpan.FromSeconds(20);
 
+    /// <summary>Units up to this data size may join another unit's batch (one transaction).</summary>
+    public const long SmallUnitBytes = 256 << 10;
+
+    /// <summary>A batch carries at most this much table data.</summary>
+    public const long BatchBytes = 4 << 20;
+
+    /// <summary>Error messages kept for the status (the count is always exact).</summary>
+    public const int MessagesKept = 10_000;
+
     private readonly List<string> _errorMessages = [];
-    private readonly HashSet<int> _alreadyDone = [];
+    private int _messageCount;
     private readonly Dictionary<int, string> _labels = [];
     private JobSpec? _spec;
     private RestoreSchedule? _schedule;
@@ -28,6 +41,8 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
     private DateTimeOffset _finishExpires;
     private IGrainTimer? _expiry;
     private string? _fatal;
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _news;
 
     public Task<JobStatus> Start(JobSpec spec)
     {
@@ -55,14 +70,44 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
         _state = JobState.Running;
         _progress.Phase(_schedule.CurrentPhase, DateTimeOffset.UtcNow);
         _expiry = this.RegisterGrainTimer(ExpireLeases, new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)) { KeepAlive = true });
+        News();
         return Status();
     }
 
-    public Task<UnitLease?> Lease(string workerId)
+    public async Task<IReadOnlyList<UnitLease>> Lease(string workerId, int maxUnits, TimeSpan wait)
+    {
+        var deadline = DateTimeOffset.UtcNow + wait;
+        while (true)
+        {
+            var leases = TryLease(workerId, Math.Max(1, maxUnits));
+            var left = deadline - DateTimeOffset.UtcNow;
+            if (leases.Count > 0 || _state != JobState.Running || left <= TimeSpan.Zero)
+            {
+                return leases;
+            }
+
+            try
+            {
+                // Woken by whatever may make a unit ready: a completion, an expired lease, the job's end.
+                await _changed.Task.WaitAsync(left);
+            }
+            catch (TimeoutException)
+            {
+            }
+        }
+    }
+
+    public Task<IReadOnlyList<UnitLease>> CompleteAndLease(IReadOnlyList<UnitReport> reports, string workerId, int maxUnits, TimeSpan wait)
+    {
+        CompleteAll(reports);
+        return Lease(workerId, maxUnits, wait);
+    }
+
+    private List<UnitLease> TryLease(string workerId, int maxUnits)
     {
         if (_state != JobState.Running || _schedule is null)
         {
-            return Task.FromResult<UnitLease?>(null);
+            return [];
         }
 
         var now = DateTimeOffset.UtcNow;
@@ -71,62 +116,113 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
         bool ending = _fatal is not null && _schedule.Progress.LeasedUnits == 0;
         if (_fatal is not null && !ending)
         {
-            return Task.FromResult<UnitLease?>(null);
+            return [];
         }
 
         if (_schedule.IsFinished || ending)
         {
             if (_finishLease is not null && _finishExpires > now)
             {
-                return Task.FromResult<UnitLease?>(null);
+                return [];
             }
 
             _finishLease = $"finish:{Guid.NewGuid():N}";
             _finishExpires = now + LeaseTime;
             _progress?.Leased(_finishLease, int.MinValue, now);
-            return Task.FromResult<UnitLease?>(new UnitLease(_finishLease, UnitKind.Finish, int.MinValue, [], false, _finishExpires, []));
+            return [new UnitLease(_finishLease, UnitKind.Finish, int.MinValue, [], false, _finishExpires)];
         }
 
-        var lease = _schedule.Lease(workerId, now, LeaseTime);
-        if (lease is null)
+        var leases = new List<UnitLease>();
+        long bytes = 0;
+        // Share the ready units out among the slots asking: a batch takes at most its part of them.
+        int share = Math.Max(1, _schedule.Progress.ReadyUnits / Math.Max(1, _spec?.Jobs ?? 1));
+        while (leases.Count < Math.Min(maxUnits, share) || leases.Count == 0)
         {
-            return Task.FromResult<UnitLease?>(null);
+            var lease = _schedule.Lease(workerId, now, LeaseTime);
+            if (lease is null)
+            {
+                break;
+            }
+
+            var kind = lease.Kind switch
+            {
+                WorkKind.Prefork => UnitKind.Prefork,
+                WorkKind.MissedItems => UnitKind.MissedItems,
+                _ => UnitKind.Entry,
+            };
+            _progress?.Leased(lease.LeaseId, lease.UnitId, now);
+            leases.Add(new UnitLease(lease.LeaseId, kind, lease.UnitId, lease.EntryIds, lease.TableCreated, lease.ExpiresAt));
+            bytes += lease.Priority;
+            // Serial batches and big units go alone; small units fill a batch up to its size.
+            if (kind != UnitKind.Entry || lease.Priority > SmallUnitBytes || bytes >= BatchBytes)
+            {
+                break;
+            }
         }
 
-        var kind = lease.Kind switch
-        {
-            WorkKind.Prefork => UnitKind.Prefork,
-            WorkKind.MissedItems => UnitKind.MissedItems,
-            _ => UnitKind.Entry,
-        };
-        _progress?.Leased(lease.LeaseId, lease.UnitId, now);
-        var done = lease.EntryIds.Where(_alreadyDone.Contains).ToList();
-        return Task.FromResult<UnitLease?>(new UnitLease(lease.LeaseId, kind, lease.UnitId, lease.EntryIds, lease.TableCreated, lease.ExpiresAt, done));
+        return leases;
     }
 
-    public Task<bool> Renew(string leaseId)
+    public Task<bool> Renew(IReadOnlyList<string> leaseIds)
     {
         var now = DateTimeOffset.UtcNow;
+        bool all = _state == JobState.Running;
+        foreach (string leaseId in leaseIds)
+        {
+            if (leaseId == _finishLease)
+            {
+                _finishExpires = now + LeaseTime;
+                continue;
+            }
+
+            all &= _schedule?.Renew(leaseId, now, LeaseTime) ?? false;
+        }
+
+        return Task.FromResult(all);
+    }
+
+    public Task<bool> ReportProgress(string leaseId, long bytesRead)
+    {
+        if (_state != JobState.Running || _schedule is null)
+        {
+            return Task.FromResult(false);
+        }
+
         if (leaseId == _finishLease)
         {
-            _finishExpires = now + LeaseTime;
             return Task.FromResult(true);
         }
 
-        return Task.FromResult(_schedule?.Renew(leaseId, now, LeaseTime) ?? false);
+        if (!_schedule.IsCurrent(leaseId, DateTimeOffset.UtcNow))
+        {
+            return Task.FromResult(false);
+        }
+
+        _progress?.Read(leaseId, bytesRead);
+        return Task.FromResult(true);
     }
 
-    public Task ReportProgress(string leaseId, long bytesRead)
+    public Task Complete(IReadOnlyList<UnitReport> reports)
     {
-        _progress?.Read(leaseId, bytesRead);
+        CompleteAll(reports);
         return Task.CompletedTask;
     }
 
-    public Task Complete(UnitReport report)
+    private void CompleteAll(IReadOnlyList<UnitReport> reports)
+    {
+        foreach (var report in reports)
+        {
+            CompleteOne(report);
+        }
+
+        Changed();
+    }
+
+    private void CompleteOne(UnitReport report)
     {
         if (_schedule is null || _state != JobState.Running)
         {
-            return Task.CompletedTask;
+            return;
         }
 
         _retries += report.Retries;
@@ -136,29 +232,43 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
             _progress?.Finished(report.LeaseId, report.Rows, report.BytesRead, now);
             _progress?.Phase(RestorePhase.Finished, now);
             _finishLease = null;
+            // A journal that could not be dropped is a failure too: the target is not as pg_restore leaves it.
+            _fatal ??= report.Fatal;
             _state = _fatal is not null ? JobState.Failed : _errors > 0 ? JobState.CompletedWithErrors : JobState.Succeeded;
-            _message = _fatal ?? report.Fatal;
+            _message = _fatal;
             _expiry?.Dispose();
-            return Task.CompletedTask;
+            News();
+            return;
         }
 
-        if (report.Fatal is not null)
+        if (report.NotRun)
         {
-            // The restore must stop (-e, or a fatal error): hand out nothing more but the final clean-up.
-            _errors += report.Errors;
-            _errorMessages.AddRange(report.ErrorMessages);
-            _fatal ??= report.Fatal;
-            if (_schedule.Fail(report.UnitId, report.LeaseId, retryable: false))
-            {
-                _progress?.Finished(report.LeaseId, report.Rows, report.BytesRead, now);
-            }
-            else
+            // A batch stopped before this unit: it goes back to ready (or stays undone if the job ends).
+            if (_schedule.Fail(report.UnitId, report.LeaseId, retryable: true))
             {
                 _progress?.Dropped(report.LeaseId);
             }
 
+            return;
+        }
+
+        if (report.Fatal is not null)
+        {
+            // The restore must stop (-e, or a fatal error): hand out nothing more but the final clean-up. A
+            // report for a lease that is no longer current changes nothing, a fatal one included.
+            if (!_schedule.Fail(report.UnitId, report.LeaseId, retryable: false))
+            {
+                _progress?.Dropped(report.LeaseId);
+                return;
+            }
+
+            _errors += report.Errors;
+            KeepMessages(report.ErrorMessages);
+            _fatal ??= report.Fatal;
+            News();
+            _progress?.Finished(report.LeaseId, report.Rows, report.BytesRead, now);
             ObservePhase(now);
-            return Task.CompletedTask;
+            return;
         }
 
         var statuses = new Dictionary<int, UnitStatus>();
@@ -177,8 +287,7 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
         {
             // Errors are counted once per failed statement, as a serial pg_restore counts them.
             _errors += report.Errors;
-            _errorMessages.AddRange(report.ErrorMessages);
-            _alreadyDone.UnionWith(report.AlreadyDone);
+            KeepMessages(report.ErrorMessages);
             _progress?.Finished(report.LeaseId, report.Rows, report.BytesRead, now);
         }
         else
@@ -187,7 +296,23 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
         }
 
         ObservePhase(now);
-        return Task.CompletedTask;
+    }
+
+    // Every message is news (the CLI prints it); only the first MessagesKept stay for later readers.
+    private void KeepMessages(IReadOnlyList<string> messages)
+    {
+        if (messages.Count == 0)
+        {
+            return;
+        }
+
+        _messageCount += messages.Count;
+        if (_errorMessages.Count < MessagesKept)
+        {
+            _errorMessages.AddRange(messages.Take(MessagesKept - _errorMessages.Count));
+        }
+
+        News();
     }
 
     public Task Cancel()
@@ -197,6 +322,7 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
             _state = JobState.Cancelled;
             _message = "cancelled";
             _progress?.Phase(RestorePhase.Finished, DateTimeOffset.UtcNow);
+            News();
         }
 
         return Task.CompletedTask;
@@ -210,6 +336,7 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
             _message = message;
             _expiry?.Dispose();
             _progress?.Phase(RestorePhase.Finished, DateTimeOffset.UtcNow);
+            News();
         }
 
         return Task.CompletedTask;
@@ -217,7 +344,29 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
 
     public Task<JobSpec?> Spec() => Task.FromResult(_spec);
 
-    public Task<JobStatus> Status()
+    public Task<JobStatus> Status() => Task.FromResult(BuildStatus(0));
+
+    public async Task<JobStatus> WaitStatus(long seenNews, int messagesFrom, TimeSpan wait)
+    {
+        if (_news <= seenNews && wait > TimeSpan.Zero)
+        {
+            var deadline = DateTimeOffset.UtcNow + wait;
+            while (_news <= seenNews && DateTimeOffset.UtcNow < deadline)
+            {
+                try
+                {
+                    await _changed.Task.WaitAsync(deadline - DateTimeOffset.UtcNow);
+                }
+                catch (TimeoutException)
+                {
+                }
+            }
+        }
+
+        return BuildStatus(messagesFrom);
+    }
+
+    private JobStatus BuildStatus(int messagesFrom)
     {
         var p = _schedule?.Progress;
         int total = (p?.TotalUnits ?? 0) + 1;
@@ -227,10 +376,25 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
         var running = _progress?.Running.Select(w => new RunningUnit(w.UnitId, w.Label, w.Started, w.BytesRead, w.DataBytes)).ToList() ?? [];
         var slowest = _progress?.Slowest.Select(w => new UnitTiming(w.Label, w.Seconds, w.Bytes, w.Rows)).ToList() ?? [];
         var phases = _progress?.PhaseSeconds(now) ?? default;
-        return Task.FromResult(new JobStatus(
+        int from = Math.Clamp(messagesFrom, 0, _errorMessages.Count);
+        return new JobStatus(
             this.GetPrimaryKeyString(), _state, done, total, _progress?.BytesDone(p!.DoneDataBytes) ?? 0, p?.TotalDataBytes ?? 0, _errors, _retries,
-            p?.LeasedUnits ?? 0, _message, _errorMessages.ToList(), CurrentPhase(), running, _progress?.Rows ?? 0,
-            new PhaseSeconds(phases.PreData, phases.Data, phases.PostData), slowest));
+            p?.LeasedUnits ?? 0, _message, _errorMessages.GetRange(from, _errorMessages.Count - from), CurrentPhase(), running, _progress?.Rows ?? 0,
+            new PhaseSeconds(phases.PreData, phases.Data, phases.PostData), slowest, _news, from, _messageCount);
+    }
+
+    // Wakes every call waiting for work or news.
+    private void Changed()
+    {
+        var changed = _changed;
+        _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        changed.TrySetResult();
+    }
+
+    private void News()
+    {
+        _news++;
+        Changed();
     }
 
     // While the job runs after the schedule finished (the final journal drop), it is still post-data.
@@ -262,6 +426,7 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
         if (_schedule?.ExpireLeases(DateTimeOffset.UtcNow) > 0)
         {
             _progress?.Retain(_schedule.Leases.Select(l => l.LeaseId).Append(_finishLease ?? ""));
+            Changed();
         }
 
         return Task.CompletedTask;

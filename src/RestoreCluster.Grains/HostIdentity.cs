@@ -15,10 +15,11 @@ public static class HostIdentity
         string byName = HostKey.For(target);
         var nameBudget = grains.GetGrain<IHostBudgetGrain>(byName);
         await nameBudget.SetBudget(budget);
+        string owner = $"identify-{Guid.NewGuid():N}";
         Permit? permit;
-        while ((permit = await nameBudget.TryAcquire($"identify-{Guid.NewGuid():N}", TimeSpan.FromSeconds(30))) is null)
+        while ((permit = await nameBudget.Acquire(owner, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(10))) is null)
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(50), cancellation);
+            cancellation.ThrowIfCancellationRequested();
         }
 
         try

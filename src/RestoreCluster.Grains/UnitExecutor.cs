@@ -8,20 +8,26 @@ namespace RestoreCluster.Grains;
 
 /// <summary>
 /// Runs leased units against the target on one session, outside any grain turn (blocking Npgsql work on
-/// the thread pool). One per worker slot and job; its session lives inside the slot's host permit.
+/// the thread pool). One per worker slot and job; its session lives inside the slot's host permit. The
+/// entry leases of one call are one batch: one transaction if all goes well (UnitSession.RunBatch).
 /// </summary>
 internal sealed class UnitExecutor : IDisposable
 {
+    // Consecutive small units share a transaction up to this many objects, unless the server's lock
+    // table is smaller (max_locks_per_transaction / 2: each unit takes a lock or two).
+    private const int MaxBatchUnits = 64;
+
     private readonly JobSpec _spec;
     private readonly PgArchive _archive;
     private readonly IReadOnlyList<TocEntry> _order;
     private readonly RestoreOptions _options;
     private readonly ConnectionTarget _target;
     private readonly RestoreJournal _journal;
-    private readonly List<string> _errors = [];
+    private readonly List<string> _messages = [];
     private readonly ActivityContext _jobContext;
     private readonly DataReadCounter _read = new();
     private UnitSession? _session;
+    private int _batchCeiling;
 
     public UnitExecutor(JobSpec spec, PgArchive archive)
     {
@@ -34,7 +40,15 @@ internal sealed class UnitExecutor : IDisposable
         // Units run on the thread pool, far from the call that started the job: their spans name the job's span
         // as parent explicitly rather than relying on whatever Activity.Current the slot's loop carries.
         ActivityContext.TryParse(spec.TraceParent, null, isRemote: true, out _jobContext);
+        BatchLimit = MaxBatchUnits;
+        _batchCeiling = MaxBatchUnits;
     }
+
+    /// <summary>
+    /// How many units the next batch may hold: the ceiling while batches commit whole; after a batch had to
+    /// fall back to one transaction per unit, 1, growing back by doubling.
+    /// </summary>
+    public int BatchLimit { get; private set; }
 
     /// <summary>The database the units run in: with -C, the one the archive's DATABASE entry creates.</summary>
     private ConnectionTarget UnitTarget =>
@@ -42,7 +56,7 @@ internal sealed class UnitExecutor : IDisposable
             ? _target.WithDatabase(db.Tag)
             : _target;
 
-    private UnitSession Session => _session ??= new UnitSession(_archive, _order, _options, UnitTarget, _journal, _errors.Add, dataRead: _read);
+    private UnitSession Session => _session ??= new UnitSession(_archive, _order, _options, UnitTarget, _journal, _messages.Add, dataRead: _read);
 
     /// <summary>
     /// Archive bytes (before decompression) the running entry's data has read so far: read from the slot's
@@ -53,72 +67,43 @@ internal sealed class UnitExecutor : IDisposable
     /// <summary>Sets <see cref="BytesRead"/> to 0 before a unit starts, so no poll sees the previous unit's count.</summary>
     public void ResetBytesRead() => _read.Reset();
 
-    public UnitReport Run(UnitLease lease, CancellationToken cancellation)
+    /// <summary>Runs the leases of one call (a batch of entries, or one serial unit); one report per lease.</summary>
+    public IReadOnlyList<UnitReport> Run(IReadOnlyList<UnitLease> leases, CancellationToken cancellation)
     {
-        _errors.Clear();
+        _messages.Clear();
+        var first = leases[0];
         int retriesBefore = _session?.Retries ?? 0;
-        int errors = 0;
-        long bytes = 0;
-        long rows = 0;
-        var created = new List<int>();
-        var failedTables = new List<int>();
-        var alreadyDone = new List<int>();
         try
         {
-            void Apply(UnitResult r)
-            {
-                errors += r.Errors;
-                bytes += r.Bytes;
-                rows += r.Rows;
-                created.AddRange(r.CreatedTables);
-                foreach (int dataId in r.InhibitedData)
-                {
-                    if (_archive.GetEntry(dataId) is { Dependencies.Count: > 0 } data)
-                    {
-                        failedTables.Add(data.Dependencies[0]);
-                    }
-                }
-            }
-
-            switch (lease.Kind)
+            switch (first.Kind)
             {
                 case UnitKind.Prefork:
-                    var done = Prefork(lease, cancellation, Apply, ref errors);
-                    alreadyDone.AddRange(done);
-                    break;
-                case UnitKind.Entry:
-                    if (!lease.AlreadyDone.Contains(lease.UnitId))
-                    {
-                        Apply(RunEntry(lease.UnitId, lease.TruncateFirst, cancellation));
-                    }
-
-                    break;
+                    return [Serial(first, Prefork(first, cancellation), retriesBefore)];
                 case UnitKind.MissedItems:
-                    foreach (int id in lease.EntryIds.Where(id => !lease.AlreadyDone.Contains(id)))
-                    {
-                        Apply(RunEntry(id, false, cancellation));
-                    }
-
-                    break;
+                    return [Serial(first, RunSerially(first.EntryIds.Select(id => Work(id, false)).ToList(), cancellation), retriesBefore)];
                 case UnitKind.Finish:
-                    RestoreJournal.Drop(Session.Connection, _spec.JobId);
-                    break;
+                    Session.AsLoginRole(conn =>
+                    {
+                        RestoreJournal.Drop(conn, _spec.JobId);
+                        return true;
+                    });
+                    return [Report(first, 0, [], [], 0, 0, retriesBefore, [.. _messages])];
+                default:
+                    return RunEntries(leases, retriesBefore, cancellation);
             }
-
-            return new UnitReport(lease.LeaseId, lease.UnitId, errors, created, failedTables, alreadyDone, null, bytes, Retries(retriesBefore), _errors.ToList(), rows, EntryBytesRead(lease));
         }
         catch (Exception e) when (e is RestoreFailedException or ArchiveException or PlanningException)
         {
             Close();
-            return new UnitReport(lease.LeaseId, lease.UnitId, errors, [], [], alreadyDone, e.Message, bytes, Retries(retriesBefore), _errors.ToList(), rows, EntryBytesRead(lease));
+            return [Report(first, 0, [], [], 0, 0, retriesBefore, [.. _messages]) with { Fatal = e.Message }, .. leases.Skip(1).Select(NotRun)];
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // Anything else is a bug: it ends the job with a message, instead of silently ending this slot and
             // leaving the unit to a lapsed lease (or, with every slot gone, the job waiting forever).
             Close();
-            string what = _archive.GetEntry(lease.UnitId) is { } te ? $"{te.Desc} {te.Tag}" : lease.Kind.ToString();
-            return new UnitReport(lease.LeaseId, lease.UnitId, errors, [], [], alreadyDone, $"unexpected error in unit {lease.UnitId} ({what}): {e.GetType().Name}: {e.Message}", bytes, Retries(retriesBefore), _errors.ToList(), rows, EntryBytesRead(lease));
+            string what = _archive.GetEntry(first.UnitId) is { } te ? $"{te.Desc} {te.Tag}" : first.Kind.ToString();
+            return [Report(first, 0, [], [], 0, 0, retriesBefore, [.. _messages]) with { Fatal = $"unexpected error in unit {first.UnitId} ({what}): {e.GetType().Name}: {e.Message}" }, .. leases.Skip(1).Select(NotRun)];
         }
     }
 
@@ -130,72 +115,185 @@ internal sealed class UnitExecutor : IDisposable
 
     public void Dispose() => Close();
 
-    // Live byte counts are per entry: a batch's count would be only its current entry's.
-    private long EntryBytesRead(UnitLease lease) => lease.Kind == UnitKind.Entry ? _read.Bytes : 0;
+    private static UnitReport NotRun(UnitLease lease) => new(lease.LeaseId, lease.UnitId, 0, [], [], null, 0, 0, [], NotRun: true);
 
-    private int Retries(int before) => (_session?.Retries ?? before) - before;
+    private UnitReport Report(UnitLease lease, int errors, IReadOnlyList<int> created, IReadOnlyList<int> failedTables, long bytes, long rows, int retriesBefore, IReadOnlyList<string> messages, long bytesRead = 0) =>
+        new(lease.LeaseId, lease.UnitId, errors, created, failedTables, null, bytes, Retries(retriesBefore), messages, rows, lease.Kind == UnitKind.Entry ? bytesRead : 0);
+
+    // A batch of entry leases: all in one transaction when it goes well, each reported by its own lease.
+    private List<UnitReport> RunEntries(IReadOnlyList<UnitLease> leases, int retriesBefore, CancellationToken cancellation)
+    {
+        var reports = new List<UnitReport>(leases.Count);
+        int reruns = Session.CarefulReruns;
+        try
+        {
+            var works = leases.Select(l => Work(l.UnitId, l.TruncateFirst)).ToList();
+            Session.RunBatch(works, result =>
+            {
+                var lease = leases[reports.Count];
+                // Warnings (retried sessions) go with the first report of the batch.
+                IReadOnlyList<string> messages = reports.Count == 0 ? [.. _messages, .. result.ErrorMessages] : result.ErrorMessages;
+                reports.Add(Report(lease, result.Errors, result.CreatedTables, FailedTables(result.InhibitedData), result.Bytes, result.Rows, reports.Count == 0 ? retriesBefore : Session.Retries, messages, result.BytesRead));
+                Record(result, works[reports.Count - 1].Entry);
+            }, cancellation);
+        }
+        catch (Exception e) when (e is RestoreFailedException && reports.Count < leases.Count)
+        {
+            // -e or a fatal error in the unit after the committed ones: the rest of the batch never ran.
+            var failed = leases[reports.Count];
+            reports.Add(Report(failed, 0, [], [], 0, 0, retriesBefore, reports.Count == 0 ? [.. _messages] : []) with { Fatal = e.Message });
+            reports.AddRange(leases.Skip(reports.Count).Select(NotRun));
+            Close();
+        }
+
+        // Batches that had to fall back to a transaction per unit shrink to one unit, then grow back.
+        BatchLimit = Session.CarefulReruns > reruns ? 1 : Math.Min(BatchCeiling(), BatchLimit * 2);
+        return reports;
+    }
 
     // The serial start, as pg_restore's leader does it: CREATE DATABASE (-C), then the journal (which
     // tells a resumed restore what is done), the -c drops in reverse order, then the pre-data entries.
-    private HashSet<int> Prefork(UnitLease lease, CancellationToken cancellation, Action<UnitResult> apply, ref int errors)
+    private (int Errors, List<int> Created, List<int> Failed, long Bytes, long Rows) Prefork(UnitLease lease, CancellationToken cancellation)
     {
         var entries = lease.EntryIds.Select(id => _archive.GetEntry(id)!).ToList();
+        int errors = 0;
         // Only -C restores the DATABASE entry (without it, the entry is a no-op like any unselected one).
         var database = _options.Selection.CreateDatabase ? entries.FirstOrDefault(e => e.Desc == "DATABASE") : null;
-        if (database is not null && !(_spec.Resume && DatabaseExists(database.Tag)))
+        if (database is not null && !((_spec.Resume || JournalExistsInUnitDatabase()) && DatabaseExists(database.Tag)))
         {
-            // DROP and CREATE DATABASE cannot run in a transaction: they run on the -d database first.
-            errors += DatabaseRestore.RecreateDatabase(_archive, _order, _options, _target, database, _errors.Add);
+            // DROP and CREATE DATABASE cannot run in a transaction: they run on the -d database first. They run
+            // once: a prefork leased again in the same run finds its database and its journal there.
+            errors += DatabaseRestore.RecreateDatabase(_archive, _order, _options, _target, database, _messages.Add);
         }
 
-        var done = _journal.Prepare(Session.Connection, _spec.ArchivePath, _spec.Resume, UnitTarget.ToString(), _spec.JobId);
+        Session.AsLoginRole(conn => _journal.Prepare(conn, _spec.ArchivePath, _spec.Resume, UnitTarget.ToString(), _spec.JobId));
+        var works = new List<UnitWork>();
         if (_options.Clean && database is null)
         {
-            foreach (var te in Session.DropEntries())
-            {
-                int unitId = -te.DumpId;
-                if (!done.Contains(unitId))
-                {
-                    apply(Session.RunDrop(unitId, te, cancellation));
-                }
-            }
+            works.AddRange(Session.DropEntries().Select(te => new UnitWork(-te.DumpId, te, UnitWorkKind.Drop, false)));
         }
 
-        foreach (var te in entries)
-        {
-            if (te != database && !done.Contains(te.DumpId))
-            {
-                apply(RunEntry(te.DumpId, truncateFirst: false, cancellation));
-            }
-        }
-
-        return done;
+        works.AddRange(entries.Where(te => te != database).Select(te => Work(te.DumpId, false)));
+        var result = RunSerially(works, cancellation);
+        return (result.Errors + errors, result.Created, result.Failed, result.Bytes, result.Rows);
     }
 
-    private UnitResult RunEntry(int dumpId, bool truncateFirst, CancellationToken cancellation)
+    // A serial list of units (prefork, missed items) in batches, one transaction per batch when all goes well.
+    private (int Errors, List<int> Created, List<int> Failed, long Bytes, long Rows) RunSerially(IReadOnlyList<UnitWork> works, CancellationToken cancellation)
     {
-        var te = _archive.GetEntry(dumpId) ?? throw new PlanningException($"unit {dumpId} is not in the archive");
-        using var activity = RestoreInstruments.Source.StartActivity("restore unit", ActivityKind.Internal, _jobContext);
-        activity?.SetTag("restorecluster.dump_id", te.DumpId);
-        activity?.SetTag("restorecluster.desc", te.Desc);
-        activity?.SetTag("restorecluster.tag", te.Tag);
-        var started = Stopwatch.GetTimestamp();
-        var result = Session.RunEntry(te.DumpId, te, truncateFirst, cancellation);
-        activity?.SetTag("restorecluster.bytes", result.Bytes);
-        activity?.SetTag("restorecluster.rows", result.Rows);
-        activity?.SetTag("restorecluster.errors", result.Errors);
+        int errors = 0;
+        long bytes = 0, rows = 0;
+        var created = new List<int>();
+        var failed = new List<int>();
+        void Apply(UnitResult r)
+        {
+            errors += r.Errors;
+            bytes += r.Bytes;
+            rows += r.Rows;
+            created.AddRange(r.CreatedTables);
+            failed.AddRange(FailedTables(r.InhibitedData));
+            _messages.AddRange(r.ErrorMessages);
+            Record(r, works.First(w => w.UnitId == r.UnitId).Entry);
+        }
+
+        for (int i = 0; i < works.Count;)
+        {
+            int reruns = Session.CarefulReruns;
+            // Data and large objects go alone: only small definitions share a transaction.
+            int n = 1;
+            while (n < BatchLimit && i + n < works.Count && IsDefinition(works[i + n]) && IsDefinition(works[i]))
+            {
+                n++;
+            }
+
+            Session.RunBatch(works.Skip(i).Take(n).ToList(), Apply, cancellation);
+            i += n;
+            BatchLimit = Session.CarefulReruns > reruns ? 1 : Math.Min(BatchCeiling(), BatchLimit * 2);
+        }
+
+        return (errors, created, failed, bytes, rows);
+    }
+
+    private UnitReport Serial(UnitLease lease, (int Errors, List<int> Created, List<int> Failed, long Bytes, long Rows) r, int retriesBefore) =>
+        Report(lease, r.Errors, r.Created, r.Failed, r.Bytes, r.Rows, retriesBefore, [.. _messages]);
+
+    private static bool IsDefinition(UnitWork work) => work.Kind == UnitWorkKind.Drop || !work.Entry.HadDumper;
+
+    private UnitWork Work(int dumpId, bool truncateFirst) =>
+        new(dumpId, _archive.GetEntry(dumpId) ?? throw new PlanningException($"unit {dumpId} is not in the archive"), UnitWorkKind.Entry, truncateFirst);
+
+    // A TABLE DATA entry switched off names its table: that table's status is "inhibit data".
+    private List<int> FailedTables(IReadOnlyList<int> inhibitedData) =>
+        inhibitedData.Select(id => _archive.GetEntry(id)).Where(d => d is { Dependencies.Count: > 0 }).Select(d => d!.Dependencies[0]).ToList();
+
+    private int BatchCeiling()
+    {
+        if (_batchCeiling == MaxBatchUnits && _session is { } session)
+        {
+            _batchCeiling = Math.Clamp(session.MaxLocksPerTransaction / 2, 1, MaxBatchUnits);
+        }
+
+        return _batchCeiling;
+    }
+
+    // One span per unit, from its start to its end inside the attempt that committed it (a batch's units
+    // share a transaction, each still has its span), and the unit meters.
+    private void Record(UnitResult result, TocEntry te)
+    {
+        using (var activity = RestoreInstruments.Source.StartActivity("restore unit", ActivityKind.Internal, _jobContext, startTime: result.Started))
+        {
+            if (activity is not null)
+            {
+                activity.SetTag("restorecluster.dump_id", te.DumpId);
+                activity.SetTag("restorecluster.desc", te.Desc);
+                activity.SetTag("restorecluster.tag", te.Tag);
+                activity.SetTag("restorecluster.bytes", result.Bytes);
+                activity.SetTag("restorecluster.rows", result.Rows);
+                activity.SetTag("restorecluster.errors", result.Errors);
+                if (result.AlreadyDone)
+                {
+                    activity.SetTag("restorecluster.already_done", true);
+                }
+
+                activity.SetEndTime(result.Ended > result.Started ? result.Ended.UtcDateTime : result.Started.UtcDateTime);
+            }
+        }
+
         RestoreInstruments.Units.Add(1);
         RestoreInstruments.Bytes.Add(result.Bytes);
         RestoreInstruments.Rows.Add(result.Rows);
-        RestoreInstruments.UnitDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
-        return result;
+        RestoreInstruments.UnitDuration.Record(Math.Max(0, (result.Ended - result.Started).TotalSeconds));
+    }
+
+    private int Retries(int before) => (_session?.Retries ?? before) - before;
+
+    // A journal in the unit database means this run (or the one it resumes) already created that database.
+    private bool JournalExistsInUnitDatabase()
+    {
+        try
+        {
+            return Session.AsLoginRole(conn =>
+            {
+                using var cmd = new Npgsql.NpgsqlCommand($"SELECT to_regclass('{RestoreJournal.Schema}.job') IS NOT NULL", conn);
+                return (bool)cmd.ExecuteScalar()!;
+            });
+        }
+        catch (RestoreFailedException)
+        {
+            // The database is not there yet: it will be created.
+            Close();
+            return false;
+        }
     }
 
     private bool DatabaseExists(string name)
     {
-        using var probe = new UnitSession(_archive, _order, _options, _target, _journal, _errors.Add);
-        using var cmd = new Npgsql.NpgsqlCommand("SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1", probe.Connection);
-        cmd.Parameters.Add(new Npgsql.NpgsqlParameter { Value = name });
-        return cmd.ExecuteScalar() is not null;
+        using var probe = new UnitSession(_archive, _order, _options, _target, _journal, _messages.Add);
+        return probe.AsLoginRole(conn =>
+        {
+            using var cmd = new Npgsql.NpgsqlCommand("SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1", conn);
+            cmd.Parameters.Add(new Npgsql.NpgsqlParameter { Value = name });
+            return cmd.ExecuteScalar() is not null;
+        });
     }
 }

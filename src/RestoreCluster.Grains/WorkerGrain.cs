@@ -6,17 +6,30 @@ namespace RestoreCluster.Grains;
 
 /// <summary>
 /// One per silo: for each job it joins, N slots pull units from the job's coordinator. A slot first takes
-/// a permit from the target host's budget (never holding a unit lease while it waits), then leases a unit,
-/// runs it on the thread pool outside any grain call, renews both leases while it runs, and reports with a
-/// short call. Without a ready unit the slot hands its permit back and waits briefly.
+/// a permit from the target host's budget (never holding a unit lease while it waits), then leases a batch
+/// of units, runs it on the thread pool outside any grain call, reports its progress and renews both leases
+/// while it runs, and reports the batch in the call that leases the next one. Waiting is done inside the
+/// calls (they return when there is a permit or a unit, or after <see cref="FallbackWait"/>); a slot that
+/// finds no unit for a while hands its session and permit back.
 /// </summary>
 public sealed class WorkerGrain : Grain, IWorkerGrain
 {
     private static readonly TimeSpan PermitTime = TimeSpan.FromSeconds(20);
-    private static readonly TimeSpan Idle = TimeSpan.FromMilliseconds(20);
 
-    // How often a running entry's bytes read go to the coordinator: a few cheap calls a second per slot.
+    // How long a slot holding a permit waits for a unit before it gives the permit back for others.
+    private static readonly TimeSpan IdleWithPermit = TimeSpan.FromSeconds(1);
+
+    // How often a running unit's progress goes to the coordinator, which answers whether to go on: a few
+    // cheap calls a second per slot, and a cancelled job stops its statements within this time.
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(300);
+
+    /// <summary>
+    /// The longest a slot waits inside one call for a permit or a unit before it looks at the job again
+    /// (RESTORECLUSTER_FALLBACK_WAIT_MS; events end the wait at once, so this only bounds how late a lost
+    /// wake-up could be noticed).
+    /// </summary>
+    public static TimeSpan FallbackWait { get; } = TimeSpan.FromMilliseconds(
+        int.TryParse(Environment.GetEnvironmentVariable("RESTORECLUSTER_FALLBACK_WAIT_MS"), out int ms) && ms > 0 ? ms : 5000);
 
     private readonly Dictionary<string, Task> _jobs = new(StringComparer.Ordinal);
     private int _running;
@@ -63,13 +76,15 @@ public sealed class WorkerGrain : Grain, IWorkerGrain
     {
         using var executor = new UnitExecutor(spec, archive);
         Permit? permit = null;
+        IReadOnlyList<UnitReport> reports = [];
         try
         {
             while (true)
             {
-                if (permit is null)
+                if (permit is null || permit.Expires <= DateTimeOffset.UtcNow)
                 {
-                    permit = await budget.TryAcquire(slotId, PermitTime);
+                    // A permit that lapsed is never used: take a new one.
+                    permit = await budget.Acquire(slotId, PermitTime, FallbackWait);
                     if (permit is null)
                     {
                         if (!await StillRunning(coordinator))
@@ -77,15 +92,17 @@ public sealed class WorkerGrain : Grain, IWorkerGrain
                             return;
                         }
 
-                        await Task.Delay(Idle);
                         continue;
                     }
                 }
 
-                var lease = await coordinator.Lease(slotId);
-                if (lease is null)
+                var leases = reports.Count > 0
+                    ? await coordinator.CompleteAndLease(reports, slotId, executor.BatchLimit, IdleWithPermit)
+                    : await coordinator.Lease(slotId, executor.BatchLimit, IdleWithPermit);
+                reports = [];
+                if (leases.Count == 0)
                 {
-                    // Nothing ready now: give the session and the permit back for others, then look again.
+                    // Nothing ready for a while: give the session and the permit back for others, then wait again.
                     executor.Close();
                     await budget.Release(permit.PermitId);
                     permit = null;
@@ -94,37 +111,13 @@ public sealed class WorkerGrain : Grain, IWorkerGrain
                         return;
                     }
 
-                    await Task.Delay(Idle);
                     continue;
                 }
 
                 _running++;
                 try
                 {
-                    using var stop = new CancellationTokenSource();
-                    executor.ResetBytesRead();
-                    var run = Task.Run(() => executor.Run(lease, stop.Token));
-                    var renewAt = DateTimeOffset.UtcNow + CoordinatorGrain.LeaseTime / 4;
-                    long reported = 0;
-                    while (await Task.WhenAny(run, Task.Delay(ProgressInterval)) != run)
-                    {
-                        long read = executor.BytesRead;
-                        if (lease.Kind == UnitKind.Entry && read != reported)
-                        {
-                            reported = read;
-                            await coordinator.ReportProgress(lease.LeaseId, read);
-                        }
-
-                        if (DateTimeOffset.UtcNow >= renewAt)
-                        {
-                            renewAt = DateTimeOffset.UtcNow + CoordinatorGrain.LeaseTime / 4;
-                            await coordinator.Renew(lease.LeaseId);
-                            await budget.Renew(permit.PermitId, PermitTime);
-                        }
-                    }
-
-                    var report = await run;
-                    await coordinator.Complete(report);
+                    (reports, permit) = await RunLeasesAsync(coordinator, budget, executor, leases, permit);
                 }
                 finally
                 {
@@ -135,11 +128,58 @@ public sealed class WorkerGrain : Grain, IWorkerGrain
         finally
         {
             executor.Close();
+            if (reports.Count > 0)
+            {
+                await coordinator.Complete(reports);
+            }
+
             if (permit is not null)
             {
                 await budget.Release(permit.PermitId);
             }
         }
+    }
+
+    // Runs one batch on the thread pool; meanwhile reports progress and renews the leases and the permit. A
+    // lease or permit that cannot be renewed, or a job that stopped, cancels the running statement: the
+    // units are someone else's now (or nobody's), and nothing is reported for them.
+    private static async Task<(IReadOnlyList<UnitReport> Reports, Permit? Permit)> RunLeasesAsync(
+        ICoordinatorGrain coordinator, IHostBudgetGrain budget, UnitExecutor executor, IReadOnlyList<UnitLease> leases, Permit permit)
+    {
+        using var stop = new CancellationTokenSource();
+        executor.ResetBytesRead();
+        var run = Task.Run(() => executor.Run(leases, stop.Token));
+        var renewAt = DateTimeOffset.UtcNow + CoordinatorGrain.LeaseTime / 4;
+        var leaseIds = leases.Select(l => l.LeaseId).ToList();
+        bool keep = true;
+        while (keep && await Task.WhenAny(run, Task.Delay(ProgressInterval)) != run)
+        {
+            keep = await coordinator.ReportProgress(leases[0].LeaseId, leases[0].Kind == UnitKind.Entry ? executor.BytesRead : 0);
+            if (keep && DateTimeOffset.UtcNow >= renewAt)
+            {
+                renewAt = DateTimeOffset.UtcNow + CoordinatorGrain.LeaseTime / 4;
+                keep = await coordinator.Renew(leaseIds) && await budget.Renew(permit.PermitId, PermitTime);
+                permit = permit with { Expires = DateTimeOffset.UtcNow + PermitTime };
+            }
+        }
+
+        if (!keep)
+        {
+            stop.Cancel();
+            try
+            {
+                await run;
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            executor.Close();
+            await budget.Release(permit.PermitId);
+            return ([], null);
+        }
+
+        return (await run, permit);
     }
 
     private static async Task<bool> StillRunning(ICoordinatorGrain coordinator) =>

@@ -213,6 +213,10 @@ public sealed class RestoreSchedule
         return Grant(found, workerId, now, ttl);
     }
 
+    /// <summary>True while <paramref name="leaseId"/> is a unit's current, unexpired lease.</summary>
+    public bool IsCurrent(string leaseId, DateTimeOffset now) =>
+        leaseId is not null && _leases.TryGetValue(leaseId, out int u) && _expiry[u] > now.UtcTicks;
+
     /// <summary>Extends a current, unexpired lease to <paramref name="now"/> + <paramref name="ttl"/>.</summary>
     public bool Renew(string leaseId, DateTimeOffset now, TimeSpan ttl)
     {

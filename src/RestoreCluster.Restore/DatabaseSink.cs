@@ -15,6 +15,10 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
     // Large objects go to lowrite in pieces of this size (the result does not depend on it).
     private const int LargeObjectChunk = 1 << 20;
 
+    // Pipelined statements are sent once this many wait (memory stays bounded for --inserts data).
+    private const int PipelineCommands = 1000;
+    private const long PipelineChars = 4 << 20;
+
     private readonly Func<string, NpgsqlConnection> _connect;
     private readonly ArchiveEncoding _encoding;
     private readonly bool _exitOnError;
@@ -27,6 +31,10 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
     private string? _copyStatement;
     private Exception? _copyError;
     private bool _inUnit;
+    private bool _optimistic;
+    private readonly List<NpgsqlBatchCommand> _pending = [];
+    private volatile NpgsqlBatch? _running;
+    private long _pendingChars;
 
     /// <param name="connect">Opens a session on the named database (null: the target's own).</param>
     public DatabaseSink(Func<string, NpgsqlConnection> connect, string database, PgArchive archive, bool exitOnError, Action<string> reportError)
@@ -56,17 +64,117 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
     public void Sql(byte[] text, SqlFailure onFailure = SqlFailure.Count)
     {
         string sql = _encoding.Encoding.GetString(text);
-        Run(sql, SqlStatementSplitter.Split(sql, _stdStrings), onFailure);
+        var statements = SqlStatementSplitter.Split(sql, _stdStrings);
+        if (_optimistic)
+        {
+            Pipeline(statements);
+            return;
+        }
+
+        Run(sql, statements, onFailure);
     }
 
     // ExecuteSimpleCommands: pg_restore runs each INSERT of a --inserts dump by itself.
     public void Statements(byte[] text)
     {
         string sql = _encoding.Encoding.GetString(text);
-        foreach (string statement in SqlStatementSplitter.Split(sql, _stdStrings))
+        var statements = SqlStatementSplitter.Split(sql, _stdStrings);
+        if (_optimistic)
+        {
+            // No savepoint per INSERT: if one fails, the unit runs again statement by statement under savepoints.
+            Pipeline(statements);
+            return;
+        }
+
+        foreach (string statement in statements)
         {
             Run(statement, [statement], SqlFailure.Count);
         }
+    }
+
+    /// <summary>
+    /// Optimistic unit mode: statements wait in the pipeline and go out with the next COPY, large object or
+    /// COMMIT (or once the pipeline is large), so a unit of DDL costs one round trip. No savepoints: a
+    /// failure anywhere aborts the whole attempt (<see cref="OptimisticUnitFailedException"/>), and the unit
+    /// is run again in careful mode, where each query has pg_restore's own outcome and errors are counted.
+    /// </summary>
+    private void Pipeline(IReadOnlyList<string> statements)
+    {
+        foreach (string statement in statements)
+        {
+            _pending.Add(new NpgsqlBatchCommand(statement));
+            _pendingChars += statement.Length;
+        }
+
+        if (_pending.Count >= PipelineCommands || _pendingChars >= PipelineChars)
+        {
+            FlushPending();
+        }
+    }
+
+    /// <summary>Sends the pipelined statements and waits for their results.</summary>
+    private void FlushPending()
+    {
+        if (_pending.Count == 0)
+        {
+            return;
+        }
+
+        using var batch = new NpgsqlBatch(_conn);
+        foreach (var command in _pending)
+        {
+            batch.BatchCommands.Add(command);
+        }
+
+        _pending.Clear();
+        _pendingChars = 0;
+        try
+        {
+            _running = batch;
+            batch.ExecuteNonQuery();
+        }
+        catch (PostgresException e) when (!IsTransient(e))
+        {
+            throw Optimistic(e);
+        }
+        catch (NpgsqlException e)
+        {
+            throw Lost(e);
+        }
+        catch (InvalidOperationException e) when (IsLost)
+        {
+            throw Lost(new NpgsqlException($"the connection was lost: {e.Message}", e));
+        }
+        finally
+        {
+            _running = null;
+        }
+    }
+
+    /// <summary>
+    /// Asks the server to cancel what this session runs now (from another thread): the pipelined statements,
+    /// or the COPY. The caller then abandons the unit; its transaction is rolled back with the session.
+    /// </summary>
+    public void Cancel()
+    {
+        try
+        {
+            _running?.Cancel();
+            (_copyWriter as NpgsqlCopyTextWriter)?.Cancel();
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or ObjectDisposedException or IOException)
+        {
+            // Already finished: nothing to cancel.
+        }
+    }
+
+    // A failed statement inside an optimistic attempt: the attempt is void, the unit will run again carefully.
+    private OptimisticUnitFailedException Optimistic(PostgresException e)
+    {
+        _optimistic = false;
+        _pending.Clear();
+        _pendingChars = 0;
+        return new OptimisticUnitFailedException(e);
     }
 
     // One query of pg_restore's: its statements as one batch, so they share one implicit transaction.
@@ -96,7 +204,9 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
                 batch.BatchCommands.Add(new NpgsqlBatchCommand("RELEASE SAVEPOINT restorecluster_query"));
             }
 
+            _running = batch;
             batch.ExecuteNonQuery();
+            _running = null;
         }
         catch (PostgresException e) when (!IsTransient(e))
         {
@@ -114,6 +224,27 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
         _copyStatement = _encoding.Encoding.GetString(copyStatement);
         _copy = new CopyTerminatorFilter();
         _copyError = null;
+        if (_optimistic)
+        {
+            FlushPending();
+            try
+            {
+                _copyWriter = _conn.BeginTextImport(_copyStatement);
+                _copyStream = ((StreamWriter)_copyWriter).BaseStream;
+                return;
+            }
+            catch (PostgresException e) when (!IsTransient(e))
+            {
+                _copyWriter = null;
+                _copyStream = null;
+                throw Optimistic(e);
+            }
+            catch (NpgsqlException e)
+            {
+                throw Lost(e);
+            }
+        }
+
         try
         {
             if (_inUnit)
@@ -180,10 +311,14 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
                 throw new NpgsqlException($"the connection was lost during COPY: {copyError?.Message}", copyError);
             }
 
-            if (_inUnit)
+            if (_inUnit && !_optimistic)
             {
                 Exec("RELEASE SAVEPOINT restorecluster_query");
             }
+        }
+        catch (PostgresException e) when (!IsTransient(e) && _optimistic)
+        {
+            throw Optimistic(e);
         }
         catch (PostgresException e) when (!IsTransient(e))
         {
@@ -203,6 +338,11 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
     public void LargeObjects(IEnumerable<LargeObjectData> objects, bool ownTransaction, bool standardConformingStrings)
     {
         ownTransaction &= !_inUnit;
+        if (_optimistic)
+        {
+            FlushPending();
+        }
+
         try
         {
             if (ownTransaction)
@@ -239,6 +379,10 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
                 Exec("COMMIT");
             }
         }
+        catch (PostgresException e) when (!IsTransient(e) && _optimistic)
+        {
+            throw Optimistic(e);
+        }
         catch (PostgresException e) when (!IsTransient(e))
         {
             // lo_open and lo_write failures end pg_restore.
@@ -257,37 +401,117 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
         _conn = Open(name);
     }
 
-    /// <summary>Starts a unit: its statements, and then its journal row, in one transaction.</summary>
-    public void BeginUnit()
+    /// <summary>
+    /// Starts the transaction of one or more units: BEGIN, then <paramref name="prologue"/> (the journal
+    /// rows, written first so that a second copy of a unit waits for this one or stops at once).
+    /// <paramref name="optimistic"/>: statements are pipelined without savepoints (see <see cref="Pipeline"/>);
+    /// otherwise the prologue runs now, and each later query gets a savepoint and pg_restore's outcome.
+    /// </summary>
+    public void BeginUnit(IReadOnlyList<NpgsqlBatchCommand> prologue, bool optimistic)
     {
-        // A session lost while idle between units is found here: that too is retryable within the unit.
         _inUnit = true;
-        Guard(() => Exec("BEGIN"));
+        _optimistic = true;
+        _pending.Clear();
+        _pendingChars = 0;
+        _pending.Add(new NpgsqlBatchCommand("BEGIN"));
+        _pending.AddRange(prologue);
+        if (!optimistic)
+        {
+            // A session lost while idle between units is found here: that too is retryable within the unit.
+            try
+            {
+                FlushPending();
+            }
+            catch (OptimisticUnitFailedException e) when (e.Failure.SqlState == PostgresErrorCodes.UniqueViolation)
+            {
+                Guard(() => Exec("ROLLBACK"));
+                _inUnit = false;
+                throw new UnitAlreadyDoneException(e.Failure);
+            }
+            catch (OptimisticUnitFailedException e)
+            {
+                Guard(() => Exec("ROLLBACK"));
+                _inUnit = false;
+                throw Fatal($"could not write the journal: {Describe(e.Failure)}", e.Failure);
+            }
+        }
+
+        _optimistic = optimistic;
     }
 
     /// <summary>
-    /// Records the unit in the journal and commits it with everything it did. False when the journal already
-    /// had it (a lease that lapsed while its unit still ran, and another worker ran it too): then nothing of
-    /// this run is kept.
+    /// Ends the unit's transaction: <paramref name="epilogue"/> (the journal's record of the outcome), then
+    /// COMMIT, everything still pipelined going out with it in one round trip.
     /// </summary>
-    public bool CommitUnit(string journalSql)
+    public void CommitUnit(IReadOnlyList<NpgsqlBatchCommand> epilogue)
     {
-        _inUnit = false;
+        bool optimistic = _optimistic;
+        _optimistic = true;
+        _pending.AddRange(epilogue);
+        _pending.Add(new NpgsqlBatchCommand("COMMIT"));
         try
         {
-            Exec(journalSql);
-            Exec("COMMIT");
-            return true;
+            FlushPending();
         }
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+        catch (OptimisticUnitFailedException) when (optimistic)
         {
+            throw;
+        }
+        catch (OptimisticUnitFailedException e)
+        {
+            // A deferred constraint, or the journal: nothing of the unit is kept.
+            AbortUnit();
+            throw Fatal($"could not commit: {Describe(e.Failure)}", e.Failure);
+        }
+        finally
+        {
+            _optimistic = false;
+        }
+
+        _inUnit = false;
+    }
+
+    /// <summary>Rolls the unit's transaction back (after a failed optimistic attempt): nothing of it stays.</summary>
+    public void AbortUnit()
+    {
+        _pending.Clear();
+        _pendingChars = 0;
+        _optimistic = false;
+        _copyWriter = null;
+        _copyStream = null;
+        if (_inUnit && !IsLost)
+        {
+            _inUnit = false;
             Guard(() => Exec("ROLLBACK"));
-            return false;
         }
-        catch (NpgsqlException e)
+
+        _inUnit = false;
+    }
+
+    /// <summary>What an -e stop inside a unit runs before it commits the work done so far (journal rows out).</summary>
+    public IReadOnlyList<NpgsqlBatchCommand> UnfinishedUnitSql { get; set; } = [];
+
+    /// <summary>
+    /// The session's fixed settings, pipelined in one round trip; if one fails (a newer archive's SET on an
+    /// older server), they all run again one by one, so the failure is counted as pg_restore counts it.
+    /// </summary>
+    public void PipelineSessionSetup(Action setup)
+    {
+        _optimistic = true;
+        try
         {
-            _inUnit = true;
-            throw Lost(e);
+            setup();
+            FlushPending();
+        }
+        catch (OptimisticUnitFailedException)
+        {
+            // The settings were one implicit transaction: none of them holds now.
+            _optimistic = false;
+            setup();
+        }
+        finally
+        {
+            _optimistic = false;
         }
     }
 
@@ -296,7 +520,15 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
 
     public void Dispose()
     {
-        _copyWriter?.Dispose();
+        try
+        {
+            _copyWriter?.Dispose();
+        }
+        catch (Exception e) when (e is NpgsqlException or IOException or InvalidOperationException)
+        {
+            // The session goes anyway; a half-sent COPY is the server's to discard.
+        }
+
         _conn.Dispose();
     }
 
@@ -369,8 +601,19 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
             // pg_restore stops here with everything before this query already committed: so do we.
             if (_inUnit)
             {
+                // The unit did not finish: its journal rows go, so a --resume runs it again.
                 _inUnit = false;
-                Guard(() => Exec("COMMIT"));
+                Guard(() =>
+                {
+                    using var batch = new NpgsqlBatch(_conn);
+                    foreach (var command in UnfinishedUnitSql)
+                    {
+                        batch.BatchCommands.Add(command);
+                    }
+
+                    batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+                    batch.ExecuteNonQuery();
+                });
             }
 
             throw new RestoreFailedException(full, e);
@@ -405,3 +648,12 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
         return sb.ToString();
     }
 }
+
+/// <summary>A statement failed in an optimistic (pipelined, savepoint-free) unit attempt.</summary>
+internal sealed class OptimisticUnitFailedException(PostgresException failure) : Exception(failure.MessageText, failure)
+{
+    public PostgresException Failure { get; } = failure;
+}
+
+/// <summary>The journal already holds the unit: another run of it committed first.</summary>
+internal sealed class UnitAlreadyDoneException(PostgresException failure) : Exception(failure.MessageText, failure);

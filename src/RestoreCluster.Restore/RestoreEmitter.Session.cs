@@ -105,6 +105,23 @@ internal sealed partial class RestoreEmitter
     }
 
     /// <summary>
+    /// Forgets what the session's user, schema, tablespace and access method are (after a rollback, or a
+    /// switch to the login role for the journal): the next entry sets what it needs again.
+    /// </summary>
+    public void ForgetSessionState()
+    {
+        _currUser = null;
+        _currSchema = null;
+        _currTablespace = null;
+        _currTableAm = null;
+    }
+
+    /// <summary>The --role statement of the fixed settings, or null without --role.</summary>
+    public string? RoleStatement() => _options.Role is { } role
+        ? _archive.Encoding.Encoding.GetString(new SqlBuffer().Add("SET ROLE ").Id(Bytes(role)).ToArray())
+        : null;
+
+    /// <summary>
     /// _reconnectToDB: after CREATE DATABASE (and DATABASE PROPERTIES) the restore continues in a new
     /// session on that database; everything cached about the session is forgotten.
     /// </summary>

@@ -32,11 +32,14 @@ public sealed class RestoreJournal
         new("restore", Fingerprint(archive), RestoreOptionsJson.Fingerprint(options));
 
     /// <summary>
-    /// Creates the journal for a new restore, or checks it for --resume; returns the units already done.
-    /// A leftover journal without --resume, or one of another archive or other options, is an error, and the
-    /// journal stays as it was. Otherwise the run named <paramref name="runId"/> owns the journal from now on.
+    /// Creates the journal for a new restore (schema, tables and job row in one transaction), or checks it
+    /// for --resume; returns how many units it already holds. A leftover journal without --resume, or one
+    /// of another archive or other options, is an error, and the journal stays as it was. A journal this
+    /// very run created (its start leased again) is continued. Otherwise the run named
+    /// <paramref name="runId"/> owns the journal from now on. Units already done are found when they run:
+    /// their journal row is written first (<see cref="StartSql"/>), and it is there.
     /// </summary>
-    public HashSet<int> Prepare(NpgsqlConnection conn, string archivePath, bool resume, string target, string runId)
+    public int Prepare(NpgsqlConnection conn, string archivePath, bool resume, string target, string runId)
     {
         bool exists = Scalar<bool>(conn, $"SELECT to_regclass('{Schema}.job') IS NOT NULL");
         if (!exists)
@@ -46,24 +49,27 @@ public sealed class RestoreJournal
                 throw new RestoreFailedException($"nothing to resume in {target}: it holds no interrupted restorecluster restore (schema {Schema})");
             }
 
-            Exec(conn, ReadSql("journal-create.sql"));
-            using var insert = new NpgsqlCommand($"INSERT INTO {Schema}.job (job_key, archive_fingerprint, options_fingerprint, archive_path, run_id) VALUES ($1, $2, $3, $4, $5)", conn);
+            using var batch = new NpgsqlBatch(conn);
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
+            foreach (string statement in SqlStatementSplitter.Split(ReadSql("journal-create.sql"), true))
+            {
+                batch.BatchCommands.Add(new NpgsqlBatchCommand(statement));
+            }
+
+            var insert = new NpgsqlBatchCommand($"INSERT INTO {Schema}.job (job_key, archive_fingerprint, options_fingerprint, archive_path, run_id) VALUES ($1, $2, $3, $4, $5)");
             insert.Parameters.Add(new NpgsqlParameter { Value = JobKey });
             insert.Parameters.Add(new NpgsqlParameter { Value = ArchiveFingerprint });
             insert.Parameters.Add(new NpgsqlParameter { Value = OptionsFingerprint });
             insert.Parameters.Add(new NpgsqlParameter { Value = archivePath });
             insert.Parameters.Add(new NpgsqlParameter { Value = runId });
-            insert.ExecuteNonQuery();
-            return [];
+            batch.BatchCommands.Add(insert);
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+            batch.ExecuteNonQuery();
+            return 0;
         }
 
-        if (!resume)
-        {
-            throw new RestoreFailedException(
-                $"{target} holds an interrupted restorecluster restore (schema {Schema}); rerun with --resume to continue it, or drop that schema");
-        }
-
-        using (var job = new NpgsqlCommand($"SELECT archive_fingerprint, options_fingerprint FROM {Schema}.job WHERE job_key = $1", conn))
+        string? owner;
+        using (var job = new NpgsqlCommand($"SELECT archive_fingerprint, options_fingerprint, run_id FROM {Schema}.job WHERE job_key = $1", conn))
         {
             job.Parameters.Add(new NpgsqlParameter { Value = JobKey });
             using var r = job.ExecuteReader();
@@ -72,57 +78,123 @@ public sealed class RestoreJournal
                 throw new RestoreFailedException($"the journal in {target} has no job to resume");
             }
 
-            if (r.GetString(0) != ArchiveFingerprint)
+            owner = r.GetString(2);
+            if (owner != runId)
             {
-                throw new RestoreFailedException($"cannot resume: the interrupted restore in {target} was of a different archive");
-            }
+                if (!resume)
+                {
+                    throw new RestoreFailedException(
+                        $"{target} holds an interrupted restorecluster restore (schema {Schema}); rerun with --resume to continue it, or drop that schema");
+                }
 
-            if (r.GetString(1) != OptionsFingerprint)
-            {
-                throw new RestoreFailedException($"cannot resume: the interrupted restore in {target} used different options");
+                if (r.GetString(0) != ArchiveFingerprint)
+                {
+                    throw new RestoreFailedException($"cannot resume: the interrupted restore in {target} was of a different archive");
+                }
+
+                if (r.GetString(1) != OptionsFingerprint)
+                {
+                    throw new RestoreFailedException($"cannot resume: the interrupted restore in {target} used different options");
+                }
             }
         }
 
-        using (var takeOver = new NpgsqlCommand($"UPDATE {Schema}.job SET run_id = $2 WHERE job_key = $1", conn))
+        if (owner != runId)
         {
+            using var takeOver = new NpgsqlCommand($"UPDATE {Schema}.job SET run_id = $2 WHERE job_key = $1", conn);
             takeOver.Parameters.Add(new NpgsqlParameter { Value = JobKey });
             takeOver.Parameters.Add(new NpgsqlParameter { Value = runId });
             takeOver.ExecuteNonQuery();
         }
 
-        var done = new HashSet<int>();
-        using var units = new NpgsqlCommand($"SELECT unit_id FROM {Schema}.unit WHERE job_key = $1", conn);
-        units.Parameters.Add(new NpgsqlParameter { Value = JobKey });
-        using var reader = units.ExecuteReader();
-        while (reader.Read())
-        {
-            done.Add(reader.GetInt32(0));
-        }
-
-        return done;
+        using var count = new NpgsqlCommand($"SELECT count(*)::integer FROM {Schema}.unit WHERE job_key = $1", conn);
+        count.Parameters.Add(new NpgsqlParameter { Value = JobKey });
+        return (int)count.ExecuteScalar()!;
     }
 
-    /// <summary>The statement that records a unit as done, run in the unit's transaction before COMMIT.</summary>
-    public string RecordSql(int unitId, int errors) =>
-        $"INSERT INTO {Schema}.unit (job_key, unit_id, errors) VALUES ('{JobKey}', {unitId}, {errors})";
+    /// <summary>
+    /// The statement that claims units, at the start of their transaction: a second copy of a unit blocks on
+    /// the primary key until this transaction ends, then fails at once (unique violation) if it committed.
+    /// </summary>
+    public NpgsqlBatchCommand StartSql(IReadOnlyList<int> unitIds)
+    {
+        var cmd = new NpgsqlBatchCommand($"INSERT INTO {Schema}.unit (job_key, unit_id) SELECT $1, unnest($2::integer[])");
+        cmd.Parameters.Add(new NpgsqlParameter { Value = JobKey });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = unitIds.ToArray() });
+        return cmd;
+    }
+
+    /// <summary>Takes the claims back (an -e stop commits what the unit did so far, but the unit is not done).</summary>
+    public NpgsqlBatchCommand ForgetSql(IReadOnlyList<int> unitIds)
+    {
+        var cmd = new NpgsqlBatchCommand($"DELETE FROM {Schema}.unit WHERE job_key = $1 AND unit_id = ANY ($2::integer[])");
+        cmd.Parameters.Add(new NpgsqlParameter { Value = JobKey });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = unitIds.ToArray() });
+        return cmd;
+    }
+
+    /// <summary>
+    /// Records what a unit's outcome needs besides being done (errors and their first messages, tables
+    /// created, data switched off), before COMMIT, so a resumed or duplicated run reports the same.
+    /// </summary>
+    public NpgsqlBatchCommand OutcomeSql(UnitResult result)
+    {
+        var cmd = new NpgsqlBatchCommand(
+            $"UPDATE {Schema}.unit SET errors = $3, messages = $4, created = $5, inhibited = $6 WHERE job_key = $1 AND unit_id = $2");
+        cmd.Parameters.Add(new NpgsqlParameter { Value = JobKey });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = result.UnitId });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = result.Errors });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = result.ErrorMessages.Take(MessagesKept).ToArray() });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = result.CreatedTables.ToArray() });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = result.InhibitedData.ToArray() });
+        return cmd;
+    }
+
+    /// <summary>How many of a unit's error messages the journal keeps (its count is always kept).</summary>
+    public const int MessagesKept = 100;
+
+    /// <summary>What the journal recorded of a unit another run committed.</summary>
+    public UnitResult ReadOutcome(NpgsqlConnection conn, int unitId)
+    {
+        using var cmd = new NpgsqlCommand($"SELECT errors, messages, created, inhibited FROM {Schema}.unit WHERE job_key = $1 AND unit_id = $2", conn);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = JobKey });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = unitId });
+        using var r = cmd.ExecuteReader();
+        if (!r.Read())
+        {
+            return new UnitResult(unitId, 0, [], [], 0, 0, AlreadyDone: true, []);
+        }
+
+        return new UnitResult(
+            unitId, r.GetInt32(0), r.IsDBNull(2) ? [] : r.GetFieldValue<int[]>(2), r.IsDBNull(3) ? [] : r.GetFieldValue<int[]>(3), 0, 0,
+            AlreadyDone: true, r.IsDBNull(1) ? [] : r.GetFieldValue<string[]>(1));
+    }
 
     /// <summary>
     /// Drops the journal at the normal end of a restore, so the database dumps as pg_restore's would; but only
     /// the journal this run owns: a run refused by <see cref="Prepare"/> (a leftover journal without --resume,
-    /// another archive or other options) ends without taking away what a later --resume needs.
+    /// another archive or other options) ends without taking away what a later --resume needs. A drop that
+    /// fails is an error: the restore did not end cleanly.
     /// </summary>
     public static void Drop(NpgsqlConnection conn, string runId)
     {
-        if (!Scalar<bool>(conn, $"SELECT to_regclass('{Schema}.job') IS NOT NULL"))
+        try
         {
-            return;
-        }
+            if (!Scalar<bool>(conn, $"SELECT to_regclass('{Schema}.job') IS NOT NULL"))
+            {
+                return;
+            }
 
-        using var owner = new NpgsqlCommand($"SELECT EXISTS (SELECT FROM {Schema}.job WHERE run_id = $1)", conn);
-        owner.Parameters.Add(new NpgsqlParameter { Value = runId });
-        if ((bool)owner.ExecuteScalar()!)
+            using var owner = new NpgsqlCommand($"SELECT EXISTS (SELECT FROM {Schema}.job WHERE run_id = $1)", conn);
+            owner.Parameters.Add(new NpgsqlParameter { Value = runId });
+            if ((bool)owner.ExecuteScalar()!)
+            {
+                Exec(conn, $"DROP SCHEMA IF EXISTS {Schema} CASCADE");
+            }
+        }
+        catch (PostgresException e)
         {
-            Exec(conn, $"DROP SCHEMA IF EXISTS {Schema} CASCADE");
+            throw new RestoreFailedException($"could not drop the journal (schema {Schema}): {e.Severity}:  {e.MessageText}", e);
         }
     }
 

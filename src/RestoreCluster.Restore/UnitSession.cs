@@ -4,16 +4,21 @@ using RestoreCluster.Archive;
 namespace RestoreCluster.Restore;
 
 /// <summary>
-/// One worker session on the target: runs units (one TOC entry, or one DROP) each in its own transaction
-/// together with its journal row, so a unit is applied exactly once however often it is retried. A lost
-/// session is reopened and the unit retried with bounded exponential backoff; an error in the archive's
-/// SQL is counted as pg_restore counts it, never retried.
+/// One worker session on the target: runs units (one TOC entry, or one DROP) in transactions together with
+/// their journal rows, so a unit is applied exactly once however often it is retried. Several small units
+/// may share one transaction (a batch); each keeps its own journal row.
+/// <list type="bullet">
+/// <item>The journal rows are written first, so a second copy of a unit waits for the first one's
+/// transaction and then stops at once, instead of redoing the unit only to be refused at COMMIT.</item>
+/// <item>An attempt is first optimistic: statements are pipelined without savepoints (a unit of DDL is one
+/// round trip). If anything fails, the attempt is rolled back and the units run again one by one, first
+/// optimistically and then carefully: a savepoint per query, errors counted as pg_restore counts them.</item>
+/// <item>A lost session is reopened and the attempt retried with bounded exponential backoff; an error in
+/// the archive's SQL is counted, never retried.</item>
+/// </list>
 /// </summary>
 public sealed class UnitSession : IDisposable
 {
-    private const int MaxAttempts = 6;
-    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
-
     private readonly PgArchive _archive;
     private readonly IReadOnlyList<TocEntry> _order;
     private readonly RestoreOptions _options;
@@ -22,8 +27,10 @@ public sealed class UnitSession : IDisposable
     private readonly RestoreJournal _journal;
     private readonly Action<string> _reportError;
     private readonly DataReadCounter? _dataRead;
+    private readonly List<string> _attemptErrors = [];
     private DatabaseSink? _sink;
     private RestoreEmitter? _emitter;
+    private int? _maxLocks;
 
     public UnitSession(
         PgArchive archive, IReadOnlyList<TocEntry> order, RestoreOptions options, ConnectionTarget target,
@@ -42,22 +49,81 @@ public sealed class UnitSession : IDisposable
     /// <summary>Retries made because a session was lost (for telemetry and tests).</summary>
     public int Retries { get; private set; }
 
-    /// <summary>The session's connection, opening it if needed (journal preparation and clean-up).</summary>
-    public NpgsqlConnection Connection => Sink.Connection;
+    /// <summary>Optimistic attempts that failed and were run again carefully (for tests and telemetry).</summary>
+    public int CarefulReruns { get; private set; }
+
+    /// <summary>
+    /// The units run as the archive's owners (--use-set-session-authorization) or as --role: the journal is
+    /// then written as the login role, switching back and forth inside the unit's transaction.
+    /// </summary>
+    private bool SwitchesRoles => _options.UseSetSessionAuthorization || _options.Role is not null;
 
     /// <summary>Restores one entry as a unit; <paramref name="truncateFirst"/> for data of a table this run created.</summary>
     public UnitResult RunEntry(int unitId, TocEntry entry, bool truncateFirst, CancellationToken cancellation = default) =>
-        Run(unitId, e => e.RestoreEntry(entry, truncateFirst), cancellation);
+        Single(RunBatch([new UnitWork(unitId, entry, UnitWorkKind.Entry, truncateFirst)], _ => { }, cancellation));
 
     /// <summary>The -c DROP of one entry as a unit.</summary>
     public UnitResult RunDrop(int unitId, TocEntry entry, CancellationToken cancellation = default) =>
-        Run(unitId, e => e.DropEntry(entry), cancellation);
+        Single(RunBatch([new UnitWork(unitId, entry, UnitWorkKind.Drop, false)], _ => { }, cancellation));
+
+    /// <summary>
+    /// Runs units, in order, in one transaction if they all succeed; otherwise each in its own. Every unit
+    /// that committed is passed to <paramref name="committed"/> as soon as it is in (an -e stop later in the
+    /// batch leaves them done); the result lists them all.
+    /// </summary>
+    public IReadOnlyList<UnitResult> RunBatch(IReadOnlyList<UnitWork> units, Action<UnitResult> committed, CancellationToken cancellation = default)
+    {
+        // Cancelling (Ctrl-C, a lease that could not be renewed) stops the statement running now.
+        using var stop = cancellation.Register(() => _sink?.Cancel());
+        if (units.Count > 1 && Attempt(units, optimistic: true, cancellation) is { } together)
+        {
+            together.ForEach(committed);
+            return together;
+        }
+
+        var results = new List<UnitResult>(units.Count);
+        foreach (var unit in units)
+        {
+            var result = (Attempt([unit], optimistic: true, cancellation) ?? Attempt([unit], optimistic: false, cancellation)!)[0];
+            committed(result);
+            results.Add(result);
+        }
+
+        return results;
+    }
 
     /// <summary>The entries -c drops, in the order pg_restore drops them.</summary>
     public IReadOnlyList<TocEntry> DropEntries()
     {
         _ = Sink;
         return _emitter!.DropOrder().ToList();
+    }
+
+    /// <summary>
+    /// Runs journal control work (preparing, dropping) on this session as the login role, whatever role the
+    /// units switched to; the units' role comes back with the next unit.
+    /// </summary>
+    public T AsLoginRole<T>(Func<NpgsqlConnection, T> work)
+    {
+        var sink = Sink;
+        if (SwitchesRoles)
+        {
+            Exec(sink.Connection, "SET SESSION AUTHORIZATION DEFAULT");
+            Exec(sink.Connection, "RESET ROLE");
+            _emitter!.ForgetSessionState();
+        }
+
+        try
+        {
+            return work(sink.Connection);
+        }
+        finally
+        {
+            if (_options.Role is not null && _emitter?.RoleStatement() is { } setRole && sink.Connection.FullState == System.Data.ConnectionState.Open)
+            {
+                Exec(sink.Connection, setRole);
+            }
+        }
     }
 
     public void Dispose() => Close();
@@ -68,56 +134,161 @@ public sealed class UnitSession : IDisposable
         {
             if (_sink is null)
             {
-                _sink = new DatabaseSink(_connect, _database, _archive, _options.ExitOnError, _reportError);
-                _emitter = new RestoreEmitter(_archive, _order, _options, _sink) { UnitMode = true, DataRead = _dataRead };
-                _emitter.SetFixedOutputState();
+                var sink = new DatabaseSink(_connect, _database, _archive, _options.ExitOnError, _attemptErrors.Add);
+                var emitter = new RestoreEmitter(_archive, _order, _options, sink) { UnitMode = true, DataRead = _dataRead };
+                _attemptErrors.Clear();
+                sink.PipelineSessionSetup(emitter.SetFixedOutputState);
+                // Errors of the session's fixed settings (a newer archive's SET on an older server) count once.
+                foreach (string message in _attemptErrors)
+                {
+                    _reportError(message);
+                }
+
+                _attemptErrors.Clear();
+                _sink = sink;
+                _emitter = emitter;
             }
 
             return _sink;
         }
     }
 
-    private UnitResult Run(int unitId, Action<RestoreEmitter> body, CancellationToken cancellation)
+    /// <summary>The server's max_locks_per_transaction (what one transaction of many units may lock).</summary>
+    public int MaxLocksPerTransaction => _maxLocks ??= AsLoginRole(conn =>
     {
+        using var cmd = new NpgsqlCommand("SELECT pg_catalog.current_setting('max_locks_per_transaction')::integer", conn);
+        return (int)cmd.ExecuteScalar()!;
+    });
+
+    private static UnitResult Single(IReadOnlyList<UnitResult> results) => results[0];
+
+    /// <summary>
+    /// One attempt at <paramref name="units"/> in one transaction, retried on lost sessions. Null when an
+    /// optimistic attempt failed (rolled back: nothing of it stays).
+    /// </summary>
+    private List<UnitResult>? Attempt(IReadOnlyList<UnitWork> units, bool optimistic, CancellationToken cancellation)
+    {
+        var ids = units.Select(u => u.UnitId).ToList();
         for (int attempt = 1; ; attempt++)
         {
             cancellation.ThrowIfCancellationRequested();
             // Each attempt reads the entry's data from its start again: so does its live count.
             _dataRead?.Reset();
+            _attemptErrors.Clear();
             try
             {
                 var sink = Sink;
-                int before = sink.ErrorCount;
-                long bytesBefore = sink.CopyBytes;
-                long rowsBefore = sink.CopyRows;
-                _emitter!.CreatedTables.Clear();
-                _emitter.InhibitedData.Clear();
-                sink.BeginUnit();
-                body(_emitter);
-                int errors = sink.ErrorCount - before;
-                if (!sink.CommitUnit(_journal.RecordSql(unitId, errors)))
+                var emitter = _emitter!;
+                if (SwitchesRoles)
                 {
-                    return new UnitResult(0, [], [], 0, 0);
+                    emitter.ForgetSessionState();
                 }
 
-                return new UnitResult(errors, [.. _emitter.CreatedTables], [.. _emitter.InhibitedData], sink.CopyBytes - bytesBefore, sink.CopyRows - rowsBefore);
+                sink.UnfinishedUnitSql = [.. LoginRoleSql(), _journal.ForgetSql(ids)];
+                sink.BeginUnit([.. LoginRoleSql(), _journal.StartSql(ids), .. UnitRoleSql()], optimistic);
+                var results = new List<UnitResult>(units.Count);
+                foreach (var unit in units)
+                {
+                    var started = DateTimeOffset.UtcNow;
+                    long readBefore = _dataRead?.Bytes ?? 0;
+                    int errorsBefore = sink.ErrorCount;
+                    int messagesBefore = _attemptErrors.Count;
+                    long bytesBefore = sink.CopyBytes;
+                    long rowsBefore = sink.CopyRows;
+                    emitter.CreatedTables.Clear();
+                    emitter.InhibitedData.Clear();
+                    if (unit.Kind == UnitWorkKind.Drop)
+                    {
+                        emitter.DropEntry(unit.Entry);
+                    }
+                    else
+                    {
+                        emitter.RestoreEntry(unit.Entry, unit.TruncateFirst);
+                    }
+
+                    results.Add(new UnitResult(
+                        unit.UnitId, sink.ErrorCount - errorsBefore, [.. emitter.CreatedTables], [.. emitter.InhibitedData],
+                        sink.CopyBytes - bytesBefore, sink.CopyRows - rowsBefore, AlreadyDone: false,
+                        _attemptErrors.GetRange(messagesBefore, _attemptErrors.Count - messagesBefore))
+                    {
+                        Started = started,
+                        Ended = DateTimeOffset.UtcNow,
+                        BytesRead = (_dataRead?.Bytes ?? 0) - readBefore,
+                    });
+                }
+
+                var outcome = results.Where(r => r.Errors > 0 || r.CreatedTables.Count > 0 || r.InhibitedData.Count > 0).ToList();
+                bool switchBack = outcome.Count > 0 && SwitchesRoles;
+                sink.CommitUnit([.. switchBack ? LoginRoleSql() : [], .. outcome.Select(_journal.OutcomeSql)]);
+                if (switchBack)
+                {
+                    emitter.ForgetSessionState();
+                }
+
+                // The messages travel with the results: nothing of a failed attempt is reported.
+                _attemptErrors.Clear();
+                return results;
             }
-            catch (TransientRestoreException e) when (attempt < MaxAttempts)
+            catch (UnitAlreadyDoneException)
             {
-                // The transaction died with the session: nothing of this unit was committed.
+                // Another run of this unit committed first (a lapsed lease, a lost COMMIT acknowledgement, the run
+                // a --resume continues): report what the journal says that run did.
+                _emitter?.ForgetSessionState();
+                var now = DateTimeOffset.UtcNow;
+                return [AsLoginRole(conn => _journal.ReadOutcome(conn, ids[0])) with { Started = now, Ended = now }];
+            }
+            catch (Exception) when (cancellation.IsCancellationRequested)
+            {
+                // Whatever the cancelled statement raised: nothing of this attempt is kept.
+                Close();
+                throw new OperationCanceledException(cancellation);
+            }
+            catch (OptimisticUnitFailedException) when (optimistic)
+            {
+                _sink?.AbortUnit();
+                _emitter?.ForgetSessionState();
+                CarefulReruns++;
+                return null;
+            }
+            catch (RestoreFailedException)
+            {
+                // -e or a fatal error: what the attempt reported is part of the failure.
+                _attemptErrors.ForEach(_reportError);
+                _attemptErrors.Clear();
+                throw;
+            }
+            catch (TransientRestoreException e) when (attempt < TransientRetry.MaxAttempts)
+            {
+                // The transaction died with the session: nothing of this attempt was committed.
                 Close();
                 Retries++;
                 RestoreInstruments.Retries.Add(1);
-                var delay = TimeSpan.FromMilliseconds(Math.Min(MaxBackoff.TotalMilliseconds, 100 * Math.Pow(2, attempt)));
-                _reportError($"warning: {e.Message}; retrying in {delay.TotalMilliseconds:0} ms (attempt {attempt + 1} of {MaxAttempts})");
+                var delay = TransientRetry.Delay(attempt);
+                _reportError($"warning: {e.Message}; retrying in {delay.TotalMilliseconds:0} ms (attempt {attempt + 1} of {TransientRetry.MaxAttempts})");
                 cancellation.WaitHandle.WaitOne(delay);
             }
             catch (TransientRestoreException e)
             {
                 Close();
-                throw new RestoreFailedException($"{e.Message}; gave up after {MaxAttempts} attempts", e);
+                throw new RestoreFailedException($"{e.Message}; gave up after {TransientRetry.MaxAttempts} attempts", e);
             }
         }
+    }
+
+    // Back to the login role inside the unit's transaction, for the journal (nobody else may write it).
+    private List<NpgsqlBatchCommand> LoginRoleSql() => SwitchesRoles
+        ? [new NpgsqlBatchCommand("SET SESSION AUTHORIZATION DEFAULT"), new NpgsqlBatchCommand("RESET ROLE")]
+        : [];
+
+    // And back to --role for the unit's own statements (the archive's owners come back through the emitter).
+    private List<NpgsqlBatchCommand> UnitRoleSql() => _options.Role is not null && _emitter?.RoleStatement() is { } setRole
+        ? [new NpgsqlBatchCommand(setRole)]
+        : [];
+
+    private static void Exec(NpgsqlConnection conn, string sql)
+    {
+        using var cmd = new NpgsqlCommand(sql, conn);
+        cmd.ExecuteNonQuery();
     }
 
     private void Close()
@@ -128,5 +299,29 @@ public sealed class UnitSession : IDisposable
     }
 }
 
-/// <summary>What one unit did: errors counted, tables created, TABLE DATA entries switched off.</summary>
-public sealed record UnitResult(int Errors, IReadOnlyList<int> CreatedTables, IReadOnlyList<int> InhibitedData, long Bytes, long Rows);
+/// <summary>What a unit is: restore an entry, or the -c DROP of one.</summary>
+public enum UnitWorkKind
+{
+    Entry,
+    Drop,
+}
+
+/// <summary>One unit to run: its journal ID (the dump ID, negated for drops), the entry, what to do.</summary>
+public sealed record UnitWork(int UnitId, TocEntry Entry, UnitWorkKind Kind, bool TruncateFirst);
+
+/// <summary>
+/// What one unit did: errors counted (and their messages), tables created, TABLE DATA entries switched off,
+/// data sent; <see cref="AlreadyDone"/> when the journal showed another run of it had committed.
+/// </summary>
+public sealed record UnitResult(
+    int UnitId, int Errors, IReadOnlyList<int> CreatedTables, IReadOnlyList<int> InhibitedData, long Bytes, long Rows,
+    bool AlreadyDone, IReadOnlyList<string> ErrorMessages)
+{
+    /// <summary>When the committed attempt started and finished this unit (inside its batch).</summary>
+    public DateTimeOffset Started { get; init; }
+
+    public DateTimeOffset Ended { get; init; }
+
+    /// <summary>Archive bytes (before decompression) this unit's data read, when they are counted.</summary>
+    public long BytesRead { get; init; }
+}

@@ -1,5 +1,5 @@
 -- The exactly-once journal of restorecluster, in the target database while a restore runs.
--- A unit's effects and its journal row commit in one transaction; the schema is dropped when the
+-- A unit's journal row is written first in its transaction and commits with the unit's effects; the schema is dropped when the
 -- restore ends normally, and kept only when it was killed or cancelled (for --resume). run_id names the
 -- run that owns the journal (the one that created it, or the last --resume): only that run drops it.
 CREATE SCHEMA IF NOT EXISTS restorecluster_journal;
@@ -15,9 +15,11 @@ CREATE TABLE IF NOT EXISTS restorecluster_journal.unit (
     job_key  text NOT NULL,
     unit_id  integer NOT NULL,
     done_at  timestamptz NOT NULL DEFAULT now(),
-    errors   integer NOT NULL,
+    errors   integer NOT NULL DEFAULT 0,
+    messages text[],
+    created  integer[],
+    inhibited integer[],
     PRIMARY KEY (job_key, unit_id)
 );
--- Units run as the archive's owners with --use-set-session-authorization or --role: any role may record.
-GRANT USAGE ON SCHEMA restorecluster_journal TO PUBLIC;
-GRANT INSERT ON restorecluster_journal.unit TO PUBLIC;
+-- No grants: the journal is written only as the login role, which owns it (units that run as the archive's
+-- owners or as --role switch back to it inside their transaction to write their rows).

@@ -1,0 +1,163 @@
+using System.Diagnostics;
+using RestoreCluster.Grains;
+using RestoreCluster.Grains.Abstractions;
+using RestoreCluster.Restore;
+using RestoreCluster.Testing;
+using Xunit;
+
+namespace RestoreCluster.Hosting.Tests;
+
+/// <summary>
+/// The unit protocol at the grains, driven by hand in an in-process cluster (no worker grain joins, so the
+/// test plays the workers): waits that end on events, batches, stale and fatal reports, cancel.
+/// </summary>
+public sealed class CoordinatorProtocolTests : IAsyncLifetime, IDisposable
+{
+    private static readonly TimeSpan Long = TimeSpan.FromSeconds(10);
+    private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("rc-protocol-");
+    private EmbeddedCluster? _cluster;
+    private string _archive = "";
+
+    public async Task InitializeAsync()
+    {
+        var server = await PostgresServer.GetSharedAsync();
+        _archive = await InProcessRestore.MakeArchiveAsync(server, _directory.FullName);
+        _cluster = await EmbeddedCluster.StartAsync(new TelemetryOptions(null, false));
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_cluster is not null)
+        {
+            await _cluster.DisposeAsync();
+        }
+    }
+
+    public void Dispose() => _directory.Delete(recursive: true);
+
+    [Fact]
+    public async Task AWaitingLeaseIsGrantedAsSoonAsAUnitIsReady()
+    {
+        var coordinator = await StartAsync();
+        var prefork = Assert.Single(await coordinator.Lease("a", 8, TimeSpan.Zero));
+        Assert.Equal(UnitKind.Prefork, prefork.Kind);
+
+        // Nothing else is ready until the serial start is done: b waits inside its call (a fallback of 10 s).
+        var waiting = coordinator.Lease("b", 8, Long);
+        await Task.Delay(300);
+        Assert.False(waiting.IsCompleted);
+
+        var sw = Stopwatch.StartNew();
+        await coordinator.Complete([Done(prefork)]);
+        var leases = await waiting;
+        Assert.True(sw.Elapsed < TimeSpan.FromMilliseconds(100), $"leased {sw.Elapsed.TotalMilliseconds:0} ms after the unit became ready");
+        Assert.NotEmpty(leases);
+        Assert.All(leases, l => Assert.Equal(UnitKind.Entry, l.Kind));
+    }
+
+    [Fact]
+    public async Task SmallReadyUnitsAreLeasedTogetherAndANotRunBatchGoesBackToReady()
+    {
+        var coordinator = await StartAsync();
+        await coordinator.Complete([Done(Assert.Single(await coordinator.Lease("a", 8, TimeSpan.Zero)))]);
+
+        // Both tables' data are small and ready: one batch.
+        var batch = await coordinator.Lease("a", 8, TimeSpan.Zero);
+        Assert.Equal(["TABLE DATA items", "TABLE DATA notes"], Labels(batch));
+        Assert.Empty(await coordinator.Lease("b", 8, TimeSpan.Zero));
+
+        // A batch that stopped before its units returns them; they are leased again.
+        await coordinator.Complete(batch.Select(l => new UnitReport(l.LeaseId, l.UnitId, 0, [], [], null, 0, 0, [], NotRun: true)).ToList());
+        var again = await coordinator.Lease("b", 8, TimeSpan.Zero);
+        Assert.Equal(batch.Select(l => l.UnitId).Order(), again.Select(l => l.UnitId).Order());
+        Assert.Equal(0, (await coordinator.Status()).Errors);
+    }
+
+    [Fact]
+    public async Task AReportForALeaseThatIsNotCurrentChangesNothingEvenAFatalOne()
+    {
+        var coordinator = await StartAsync();
+        var prefork = Assert.Single(await coordinator.Lease("a", 8, TimeSpan.Zero));
+        await coordinator.Complete([Done(prefork)]);
+        var leases = await coordinator.Lease("a", 1, TimeSpan.Zero);
+        var unit = Assert.Single(leases);
+
+        var before = await coordinator.Status();
+        await coordinator.Complete(
+        [
+            new UnitReport("not-a-lease", unit.UnitId, 3, [], [], "boom", 0, 0, ["from a stale lease"]),
+            Done(prefork) with { Errors = 5 },
+        ]);
+        Assert.False(await coordinator.Renew(["not-a-lease"]));
+        Assert.False(await coordinator.ReportProgress("not-a-lease", 10));
+
+        var after = await coordinator.Status();
+        Assert.Equal(JobState.Running, after.State);
+        Assert.Equal(before.Errors, after.Errors);
+        Assert.Equal(before.UnitsDone, after.UnitsDone);
+        Assert.Null(after.Message);
+        Assert.Empty(after.ErrorMessages);
+
+        // The current lease still works.
+        Assert.True(await coordinator.Renew([unit.LeaseId]));
+        Assert.True(await coordinator.ReportProgress(unit.LeaseId, 10));
+    }
+
+    [Fact]
+    public async Task ACancelledJobStopsRenewalsProgressAndWaits()
+    {
+        var coordinator = await StartAsync();
+        var prefork = Assert.Single(await coordinator.Lease("a", 8, TimeSpan.Zero));
+        var waiting = coordinator.Lease("b", 8, Long);
+        var news = coordinator.WaitStatus((await coordinator.Status()).News, 0, Long);
+
+        var sw = Stopwatch.StartNew();
+        await coordinator.Cancel();
+        Assert.Empty(await waiting);
+        Assert.Equal(JobState.Cancelled, (await news).State);
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(1), $"the waits ended {sw.Elapsed.TotalMilliseconds:0} ms after the cancel");
+
+        // The running unit is told to stop: neither its renewal nor its progress report is accepted.
+        Assert.False(await coordinator.Renew([prefork.LeaseId]));
+        Assert.False(await coordinator.ReportProgress(prefork.LeaseId, 0));
+    }
+
+    [Fact]
+    public async Task AWaitingAcquireGetsThePermitAsSoonAsOneIsReleased()
+    {
+        var budget = _cluster!.Grains.GetGrain<IHostBudgetGrain>($"protocol-{Guid.NewGuid():N}");
+        await budget.SetBudget(1);
+        var first = await budget.Acquire("a", TimeSpan.FromSeconds(30), TimeSpan.Zero);
+        Assert.NotNull(first);
+        Assert.Null(await budget.Acquire("b", TimeSpan.FromSeconds(30), TimeSpan.Zero));
+
+        var waiting = budget.Acquire("b", TimeSpan.FromSeconds(30), Long);
+        await Task.Delay(300);
+        Assert.False(waiting.IsCompleted);
+        var sw = Stopwatch.StartNew();
+        await budget.Release(first.PermitId);
+        Assert.NotNull(await waiting);
+        Assert.True(sw.Elapsed < TimeSpan.FromMilliseconds(100), $"granted {sw.Elapsed.TotalMilliseconds:0} ms after the release");
+        Assert.Equal(1, (await budget.Status()).InFlight);
+    }
+
+    private async Task<ICoordinatorGrain> StartAsync()
+    {
+        string jobId = $"protocol-{Guid.NewGuid():N}";
+        // The target is never connected to: no worker grain joins this job.
+        var spec = new JobSpec(
+            jobId, _archive, new Dictionary<string, string> { ["host"] = "127.0.0.1", ["dbname"] = "unused" },
+            new RestoreOptions().ToJobOptions(), Order: null, Jobs: 1, HostBudget: 1, Resume: false, HostKey: jobId);
+        var coordinator = _cluster!.Grains.GetGrain<ICoordinatorGrain>(jobId);
+        Assert.Equal(JobState.Running, (await coordinator.Start(spec)).State);
+        return coordinator;
+    }
+
+    private static UnitReport Done(UnitLease lease) => new(lease.LeaseId, lease.UnitId, 0, [], [], null, 0, 0, []);
+
+    private List<string> Labels(IReadOnlyList<UnitLease> leases)
+    {
+        using var archive = Archive.PgArchive.Open(_archive);
+        return leases.Select(l => archive.GetEntry(l.UnitId)!).Select(e => $"{e.Desc} {e.Tag}").Order(StringComparer.Ordinal).ToList();
+    }
+}
