@@ -27,7 +27,7 @@ internal static class ParallelRestore
         string archivePath = Path.GetFullPath(archive.DisplayName);
         // Started once the cluster (and its tracer provider) runs: before, nobody listens and it is not recorded.
         using var job = GrainInstruments.StartJob(jobId, archivePath, jobs, hostBudget);
-        string hostKey = await HostIdentity.ResolveAsync(cluster.Grains, target, hostBudget);
+        string hostKey = await HostIdentity.ResolveAsync(cluster.Grains, target, hostBudget, io.Warn);
         var spec = new JobSpec(
             jobId, archivePath, target.Values, options.ToJobOptions(),
             ReferenceEquals(order, archive.Entries) ? null : order.Select(e => e.DumpId).ToList(), jobs, hostBudget, resume, job?.Id, hostKey);

@@ -131,6 +131,10 @@ internal static class Program
         root.Subcommands.Add(restore);
         handlers[restore] = p => RestoreCommand.Run(p, spec, io);
 
+        var forget = new ForgetCommand();
+        root.Subcommands.Add(forget.Command);
+        handlers[forget.Command] = p => forget.Run(p, io);
+
         var demo = new DemoCommand();
         root.Subcommands.Add(demo.Command);
         handlers[demo.Command] = p => demo.Run(p, io);

@@ -69,23 +69,7 @@ internal static class RestoreCommand
     private static int RestoreIntoDatabase(
         ParseResult p, RestoreOptionsSpec s, CliOutput io, PgArchive archive, IReadOnlyList<TocEntry> order, RestoreOptions restore, string db)
     {
-        ConnectionTarget target;
-        try
-        {
-            target = ConnectionTarget.Resolve(db, p.GetValue(s.Host), p.GetValue(s.Port), p.GetValue(s.UserName));
-        }
-        catch (ArgumentException e)
-        {
-            throw new CliError($"invalid connection target: {e.Message}");
-        }
-
-        // -W asks before connecting; by default the prompt comes only when the server wants a password.
-        Func<string?>? prompt = p.GetValue(s.NoPassword) ? null : PasswordPrompt.Ask;
-        if (p.GetValue(s.Password) && target.Password is null && PasswordPrompt.Ask() is { } typed)
-        {
-            target = target.WithPassword(typed);
-        }
-
+        var (target, prompt) = s.Connection.Resolve(p, db);
         int jobs = p.GetValue(s.Jobs);
         if (!restore.SingleTransaction && archive.IsSeekable)
         {

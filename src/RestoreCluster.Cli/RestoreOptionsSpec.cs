@@ -5,7 +5,10 @@ namespace RestoreCluster.Cli;
 /// <summary>The options of <c>restorecluster restore</c>: pg_restore's, with its spellings, and our own.</summary>
 internal sealed class RestoreOptionsSpec
 {
-    public Option<string?> DbName { get; } = new("--dbname", "-d") { HelpName = "NAME", Description = "connect to database (name, key=value string or URI) and restore into it" };
+    /// <summary>-d, -h, -p, -U, -w, -W: the options <c>forget</c> shares.</summary>
+    public ConnectionOptionsSpec Connection { get; } = new("connect to database (name, key=value string or URI) and restore into it");
+
+    public Option<string?> DbName => Connection.DbName;
 
     public Option<string?> File { get; } = new("--file", "-f") { HelpName = "FILENAME", Description = "output file name (- for stdout) for an SQL script" };
 
@@ -15,15 +18,15 @@ internal sealed class RestoreOptionsSpec
 
     public Option<bool> Verbose { get; } = new("--verbose", "-v") { Description = "verbose mode" };
 
-    public Option<string?> Host { get; } = new("--host", "-h") { HelpName = "HOSTNAME", Description = "database server host or socket directory" };
+    public Option<string?> Host => Connection.Host;
 
-    public Option<string?> Port { get; } = new("--port", "-p") { HelpName = "PORT", Description = "database server port number" };
+    public Option<string?> Port => Connection.Port;
 
-    public Option<string?> UserName { get; } = new("--username", "-U") { HelpName = "NAME", Description = "connect as specified database user" };
+    public Option<string?> UserName => Connection.UserName;
 
-    public Option<bool> NoPassword { get; } = new("--no-password", "-w") { Description = "never prompt for password" };
+    public Option<bool> NoPassword => Connection.NoPassword;
 
-    public Option<bool> Password { get; } = new("--password", "-W") { Description = "force password prompt" };
+    public Option<bool> Password => Connection.Password;
 
     public Option<string?> Role { get; } = new("--role") { HelpName = "ROLENAME", Description = "do SET ROLE before restore" };
 

@@ -10,7 +10,9 @@ namespace RestoreCluster.Grains;
 /// </summary>
 public static class HostIdentity
 {
-    public static async Task<string> ResolveAsync(IGrainFactory grains, ConnectionTarget target, int budget, CancellationToken cancellation = default)
+    /// <param name="reportWarning">Where a retried connect is reported (the restore's warnings).</param>
+    public static async Task<string> ResolveAsync(
+        IGrainFactory grains, ConnectionTarget target, int budget, Action<string>? reportWarning = null, CancellationToken cancellation = default)
     {
         string byName = HostKey.For(target);
         var nameBudget = grains.GetGrain<IHostBudgetGrain>(byName);
@@ -24,7 +26,7 @@ public static class HostIdentity
 
         try
         {
-            return await Task.Run(() => ServerIdentity.Read(target), cancellation) ?? byName;
+            return await Task.Run(() => ServerIdentity.Read(target, reportWarning), cancellation) ?? byName;
         }
         finally
         {

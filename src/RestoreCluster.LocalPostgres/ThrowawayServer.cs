@@ -11,7 +11,7 @@ namespace RestoreCluster.LocalPostgres;
 /// One private postmaster: initdb into a fresh temp folder (<c>data/</c>, the unix socket in <c>sock/</c>), a
 /// free port on 127.0.0.1 only, started directly (no pg_ctl) so that we own its process; as root both run as
 /// the <c>postgres</c> OS user. Disposing stops it and removes the folder; so does the end of this process.
-/// The test harness and <c>restorecluster demo</c> both use it.
+/// The test harness and <c>restorecluster demo</c> both use it; the tests also restart it (<see cref="RestartAsync"/>).
 /// </summary>
 public sealed class ThrowawayServer : IAsyncDisposable
 {
@@ -22,16 +22,18 @@ public sealed class ThrowawayServer : IAsyncDisposable
     private const int PortAttempts = 5;
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
-    private readonly Process postmaster;
-    private readonly ServerLog log;
+    private readonly ThrowawayServerOptions options;
+    private Process postmaster;
+    private ServerLog log;
     private int stopped;
 
-    private ThrowawayServer(string rootDirectory, int port, Process postmaster, ServerLog log)
+    private ThrowawayServer(string rootDirectory, int port, Process postmaster, ServerLog log, ThrowawayServerOptions options)
     {
         RootDirectory = rootDirectory;
         Port = port;
         this.postmaster = postmaster;
         this.log = log;
+        this.options = options;
         PostmasterPid = postmaster.Id;
         AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
     }
@@ -45,9 +47,10 @@ public sealed class ThrowawayServer : IAsyncDisposable
 
     public int Port { get; }
 
-    public int PostmasterPid { get; }
+    /// <summary>The running postmaster's pid (a new one after <see cref="RestartAsync"/>).</summary>
+    public int PostmasterPid { get; private set; }
 
-    /// <summary>The server's last log lines (it logs to stderr, which we read).</summary>
+    /// <summary>The server's last log lines since it last started (it logs to stderr, which we read).</summary>
     public string LogTail() => log.Tail();
 
     /// <summary>An Npgsql connection string over the unix socket, as the superuser.</summary>
@@ -111,6 +114,63 @@ public sealed class ThrowawayServer : IAsyncDisposable
     }
 
     private static async Task<ThrowawayServer?> TryStartAsync(string root, int port, ThrowawayServerOptions options, CancellationToken cancellationToken)
+    {
+        if (await LaunchAsync(root, port, options, cancellationToken).ConfigureAwait(false) is not { } launched)
+        {
+            return null;
+        }
+
+        var (postmaster, log) = launched;
+        var server = new ThrowawayServer(root, port, postmaster, log, options);
+        try
+        {
+            if (options.Started is not null)
+            {
+                await options.Started(root, postmaster.Id).ConfigureAwait(false);
+            }
+
+            await server.CheckConnectionAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            server.Stop(removeDirectory: false);
+            throw;
+        }
+
+        return server;
+    }
+
+    /// <summary>
+    /// What <c>pg_ctl restart -m fast</c> does, on the same port and socket directory: a fast shutdown with
+    /// <c>pg_ctl stop -m fast</c> (sessions are terminated with 57P01, new ones refused with 57P03, then a
+    /// shutdown checkpoint), the server down for <paramref name="downtime"/>, and the postmaster started again
+    /// as at first and waited for until it accepts connections. pg_ctl itself would start a postmaster that
+    /// is no child of ours: this object keeps owning the process, its log and its clean-up.
+    /// </summary>
+    public async Task RestartAsync(TimeSpan downtime, CancellationToken cancellationToken = default)
+    {
+        var (pgCtl, args) = ServerUser.Command(PgBinaries.Tool("pg_ctl"), "stop", "-D", DataDirectory, "-m", "fast", "-w", "-t", "60");
+        (await PgTool.RunAsync(pgCtl, args, workingDirectory: RootDirectory, timeout: TimeSpan.FromSeconds(90), cancellationToken: cancellationToken)
+            .ConfigureAwait(false)).EnsureSuccess();
+        await postmaster.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        postmaster.Dispose();
+        await Task.Delay(downtime, cancellationToken).ConfigureAwait(false);
+        var (restarted, restartedLog) = await LaunchAsync(RootDirectory, Port, options, cancellationToken).ConfigureAwait(false)
+            ?? throw new LocalPostgresException($"postgres could not bind port {Port} again after its restart: another process took it");
+        (postmaster, log) = (restarted, restartedLog);
+        PostmasterPid = restarted.Id;
+        if (Volatile.Read(ref stopped) != 0)
+        {
+            // Stopped (the end of this process) while it was down: the new postmaster must not outlive us.
+            Kill(restarted);
+            return;
+        }
+
+        await CheckConnectionAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    // Starts the postmaster and waits for its ready line; null when the port was taken.
+    private static async Task<(Process Postmaster, ServerLog Log)?> LaunchAsync(string root, int port, ThrowawayServerOptions options, CancellationToken cancellationToken)
     {
         List<string> serverArgs =
         [
@@ -191,23 +251,7 @@ public sealed class ThrowawayServer : IAsyncDisposable
             throw new LocalPostgresException($"postgres exited with code {exitCode} during start; server log tail:\n{tail}");
         }
 
-        var server = new ThrowawayServer(root, port, postmaster, log);
-        try
-        {
-            if (options.Started is not null)
-            {
-                await options.Started(root, postmaster.Id).ConfigureAwait(false);
-            }
-
-            await server.CheckConnectionAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            server.Stop(removeDirectory: false);
-            throw;
-        }
-
-        return server;
+        return (postmaster, log);
     }
 
     private async Task CheckConnectionAsync(CancellationToken cancellationToken)

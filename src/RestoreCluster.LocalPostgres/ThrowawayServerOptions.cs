@@ -11,7 +11,8 @@ public sealed record ThrowawayServerOptions
 
     /// <summary>
     /// Called once the postmaster is ready and before the first connection, with the server's folder and
-    /// postmaster pid (the tests start a watchdog there that cleans up if the test host is killed).
+    /// postmaster pid (the tests start a watchdog there that cleans up if the test host is killed). Not
+    /// called again by <see cref="ThrowawayServer.RestartAsync"/>: the postmaster's pid file names the new pid.
     /// </summary>
     public Func<string, int, Task>? Started { get; init; }
 }

@@ -20,7 +20,8 @@ public static class DatabaseRestore
         Action<string> reportWarning)
     {
         RequireRawSql();
-        var connector = new TargetConnector(target, archive.Encoding, promptPassword);
+        // A connect retried after a passing failure (the server restarting, say) is a warning, as any other.
+        var connector = new TargetConnector(target, archive.Encoding, promptPassword, reportWarning);
         using var sink = new DatabaseSink(connector.Open, target.Database, archive, options.ExitOnError, reportError);
         var emitter = new RestoreEmitter(archive, order, options, sink);
         try
@@ -48,7 +49,8 @@ public static class DatabaseRestore
         Action<string> reportError)
     {
         RequireRawSql();
-        var connector = new TargetConnector(target, archive.Encoding, promptPassword: null);
+        // This runs as a unit: its messages travel as the unit's, where warnings carry the "warning: " prefix.
+        var connector = new TargetConnector(target, archive.Encoding, promptPassword: null, reportWarning: m => reportError("warning: " + m));
         using var sink = new DatabaseSink(connector.Open, target.Database, archive, options.ExitOnError, reportError);
         var emitter = new RestoreEmitter(archive, order, options, sink) { UnitMode = true };
         emitter.SetFixedOutputState();

@@ -20,5 +20,7 @@ public static class RestoreInstruments
 
     public static readonly Counter<long> Retries = Meter.CreateCounter<long>("restorecluster.unit.retries", "{retry}", "units run again after their session was lost");
 
+    public static readonly Counter<long> ConnectRetries = Meter.CreateCounter<long>("restorecluster.connect.retries", "{retry}", "connects tried again after the target refused or was restarting");
+
     public static readonly Histogram<double> UnitDuration = Meter.CreateHistogram<double>("restorecluster.unit.duration", "s", "time to run one unit");
 }

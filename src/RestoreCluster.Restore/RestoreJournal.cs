@@ -10,7 +10,7 @@ namespace RestoreCluster.Restore;
 /// (a fixed, documented name), one <c>job</c> row naming the archive and options fingerprints, one
 /// <c>unit</c> row per finished unit, written in the unit's own transaction.
 /// </summary>
-public sealed class RestoreJournal
+public sealed partial class RestoreJournal
 {
     public const string Schema = "restorecluster_journal";
 

@@ -8,11 +8,12 @@ public static class ServerIdentity
 {
     /// <summary>
     /// <c>pg:&lt;system identifier&gt;:&lt;port&gt;</c> when the role may read pg_control_system(), else null.
-    /// Connection failures are reported as restores report them.
+    /// Connection failures are reported as restores report them; a connect retried after a passing failure
+    /// (the server restarting, say) goes to <paramref name="reportWarning"/>.
     /// </summary>
-    public static string? Read(ConnectionTarget target)
+    public static string? Read(ConnectionTarget target, Action<string>? reportWarning = null)
     {
-        var connector = new TargetConnector(target, ArchiveEncoding.ForName("UTF8")!, promptPassword: null);
+        var connector = new TargetConnector(target, ArchiveEncoding.ForName("UTF8")!, promptPassword: null, reportWarning);
         using var conn = connector.Open(target.Database);
         try
         {

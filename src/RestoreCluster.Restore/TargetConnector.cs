@@ -3,22 +3,57 @@ using RestoreCluster.Archive;
 
 namespace RestoreCluster.Restore;
 
-/// <summary>Opens sessions to the target, asking for a password once if the server wants one.</summary>
-internal sealed class TargetConnector(ConnectionTarget target, ArchiveEncoding encoding, Func<string?>? promptPassword)
+/// <summary>
+/// Opens sessions to the target, asking for a password once if the server wants one. A connect that fails
+/// for a passing reason (<see cref="ConnectFaults"/>: the server restarting, briefly down, or out of
+/// connection slots) is tried again with <see cref="RetryBackoff"/>; each retry is a warning through
+/// <c>reportWarning</c> when the caller gives one, and counted in <see cref="Retries"/> and
+/// <see cref="RestoreInstruments.ConnectRetries"/>. Messages name the target without its password.
+/// </summary>
+internal sealed class TargetConnector(
+    ConnectionTarget target, ArchiveEncoding encoding, Func<string?>? promptPassword,
+    Action<string>? reportWarning = null, RetryBackoff? backoff = null)
 {
+    private readonly RetryBackoff _backoff = backoff ?? RetryBackoff.Default;
     private ConnectionTarget _target = target;
+
+    /// <summary>Connect attempts made again after a transient failure, over every session this connector opened.</summary>
+    public int Retries { get; private set; }
 
     public NpgsqlConnection Open(string database)
     {
-        var t = _target.WithDatabase(database);
         try
         {
-            return OpenOnce(t);
+            return Connect(database);
         }
-        catch (NpgsqlException e) when (NeedsPassword(e) && t.Password is null && promptPassword?.Invoke() is { } pw)
+        catch (NpgsqlException e) when (NeedsPassword(e) && _target.Password is null && promptPassword?.Invoke() is { } pw)
         {
             _target = _target.WithPassword(pw);
-            return OpenOnce(_target.WithDatabase(database));
+            return Connect(database);
+        }
+    }
+
+    private NpgsqlConnection Connect(string database)
+    {
+        var t = _target.WithDatabase(database);
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return OpenOnce(t);
+            }
+            catch (ConnectFailed e) when (attempt < _backoff.MaxAttempts)
+            {
+                var delay = _backoff.DelayAfter(attempt);
+                Retries++;
+                RestoreInstruments.ConnectRetries.Add(1);
+                reportWarning?.Invoke($"{e.Message}; retrying in {delay.TotalMilliseconds:0} ms (attempt {attempt + 1} of {_backoff.MaxAttempts})");
+                Thread.Sleep(delay);
+            }
+            catch (ConnectFailed e)
+            {
+                throw new RestoreFailedException($"{e.Message}; gave up after {attempt} attempts", e.InnerException!);
+            }
         }
     }
 
@@ -40,7 +75,13 @@ internal sealed class TargetConnector(ConnectionTarget target, ArchiveEncoding e
                 throw;
             }
 
-            throw new RestoreFailedException($"connection to server at {t} failed: {Flatten(e)}", e);
+            string message = $"connection to server at {t} failed: {Flatten(e)}";
+            if (ConnectFaults.IsTransient(e))
+            {
+                throw new ConnectFailed(message, e);
+            }
+
+            throw new RestoreFailedException(message, e);
         }
     }
 
@@ -57,4 +98,7 @@ internal sealed class TargetConnector(ConnectionTarget target, ArchiveEncoding e
 
         return m.Replace('\n', ' ').Replace('\r', ' ');
     }
+
+    /// <summary>One attempt failed for a reason that may pass (the message is the final error's, minus the count).</summary>
+    private sealed class ConnectFailed(string message, Exception inner) : Exception(message, inner);
 }

@@ -108,7 +108,28 @@ public sealed partial class HelpTests
         }
     }
 
+    [Fact]
+    public void ForgetHelpListsRestoresConnectionOptionsAndDryRun()
+    {
+        var (exit, stdout, stderr) = Run(["forget", "--help"]);
+
+        Assert.Equal(ExitCodes.Success, exit);
+        Assert.Equal("", stderr);
+        string restoreHelp = Run(["restore", "--help"]).Stdout;
+        foreach (string option in new[] { "--host", "--port", "--username", "--no-password", "--password" })
+        {
+            // The same definitions as restore's: the same spellings and descriptions.
+            string Row(string help) => help.Split('\n').Single(l => OptionLine().Match(l) is { Success: true } m && m.Groups[1].Value == option);
+            Assert.Equal(Regex.Replace(Row(restoreHelp).Trim(), " {2,}", "  "), Regex.Replace(Row(stdout).Trim(), " {2,}", "  "));
+        }
+
+        Assert.Matches(@"(?m)^  -d, --dbname <NAME>\s+the database whose journal to forget", stdout);
+        Assert.Matches(@"(?m)^  --dry-run\s+say what would be forgotten, and drop nothing", stdout);
+        Assert.Contains("restorecluster_journal", stdout, StringComparison.Ordinal);
+    }
+
     [Theory]
+    [InlineData("forget", "forget", "--bogus")]
     [InlineData("restore", "restore", "--bogus", "-f", "-", "x.dump")]
     [InlineData("restore", "restore", "x.dump")]
     [InlineData("list", "list", "--bogus")]

@@ -18,6 +18,9 @@ public sealed class UsageTests
     [InlineData("invalid number of parallel jobs", "restore", "-j", "0", "-d", "db", "x.dump")]
     [InlineData("unrecognized section name: \"middle\"", "restore", "--section=middle", "-f", "-", "x.dump")]
     [InlineData("invalid restrict key", "restore", "--restrict-key=a-b", "-f", "-", "x.dump")]
+    [InlineData("option -d/--dbname must be specified", "forget")]
+    [InlineData("option -d/--dbname must be specified", "forget", "--dry-run", "-U", "someone")]
+    [InlineData("unrecognized option \"--bogus\"", "forget", "-d", "db", "--bogus")]
     public void WrongUsageIsExitCodeTwoWithTheReason(string reason, params string[] args)
     {
         var stderr = new StringWriter();

@@ -3,7 +3,11 @@ using Xunit;
 
 namespace RestoreCluster.IntegrationTests;
 
-/// <summary>A target that cannot be reached is one clear line and exit code 1, and never shows the password.</summary>
+/// <summary>
+/// A target that cannot be reached is one clear error line and exit code 1, after one warning per retried
+/// connect (a refused port may be a server restarting), and never shows the password; a target that is
+/// wrong (a missing database) fails at once.
+/// </summary>
 public sealed class ConnectionFailureTests
 {
     [Theory]
@@ -22,8 +26,16 @@ public sealed class ConnectionFailureTests
 
         Assert.Equal(1, result.ExitCode);
         string[] lines = result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Single(lines);
-        Assert.StartsWith("restorecluster: error: connection to server at 127.0.0.1:1/x as postgres failed", lines[0], StringComparison.Ordinal);
+        const string Failed = "connection to server at 127.0.0.1:1/x as postgres failed: ";
+        Assert.True(lines.Length == 6, result.Stderr);
+        for (int i = 0; i < 5; i++)
+        {
+            Assert.StartsWith("restorecluster: warning: " + Failed, lines[i], StringComparison.Ordinal);
+            Assert.EndsWith($" (attempt {i + 2} of 6)", lines[i], StringComparison.Ordinal);
+        }
+
+        Assert.StartsWith("restorecluster: error: " + Failed, lines[5], StringComparison.Ordinal);
+        Assert.EndsWith("; gave up after 6 attempts", lines[5], StringComparison.Ordinal);
         Assert.DoesNotContain("Sup3rSecretPw", result.Stderr + result.StdoutText, StringComparison.Ordinal);
     }
 

@@ -70,12 +70,12 @@ public sealed class KillAndResumeTests(ITestOutputHelper output)
                         Assert.Fail($"the restore ended (exit {process.ExitCode}) before it could be killed during the big COPY:\n{await stderr}");
                     }
 
-                    if (!await BigCopyRunsAsync(monitor, workload.BigTable))
+                    if (!await WorkloadChecks.BigCopyRunsAsync(monitor, workload.BigTable))
                     {
                         return false;
                     }
 
-                    journaled = await JournaledUnitsAsync(monitor);
+                    journaled = await WorkloadChecks.JournaledUnitsAsync(monitor);
                     return journaled > 0 && journaled < workload.ArchiveEntries;
                 },
                 WaitLimit,
@@ -105,7 +105,7 @@ public sealed class KillAndResumeTests(ITestOutputHelper output)
         // that nothing of the killed restore runs.
         await using (var monitor = await WorkloadChecks.OpenAsync(server, target))
         {
-            journaled = await JournaledUnitsAsync(monitor);
+            journaled = await WorkloadChecks.JournaledUnitsAsync(monitor);
         }
 
         Assert.InRange(journaled, 1, workload.ArchiveEntries - 1);
@@ -124,29 +124,6 @@ public sealed class KillAndResumeTests(ITestOutputHelper output)
         Assert.Contains(expected, lines[0], StringComparison.Ordinal);
         Assert.True(await WorkloadChecks.JournalExistsAsync(server, target), $"the journal is gone after a refused rerun: {lines[0]}");
         await using var monitor = await WorkloadChecks.OpenAsync(server, target);
-        Assert.Equal(journaled, await JournaledUnitsAsync(monitor));
-    }
-
-    private static async Task<bool> BigCopyRunsAsync(NpgsqlConnection monitor, string table)
-    {
-        await using var cmd = new NpgsqlCommand(
-            "SELECT count(*) FROM pg_catalog.pg_stat_progress_copy p JOIN pg_catalog.pg_stat_activity a ON a.pid = p.pid " +
-            "WHERE a.application_name = $1 AND p.datname = current_database() AND p.relid = to_regclass($2) AND p.command = 'COPY FROM'",
-            monitor);
-        cmd.Parameters.Add(new NpgsqlParameter { Value = WorkloadChecks.ApplicationName });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = "public." + table });
-        return (long)(await cmd.ExecuteScalarAsync())! > 0;
-    }
-
-    private static async Task<int> JournaledUnitsAsync(NpgsqlConnection monitor)
-    {
-        await using var exists = new NpgsqlCommand("SELECT to_regclass('restorecluster_journal.unit') IS NOT NULL", monitor);
-        if (!(bool)(await exists.ExecuteScalarAsync())!)
-        {
-            return 0;
-        }
-
-        await using var count = new NpgsqlCommand("SELECT count(*) FROM restorecluster_journal.unit", monitor);
-        return (int)(long)(await count.ExecuteScalarAsync())!;
+        Assert.Equal(journaled, await WorkloadChecks.JournaledUnitsAsync(monitor));
     }
 }

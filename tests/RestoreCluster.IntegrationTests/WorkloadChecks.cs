@@ -80,6 +80,31 @@ internal static class WorkloadChecks
         return string.Join('\n', lines);
     }
 
+    /// <summary>True while a restorecluster session runs the COPY into <paramref name="table"/> of the monitor's database.</summary>
+    public static async Task<bool> BigCopyRunsAsync(NpgsqlConnection monitor, string table)
+    {
+        await using var cmd = new NpgsqlCommand(
+            "SELECT count(*) FROM pg_catalog.pg_stat_progress_copy p JOIN pg_catalog.pg_stat_activity a ON a.pid = p.pid " +
+            "WHERE a.application_name = $1 AND p.datname = current_database() AND p.relid = to_regclass($2) AND p.command = 'COPY FROM'",
+            monitor);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = ApplicationName });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = "public." + table });
+        return (long)(await cmd.ExecuteScalarAsync())! > 0;
+    }
+
+    /// <summary>The units the journal in the monitor's database records as done (0 without a journal).</summary>
+    public static async Task<int> JournaledUnitsAsync(NpgsqlConnection monitor)
+    {
+        await using var exists = new NpgsqlCommand("SELECT to_regclass('restorecluster_journal.unit') IS NOT NULL", monitor);
+        if (!(bool)(await exists.ExecuteScalarAsync())!)
+        {
+            return 0;
+        }
+
+        await using var count = new NpgsqlCommand("SELECT count(*) FROM restorecluster_journal.unit", monitor);
+        return (int)(long)(await count.ExecuteScalarAsync())!;
+    }
+
     /// <summary>A monitoring connection (not named restorecluster, so never counted).</summary>
     public static async Task<NpgsqlConnection> OpenAsync(PostgresServer server, string database)
     {

@@ -54,6 +54,22 @@ public sealed class PostgresServer : IAsyncDisposable
         await ExecuteAsync("postgres", "SELECT pg_reload_conf()", cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Restarts a server this harness started, as <c>pg_ctl restart -m fast</c> does (its sessions are
+    /// terminated), keeping it down for <paramref name="downtime"/>; it comes back on the same port and socket
+    /// directory and accepts connections when this returns. Pooled connections to it are dropped.
+    /// </summary>
+    public async Task RestartAsync(TimeSpan downtime, CancellationToken cancellationToken = default)
+    {
+        if (local is null)
+        {
+            throw new InvalidOperationException("only a server the tests started can be restarted");
+        }
+
+        await local.RestartAsync(downtime, cancellationToken).ConfigureAwait(false);
+        NpgsqlConnection.ClearAllPools();
+    }
+
     /// <summary>Where pg_dump, pg_restore, psql (and for a private server initdb/postgres) live.</summary>
     public string BinDirectory => PgBinaries.BinDirectory;
 

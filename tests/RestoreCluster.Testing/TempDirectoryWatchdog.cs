@@ -11,16 +11,18 @@ namespace RestoreCluster.Testing;
 /// </summary>
 internal static class TempDirectoryWatchdog
 {
-    // $1 test process pid, $2 postmaster pid (or 0), $3 directory. The postmaster is signalled only while
-    // its pid file still names it, so a reused pid is never hit.
+    // $1 test process pid, $2 postmaster pid at start (or 0: no server), $3 directory. The postmaster is the
+    // one its pid file names (a restart changes it), signalled only while that process runs in the data
+    // directory (a postmaster's working directory), so a reused pid is never hit.
     private const string Script = """
         while kill -0 "$1" 2>/dev/null && [ -d "$3" ]; do sleep 1; done
         [ -d "$3" ] || exit 0
-        if [ "$2" != 0 ] && [ "$(head -n 1 "$3/data/postmaster.pid" 2>/dev/null)" = "$2" ]; then
-          kill -QUIT "$2" 2>/dev/null
+        pid=$(head -n 1 "$3/data/postmaster.pid" 2>/dev/null)
+        if [ "$2" != 0 ] && [ -n "$pid" ] && [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$(cd "$3/data" 2>/dev/null && pwd -P)" ]; then
+          kill -QUIT "$pid" 2>/dev/null
           n=0
-          while kill -0 "$2" 2>/dev/null && [ $n -lt 10 ]; do sleep 1; n=$((n + 1)); done
-          kill -KILL "$2" 2>/dev/null
+          while kill -0 "$pid" 2>/dev/null && [ $n -lt 10 ]; do sleep 1; n=$((n + 1)); done
+          kill -KILL "$pid" 2>/dev/null
         fi
         rm -rf "$3"
         """;
