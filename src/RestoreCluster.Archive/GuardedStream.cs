@@ -8,8 +8,9 @@ internal sealed class GuardedStream(
     Stream inner, Stream source, CompressionAlgorithm algorithm, bool zlibFraming, TailRecorder? trailer, string where) : ForwardStream
 {
     private bool _ended;
-    private uint _adler = 1;
-    private uint _crc;
+    // Vectorized checksums (System.IO.Hashing): a big table's data is checked as fast as it is inflated.
+    private readonly System.IO.Hashing.Adler32 _adler = new();
+    private readonly System.IO.Hashing.Crc32 _crc = new();
     private long _produced;
 
     public override int Read(Span<byte> buffer)
@@ -47,11 +48,11 @@ internal sealed class GuardedStream(
         {
             if (zlibFraming)
             {
-                _adler = Checksums.Adler32(_adler, buffer[..n]);
+                _adler.Append(buffer[..n]);
             }
             else
             {
-                _crc = Checksums.Crc32(_crc, buffer[..n]);
+                _crc.Append(buffer[..n]);
             }
 
             _produced += n;
@@ -90,7 +91,7 @@ internal sealed class GuardedStream(
         {
             // RFC 1950: the stream ends with the Adler-32 of the data, most significant byte first.
             byte[] t = trailer.Tail(4);
-            ok = trailer.Count >= 6 && (uint)(t[0] << 24 | t[1] << 16 | t[2] << 8 | t[3]) == _adler;
+            ok = trailer.Count >= 6 && (uint)(t[0] << 24 | t[1] << 16 | t[2] << 8 | t[3]) == _adler.GetCurrentHashAsUInt32();
         }
         else
         {
@@ -98,7 +99,7 @@ internal sealed class GuardedStream(
             byte[] t = trailer.Tail(8);
             uint crc = (uint)(t[0] | t[1] << 8 | t[2] << 16 | t[3] << 24);
             uint size = (uint)(t[4] | t[5] << 8 | t[6] << 16 | t[7] << 24);
-            ok = trailer.Count >= 18 && crc == _crc && size == (uint)_produced;
+            ok = trailer.Count >= 18 && crc == _crc.GetCurrentHashAsUInt32() && size == (uint)_produced;
         }
 
         if (!ok)

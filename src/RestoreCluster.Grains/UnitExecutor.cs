@@ -228,9 +228,9 @@ internal sealed class UnitExecutor : IDisposable
 
     private int BatchCeiling()
     {
-        if (_batchCeiling == MaxBatchUnits && _session is { } session)
+        if (_batchCeiling == MaxBatchUnits && _session?.MaxLocksPerTransaction is { } locks)
         {
-            _batchCeiling = Math.Clamp(session.MaxLocksPerTransaction / 2, 1, MaxBatchUnits);
+            _batchCeiling = Math.Clamp(locks / 2, 1, MaxBatchUnits);
         }
 
         return _batchCeiling;

@@ -34,6 +34,7 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
     private bool _optimistic;
     private readonly List<NpgsqlBatchCommand> _pending = [];
     private volatile NpgsqlBatch? _running;
+    private bool _settingUp;
     private long _pendingChars;
 
     /// <param name="connect">Opens a session on the named database (null: the target's own).</param>
@@ -498,6 +499,7 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
     public void PipelineSessionSetup(Action setup)
     {
         _optimistic = true;
+        _settingUp = true;
         try
         {
             setup();
@@ -512,6 +514,7 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
         finally
         {
             _optimistic = false;
+            _settingUp = false;
         }
     }
 
@@ -581,7 +584,7 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
     /// server gave up (deadlock, serialization): retryable inside a unit, fatal in a serial restore.
     /// </summary>
     private Exception Lost(NpgsqlException e) =>
-        _inUnit && IsTransient(e)
+        (_inUnit || _settingUp) && IsTransient(e)
             ? new TransientRestoreException($"{EntryText()}session lost: {e.Message}", e)
             : Fatal($"connection to the target failed: {e.Message}", e);
 

@@ -84,7 +84,7 @@ public sealed partial class RestoreJournal
                 if (!resume)
                 {
                     throw new RestoreFailedException(
-                        $"{target} holds an interrupted restorecluster restore (schema {Schema}); rerun with --resume to continue it, or drop that schema");
+                        $"{target} holds an interrupted restorecluster restore (schema {Schema}); rerun with --resume to continue it, or drop it with restorecluster forget");
                 }
 
                 if (r.GetString(0) != ArchiveFingerprint)

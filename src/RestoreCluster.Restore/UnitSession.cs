@@ -43,7 +43,7 @@ public sealed class UnitSession : IDisposable
         _database = target.Database;
         _journal = journal;
         _reportError = reportError;
-        _connect = new TargetConnector(target, archive.Encoding, promptPassword).Open;
+        _connect = new TargetConnector(target, archive.Encoding, promptPassword, m => reportError("warning: " + m)).Open;
     }
 
     /// <summary>Retries made because a session was lost (for telemetry and tests).</summary>
@@ -105,6 +105,35 @@ public sealed class UnitSession : IDisposable
     /// </summary>
     public T AsLoginRole<T>(Func<NpgsqlConnection, T> work)
     {
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return AsLoginRoleOnce(work);
+            }
+            catch (Exception e) when (e is TransientRestoreException || (e is NpgsqlException n && DatabaseSink.IsTransient(n)))
+            {
+                // Journal work is idempotent: a lost session is reopened and the work done again.
+                Close();
+                if (attempt >= RetryBackoff.Default.MaxAttempts)
+                {
+                    throw new RestoreFailedException($"connection to the target failed: {e.Message}; gave up after {attempt} attempts", e);
+                }
+
+                Retries++;
+                var delay = RetryBackoff.Default.DelayAfter(attempt);
+                _reportError($"warning: session lost: {e.Message}; retrying in {delay.TotalMilliseconds:0} ms (attempt {attempt + 1} of {RetryBackoff.Default.MaxAttempts})");
+                Thread.Sleep(delay);
+            }
+            catch (PostgresException e)
+            {
+                throw new RestoreFailedException($"{e.Severity}:  {e.MessageText}", e);
+            }
+        }
+    }
+
+    private T AsLoginRoleOnce<T>(Func<NpgsqlConnection, T> work)
+    {
         var sink = Sink;
         if (SwitchesRoles)
         {
@@ -137,7 +166,17 @@ public sealed class UnitSession : IDisposable
                 var sink = new DatabaseSink(_connect, _database, _archive, _options.ExitOnError, _attemptErrors.Add);
                 var emitter = new RestoreEmitter(_archive, _order, _options, sink) { UnitMode = true, DataRead = _dataRead };
                 _attemptErrors.Clear();
-                sink.PipelineSessionSetup(emitter.SetFixedOutputState);
+                try
+                {
+                    sink.PipelineSessionSetup(emitter.SetFixedOutputState);
+                    _maxLocks ??= MaxLocks(sink.Connection);
+                }
+                catch
+                {
+                    sink.Dispose();
+                    throw;
+                }
+
                 // Errors of the session's fixed settings (a newer archive's SET on an older server) count once.
                 foreach (string message in _attemptErrors)
                 {
@@ -153,12 +192,26 @@ public sealed class UnitSession : IDisposable
         }
     }
 
-    /// <summary>The server's max_locks_per_transaction (what one transaction of many units may lock).</summary>
-    public int MaxLocksPerTransaction => _maxLocks ??= AsLoginRole(conn =>
+    /// <summary>The server's max_locks_per_transaction (what one transaction of many units may lock), once a session has read it.</summary>
+    public int? MaxLocksPerTransaction => _maxLocks;
+
+    private static int MaxLocks(NpgsqlConnection conn)
     {
-        using var cmd = new NpgsqlCommand("SELECT pg_catalog.current_setting('max_locks_per_transaction')::integer", conn);
-        return (int)cmd.ExecuteScalar()!;
-    });
+        try
+        {
+            using var cmd = new NpgsqlCommand("SELECT pg_catalog.current_setting('max_locks_per_transaction')::integer", conn);
+            return (int)cmd.ExecuteScalar()!;
+        }
+        catch (NpgsqlException e) when (!DatabaseSink.IsTransient(e))
+        {
+            // Not readable here: PostgreSQL's default.
+            return 64;
+        }
+        catch (NpgsqlException e)
+        {
+            throw new TransientRestoreException($"session lost: {e.Message}", e);
+        }
+    }
 
     private static UnitResult Single(IReadOnlyList<UnitResult> results) => results[0];
 
@@ -257,20 +310,20 @@ public sealed class UnitSession : IDisposable
                 _attemptErrors.Clear();
                 throw;
             }
-            catch (TransientRestoreException e) when (attempt < TransientRetry.MaxAttempts)
+            catch (TransientRestoreException e) when (attempt < RetryBackoff.Default.MaxAttempts)
             {
                 // The transaction died with the session: nothing of this attempt was committed.
                 Close();
                 Retries++;
                 RestoreInstruments.Retries.Add(1);
-                var delay = TransientRetry.Delay(attempt);
-                _reportError($"warning: {e.Message}; retrying in {delay.TotalMilliseconds:0} ms (attempt {attempt + 1} of {TransientRetry.MaxAttempts})");
+                var delay = RetryBackoff.Default.DelayAfter(attempt);
+                _reportError($"warning: {e.Message}; retrying in {delay.TotalMilliseconds:0} ms (attempt {attempt + 1} of {RetryBackoff.Default.MaxAttempts})");
                 cancellation.WaitHandle.WaitOne(delay);
             }
             catch (TransientRestoreException e)
             {
                 Close();
-                throw new RestoreFailedException($"{e.Message}; gave up after {TransientRetry.MaxAttempts} attempts", e);
+                throw new RestoreFailedException($"{e.Message}; gave up after {RetryBackoff.Default.MaxAttempts} attempts", e);
             }
         }
     }
