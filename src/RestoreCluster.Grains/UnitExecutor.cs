@@ -193,7 +193,11 @@ internal sealed class UnitExecutor : IDisposable
             created.AddRange(r.CreatedTables);
             failed.AddRange(FailedTables(r.InhibitedData));
             _messages.AddRange(r.ErrorMessages);
-            Record(r, works.First(w => w.UnitId == r.UnitId).Entry);
+            // -c drops are not entries restored: no unit span, not counted (docs/telemetry.md).
+            if (r.UnitId > 0)
+            {
+                Record(r, _archive.GetEntry(r.UnitId)!);
+            }
         }
 
         for (int i = 0; i < works.Count;)

@@ -19,6 +19,9 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
     private const int PipelineCommands = 1000;
     private const long PipelineChars = 4 << 20;
 
+    // --inserts data is read and split in pieces of about this size.
+    private const int StatementChunk = 1 << 20;
+
     private readonly Func<string, NpgsqlConnection> _connect;
     private readonly ArchiveEncoding _encoding;
     private readonly bool _exitOnError;
@@ -75,11 +78,48 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
         Run(sql, statements, onFailure);
     }
 
-    // ExecuteSimpleCommands: pg_restore runs each INSERT of a --inserts dump by itself.
-    public void Statements(byte[] text)
+    // ExecuteSimpleCommands: pg_restore runs each INSERT of a --inserts dump by itself. The data is read in
+    // pieces cut at line ends (a newline byte is never part of a multi-byte character in a client encoding);
+    // what follows the last complete statement of a piece goes in front of the next one.
+    public void Statements(Stream data)
     {
-        string sql = _encoding.Encoding.GetString(text);
-        var statements = SqlStatementSplitter.Split(sql, _stdStrings);
+        var buffer = new byte[StatementChunk];
+        int held = 0;
+        string carry = "";
+        while (true)
+        {
+            int n = data.Read(buffer, held, buffer.Length - held);
+            held += n;
+            bool end = n == 0;
+            int cut = end ? held : Array.LastIndexOf(buffer, (byte)'\n', held - 1, held) + 1;
+            if (cut == 0 && held == buffer.Length)
+            {
+                // A line longer than the buffer: grow it.
+                Array.Resize(ref buffer, buffer.Length * 2);
+                continue;
+            }
+
+            if (cut > 0)
+            {
+                string text = carry + _encoding.Encoding.GetString(buffer, 0, cut);
+                var statements = end
+                    ? SqlStatementSplitter.Split(text, _stdStrings)
+                    : SqlStatementSplitter.SplitComplete(text, _stdStrings, out int consumed);
+                carry = end ? "" : text[consumed..];
+                RunStatements(statements);
+                Buffer.BlockCopy(buffer, cut, buffer, 0, held - cut);
+                held -= cut;
+            }
+
+            if (end)
+            {
+                return;
+            }
+        }
+    }
+
+    private void RunStatements(IReadOnlyList<string> statements)
+    {
         if (_optimistic)
         {
             // No savepoint per INSERT: if one fails, the unit runs again statement by statement under savepoints.

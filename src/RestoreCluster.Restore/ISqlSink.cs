@@ -20,8 +20,11 @@ internal interface ISqlSink
     /// <summary>One pg_restore ahprintf of SQL: script text, or one query in a session.</summary>
     void Sql(byte[] text, SqlFailure onFailure = SqlFailure.Count);
 
-    /// <summary>INSERT statements of a --inserts dump: script text, or each statement on its own in a session.</summary>
-    void Statements(byte[] text);
+    /// <summary>
+    /// The INSERT statements of a --inserts dump, read from the entry's data stream: script text, or each
+    /// statement on its own in a session, streamed (a table's data is never held whole).
+    /// </summary>
+    void Statements(Stream data);
 
     /// <summary>Starts a COPY with its statement (script: the statement text, then the data as is).</summary>
     void BeginCopy(byte[] copyStatement);

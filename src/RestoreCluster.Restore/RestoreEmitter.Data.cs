@@ -40,9 +40,7 @@ internal sealed partial class RestoreEmitter
             else
             {
                 // A dump made with --inserts: the data is SQL statements, each run on its own.
-                var ms = new MemoryStream();
-                data.CopyTo(ms);
-                _sink.Statements(ms.ToArray());
+                _sink.Statements(data);
             }
         }
 

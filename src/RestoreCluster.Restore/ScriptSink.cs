@@ -16,7 +16,7 @@ internal sealed class ScriptSink(Stream output, string? restrictKey) : ISqlSink
 
     public void Sql(byte[] text, SqlFailure onFailure = SqlFailure.Count) => output.Write(text);
 
-    public void Statements(byte[] text) => output.Write(text);
+    public void Statements(Stream data) => data.CopyTo(output);
 
     public void BeginCopy(byte[] copyStatement) => output.Write(copyStatement);
 

@@ -9,7 +9,17 @@ namespace RestoreCluster.Restore;
 /// </summary>
 internal static class SqlStatementSplitter
 {
-    public static List<string> Split(string sql, bool standardConformingStrings)
+    public static List<string> Split(string sql, bool standardConformingStrings) =>
+        Split(sql, standardConformingStrings, keepTail: true, out _);
+
+    /// <summary>
+    /// The statements of <paramref name="sql"/> that a top-level semicolon ends, for text read in pieces:
+    /// <paramref name="consumed"/> is where the unfinished rest begins (it goes in front of the next piece).
+    /// </summary>
+    public static List<string> SplitComplete(string sql, bool standardConformingStrings, out int consumed) =>
+        Split(sql, standardConformingStrings, keepTail: false, out consumed);
+
+    private static List<string> Split(string sql, bool standardConformingStrings, bool keepTail, out int consumed)
     {
         var statements = new List<string>();
         int start = 0;
@@ -109,7 +119,13 @@ internal static class SqlStatementSplitter
             i++;
         }
 
-        Add(statements, sql[start..]);
+        consumed = start;
+        if (keepTail)
+        {
+            Add(statements, sql[start..]);
+            consumed = sql.Length;
+        }
+
         return statements;
     }
 

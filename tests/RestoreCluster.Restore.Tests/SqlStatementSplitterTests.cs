@@ -23,6 +23,38 @@ public sealed class SqlStatementSplitterTests
     }
 
     [Fact]
+    public void SplittingInPiecesGivesTheWholeTextsStatementsWhereverThePiecesAreCut()
+    {
+        string sql = string.Concat(Enumerable.Range(1, 40).Select(i =>
+            $"INSERT INTO public.t VALUES ({i}, 'a;{i}\n;b', $q$ ; {i} $q$, E'it\\'s; {i}'); -- c;{i}\n/* x; */\n"));
+        var whole = SqlStatementSplitter.Split(sql, standardConformingStrings: true);
+        Assert.Equal(40, whole.Count);
+
+        for (int piece = 1; piece <= 97; piece += 8)
+        {
+            var parts = new List<string>();
+            string carry = "";
+            for (int at = 0; at < sql.Length; at += piece)
+            {
+                string text = carry + sql.Substring(at, Math.Min(piece, sql.Length - at));
+                parts.AddRange(SqlStatementSplitter.SplitComplete(text, standardConformingStrings: true, out int consumed));
+                carry = text[consumed..];
+            }
+
+            parts.AddRange(SqlStatementSplitter.Split(carry, standardConformingStrings: true));
+            Assert.Equal(whole.Select(p => p.Trim()), parts.Select(p => p.Trim()));
+        }
+    }
+
+    [Fact]
+    public void AnUnfinishedStatementIsLeftForTheNextPiece()
+    {
+        var parts = SqlStatementSplitter.SplitComplete("INSERT INTO t VALUES (1);\nINSERT INTO t VALUES ('a;", true, out int consumed);
+        Assert.Equal(["INSERT INTO t VALUES (1);"], parts);
+        Assert.Equal("\nINSERT INTO t VALUES ('a;", "INSERT INTO t VALUES (1);\nINSERT INTO t VALUES ('a;"[consumed..]);
+    }
+
+    [Fact]
     public void SqlStandardFunctionBodyStaysOneStatement()
     {
         string sql = "CREATE FUNCTION app.f(x integer) RETURNS integer\n    LANGUAGE sql\n    BEGIN ATOMIC\n SELECT CASE WHEN x > 0 THEN 1 ELSE 0 END;\n SELECT 2;\nEND;\nALTER FUNCTION app.f(integer) OWNER TO x;\n";
