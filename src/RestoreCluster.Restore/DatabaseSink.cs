@@ -102,10 +102,11 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
             if (cut > 0)
             {
                 string text = carry + _encoding.Encoding.GetString(buffer, 0, cut);
+                int consumed = text.Length;
                 var statements = end
                     ? SqlStatementSplitter.Split(text, _stdStrings)
-                    : SqlStatementSplitter.SplitComplete(text, _stdStrings, out int consumed);
-                carry = end ? "" : text[consumed..];
+                    : SqlStatementSplitter.SplitComplete(text, _stdStrings, out consumed);
+                carry = text[consumed..];
                 RunStatements(statements);
                 Buffer.BlockCopy(buffer, cut, buffer, 0, held - cut);
                 held -= cut;

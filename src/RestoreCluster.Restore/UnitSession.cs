@@ -75,7 +75,7 @@ public sealed class UnitSession : IDisposable
     {
         // Cancelling (Ctrl-C, a lease that could not be renewed) stops the statement running now.
         using var stop = cancellation.Register(() => _sink?.Cancel());
-        if (units.Count > 1 && Attempt(units, optimistic: true, cancellation) is { } together)
+        if (units.Count > 1 && !units.Any(u => u.LoadsWithInserts) && Attempt(units, optimistic: true, cancellation) is { } together)
         {
             together.ForEach(committed);
             return together;
@@ -84,7 +84,7 @@ public sealed class UnitSession : IDisposable
         var results = new List<UnitResult>(units.Count);
         foreach (var unit in units)
         {
-            var result = (Attempt([unit], optimistic: true, cancellation) ?? Attempt([unit], optimistic: false, cancellation)!)[0];
+            var result = ((unit.LoadsWithInserts ? null : Attempt([unit], optimistic: true, cancellation)) ?? Attempt([unit], optimistic: false, cancellation)!)[0];
             committed(result);
             results.Add(result);
         }
@@ -360,7 +360,16 @@ public enum UnitWorkKind
 }
 
 /// <summary>One unit to run: its journal ID (the dump ID, negated for drops), the entry, what to do.</summary>
-public sealed record UnitWork(int UnitId, TocEntry Entry, UnitWorkKind Kind, bool TruncateFirst);
+public sealed record UnitWork(int UnitId, TocEntry Entry, UnitWorkKind Kind, bool TruncateFirst)
+{
+    /// <summary>
+    /// Table data of a --inserts dump. It always runs carefully (a savepoint per INSERT, as pg_restore's own
+    /// transaction per INSERT): an optimistic attempt that failed would leave its rolled-back rows behind as
+    /// dead tuples, and the rows loaded again would then sit in another physical order than pg_restore's,
+    /// which pg_dump shows (docs/concurrency.md).
+    /// </summary>
+    public bool LoadsWithInserts => Kind == UnitWorkKind.Entry && Entry.HadDumper && Entry.Desc == "TABLE DATA" && Entry.CopyStmt is not { Length: > 0 };
+}
 
 /// <summary>
 /// What one unit did: errors counted (and their messages), tables created, TABLE DATA entries switched off,

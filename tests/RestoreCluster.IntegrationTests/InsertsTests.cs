@@ -11,7 +11,8 @@ namespace RestoreCluster.IntegrationTests;
 /// </summary>
 public sealed class InsertsTests : IAsyncLifetime, IDisposable
 {
-    private const int Rows = 30_000;
+    // About 1.8 MB of INSERT statements: more than the 1 MB pieces the data is read in.
+    private const int Rows = 12_000;
     private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("rc-inserts-");
     private PostgresServer? _server;
     private string _plain = "";
@@ -37,7 +38,6 @@ public sealed class InsertsTests : IAsyncLifetime, IDisposable
 
     [Theory]
     [InlineData("plain", "1")]
-    [InlineData("plain", "2")]
     [InlineData("multirow", "2")]
     public async Task InsertsArchivesRestoreAsPgRestoreRestoresThem(string archive, string jobs)
     {
@@ -48,7 +48,6 @@ public sealed class InsertsTests : IAsyncLifetime, IDisposable
     }
 
     [Theory]
-    [InlineData("1")]
     [InlineData("2")]
     public async Task FailingInsertsAreCountedOneByOneAsPgRestoreCountsThem(string jobs)
     {
