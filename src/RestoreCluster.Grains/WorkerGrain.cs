@@ -58,7 +58,7 @@ public sealed class WorkerGrain : Grain, IWorkerGrain
             var spec = await coordinator.Spec() ?? throw new InvalidOperationException($"job {jobId} was not started");
             using var archive = PgArchive.Open(spec.ArchivePath);
             var budget = GrainFactory.GetGrain<IHostBudgetGrain>(spec.HostKey ?? HostKey.For(ConnectionTarget.FromValues(spec.Target)));
-            var tasks = Enumerable.Range(0, slots).Select(slot => SlotAsync(coordinator, budget, spec, archive, $"{this.GetPrimaryKeyString()}/{jobId}/{slot}")).ToList();
+            var tasks = Enumerable.Range(0, slots).Select(slot => GuardedSlotAsync(coordinator, budget, spec, archive, $"{this.GetPrimaryKeyString()}/{jobId}/{slot}")).ToList();
             await Task.WhenAll(tasks);
         }
         catch (Exception e) when (e is ArchiveException or IOException or InvalidOperationException)
@@ -69,6 +69,27 @@ public sealed class WorkerGrain : Grain, IWorkerGrain
         finally
         {
             _jobs.Remove(jobId);
+        }
+    }
+
+    // Whatever ends a slot other than the job's end (a grain call that timed out, a bug) ends the job with a
+    // message: a slot must never vanish silently and leave its units to lapse, or the job to wait forever.
+    private async Task GuardedSlotAsync(ICoordinatorGrain coordinator, IHostBudgetGrain budget, JobSpec spec, PgArchive archive, string slotId)
+    {
+        try
+        {
+            await SlotAsync(coordinator, budget, spec, archive, slotId);
+        }
+        catch (Exception e)
+        {
+            try
+            {
+                await coordinator.Abort($"worker slot {slotId} failed: {e.GetType().Name}: {e.Message}");
+            }
+            catch (Exception abort) when (abort is TimeoutException or OrleansException)
+            {
+                // The coordinator cannot be told (its silo is gone): its own leases lapse and the job goes on elsewhere.
+            }
         }
     }
 
