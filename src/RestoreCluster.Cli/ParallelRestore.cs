@@ -18,7 +18,7 @@ internal static class ParallelRestore
 
     public static async Task<int> RunAsync(
         PgArchive archive, IReadOnlyList<TocEntry> order, RestoreOptions options, ConnectionTarget target,
-        int jobs, int hostBudget, bool resume, string progressMode, TelemetryOptions telemetry, CliOutput io)
+        int jobs, int hostBudget, bool resume, string progressMode, TimeSpan stallWarning, TelemetryOptions telemetry, CliOutput io)
     {
         DatabaseRestore.RequireRawSql();
         var started = Stopwatch.StartNew();
@@ -51,6 +51,12 @@ internal static class ParallelRestore
             long news = -1;
             // Without a display, only news matters (errors, the end); a display refreshes a few times a second.
             var wait = progressMode == "none" ? TimeSpan.FromSeconds(5) : TimeSpan.FromMilliseconds(250);
+            if (stallWarning > TimeSpan.Zero && stallWarning / 2 < wait)
+            {
+                wait = stallWarning / 2;
+            }
+
+            var stall = new StallWatch(stallWarning);
             var cancelled = Task.Delay(Timeout.Infinite, cancel.Token);
             JobStatus status;
             while (true)
@@ -78,6 +84,11 @@ internal static class ParallelRestore
                 }
 
                 printedErrors = status.MessagesFrom + status.ErrorMessages.Count;
+                if (stall.Check(status) is { } stalled)
+                {
+                    progress.Warning(stalled);
+                }
+
                 progress.Report(status, await budget.Status(), started.Elapsed);
                 if (status.State is not (JobState.Running or JobState.NotStarted))
                 {

@@ -77,7 +77,7 @@ internal static class RestoreCommand
             // so a password the server asks for must be known up front (-W, the target, PGPASSWORD, .pgpass).
             return ParallelRestore.RunAsync(
                 archive, order, restore, target, jobs, p.GetValue(s.HostBudget) ?? jobs, p.GetValue(s.Resume),
-                p.GetValue(s.Progress) ?? "auto", TelemetryOptions.FromEnvironment(p.GetValue(s.OtelConsole)), io).GetAwaiter().GetResult();
+                p.GetValue(s.Progress) ?? "auto", TimeSpan.FromSeconds(p.GetValue(s.StallWarning)), TelemetryOptions.FromEnvironment(p.GetValue(s.OtelConsole)), io).GetAwaiter().GetResult();
         }
 
         if (jobs > 1 && !archive.IsSeekable)
@@ -218,6 +218,11 @@ internal static class RestoreCommand
         if (p.GetValue(s.HostBudget) is < 1)
         {
             Usage("--host-budget must be at least 1");
+        }
+
+        if (p.GetValue(s.StallWarning) < 0)
+        {
+            Usage("--stall-warning must be 0 (never) or a number of seconds");
         }
 
         if (p.GetValue(s.Progress) is not ("auto" or "plain" or "json" or "none"))

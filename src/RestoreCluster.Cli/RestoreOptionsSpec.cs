@@ -98,6 +98,8 @@ internal sealed class RestoreOptionsSpec
 
     public Option<string> Progress { get; } = new("--progress") { HelpName = "MODE", Description = "progress display: auto, plain, json or none", DefaultValueFactory = _ => "auto" };
 
+    public Option<int> StallWarning { get; } = new("--stall-warning") { HelpName = "SECONDS", Description = "warn when the restore makes no progress for this long (0: never)", DefaultValueFactory = _ => 300 };
+
     public Option<bool> OtelConsole { get; } = new("--otel-console") { Description = "print telemetry (traces and metrics) to the console" };
 
     public Argument<string?> Archive { get; } = new("archive") { Description = "the archive file or directory (standard input when absent or -)", Arity = ArgumentArity.ZeroOrOne };
@@ -117,7 +119,7 @@ internal sealed class RestoreOptionsSpec
             NoTablespaces, RestrictKey, Section, StrictNames, UseSetSessionAuthorization,
         ]),
         new("Connection options", [Host, Port, UserName, NoPassword, Password, Role]),
-        new("RestoreCluster options", [HostBudget, Resume, Progress, OtelConsole]),
+        new("RestoreCluster options", [HostBudget, Resume, Progress, StallWarning, OtelConsole]),
     ];
 
     public void AddTo(Command command)

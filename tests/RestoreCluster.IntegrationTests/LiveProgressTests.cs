@@ -131,6 +131,28 @@ public sealed partial class LiveProgressTests
     }
 
     [Fact]
+    public async Task ARestoreThatMakesNoProgressSaysSoOnceAndNamesWhatRuns()
+    {
+        var server = await PostgresServer.GetSharedAsync();
+        var workload = await WorkloadArchives.GetAsync(Spec);
+        await using var frozen = await FrozenCopy.PrepareAsync(server, workload, workload.DirectoryArchive, "progress_stall");
+        using var cli = WatchedCli.Start(server, ["restore", "--data-only", "-j", "2", "--progress", "none", "--stall-warning", "2", "-d", frozen.Database, workload.DirectoryArchive]);
+
+        static bool IsStall(string line) => line.StartsWith("restorecluster: warning: no progress for ", StringComparison.Ordinal);
+        await cli.WaitUntilAsync(() => cli.StderrLines.Any(IsStall), Patience, "a warning that the restore makes no progress");
+        Assert.True(await frozen.CopyIsWaitingAsync());
+        var stall = Assert.Single(cli.StderrLines, IsStall);
+        Assert.Contains($"running: {BigData}", stall, StringComparison.Ordinal);
+
+        // Once per stall: a while later there is still just the one.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.Single(cli.StderrLines, IsStall);
+
+        await frozen.ReleaseAsync();
+        Assert.True(await cli.WaitForExitAsync(Patience) == 0, cli.Describe());
+    }
+
+    [Fact]
     public async Task LiveDisplayInATerminalShowsTheRunningTableItsProgressAndTheHostAsGiven()
     {
         var server = await PostgresServer.GetSharedAsync();
