@@ -84,6 +84,48 @@ public sealed class JournalFirstTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task TheJournalIsTheLoginRolesAloneAndUnitsRunningAsTheArchivesOwnersStillWriteIt()
+    {
+        var server = await PostgresServer.GetSharedAsync();
+        await server.ExecuteAsync("postgres", "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'jf_owner') THEN CREATE ROLE jf_owner; END IF; END $$");
+        string source = await server.CreateDatabaseAsync("jf_own_src");
+        await server.ExecuteAsync(source, "CREATE TABLE public.items (id integer, name text)");
+        await server.ExecuteAsync(source, "ALTER TABLE public.items OWNER TO jf_owner");
+        await server.ExecuteAsync(source, "INSERT INTO public.items SELECT g, 'item ' || g FROM generate_series(1, 100) g");
+        string path = Path.Combine(_directory.FullName, $"{source}.dump");
+        (await server.RunToolAsync("pg_dump", ["--no-sync", "-Fc", "-f", path, "-d", server.LibpqConnectionString(source)])).EnsureSuccess();
+        string database = await server.CreateDatabaseAsync("jf_own_dst");
+        await server.ExecuteAsync(database, "CREATE TABLE public.items (id integer, name text)");
+        await server.ExecuteAsync(database, "ALTER TABLE public.items OWNER TO jf_owner");
+
+        var target = ConnectionTarget.Resolve(server.LibpqConnectionString(database), null, null, null, new Dictionary<string, string?>());
+        var options = new RestoreOptions { UseSetSessionAuthorization = true };
+        using var archive = PgArchive.Open(path);
+        var journal = RestoreJournal.For(archive, options);
+        using var session = new UnitSession(archive, archive.Entries, options, target, journal, _ => { });
+        session.AsLoginRole(conn => journal.Prepare(conn, path, resume: false, target.ToString(), "run-1"));
+
+        // No grants: neither PUBLIC nor the owner the unit runs as may write the journal.
+        Assert.False(await ScalarAsync<bool>(server, database, $"SELECT has_table_privilege('public', '{RestoreJournal.Schema}.unit', 'INSERT')"));
+        Assert.False(await ScalarAsync<bool>(server, database, $"SELECT has_table_privilege('jf_owner', '{RestoreJournal.Schema}.unit', 'INSERT')"));
+        Assert.True(await ScalarAsync<bool>(server, database,
+            $"SELECT relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user) FROM pg_class WHERE oid = '{RestoreJournal.Schema}.unit'::regclass"));
+
+        // The data unit runs as jf_owner (SET SESSION AUTHORIZATION) and its journal row is still written.
+        var data = archive.Entries.Single(e => e.Desc == "TABLE DATA");
+        var result = session.RunEntry(data.DumpId, data, truncateFirst: false);
+        Assert.False(result.AlreadyDone);
+        Assert.Equal(0, result.Errors);
+        Assert.Equal(100, result.Rows);
+        Assert.Equal(1L, await ScalarAsync<long>(server, database, $"SELECT count(*) FROM {RestoreJournal.Schema}.unit WHERE unit_id = {data.DumpId}"));
+
+        // And so is the next one on the same session, after the switch back and forth.
+        var table = archive.Entries.Single(e => e.Desc == "TABLE");
+        Assert.Equal(1, session.RunEntry(table.DumpId, table, truncateFirst: false).Errors);
+        Assert.Equal(1L, await ScalarAsync<long>(server, database, $"SELECT count(*) FROM {RestoreJournal.Schema}.unit WHERE unit_id = {table.DumpId} AND errors = 1"));
+    }
+
     public void Dispose() => _directory.Delete(recursive: true);
 
     // A table with data in the source, dumped; in the target the table alone and a prepared journal.
