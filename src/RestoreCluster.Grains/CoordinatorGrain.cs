@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Orleans.Concurrency;
 using RestoreCluster.Archive;
 using RestoreCluster.Grains.Abstractions;
@@ -43,6 +44,7 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
     private string? _fatal;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _news;
+    private long _changedAt;
 
     public Task<JobStatus> Start(JobSpec spec)
     {
@@ -77,10 +79,16 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
     public async Task<IReadOnlyList<UnitLease>> Lease(string workerId, int maxUnits, TimeSpan wait)
     {
         var deadline = DateTimeOffset.UtcNow + wait;
+        bool woken = false;
         while (true)
         {
             var leases = TryLease(workerId, Math.Max(1, maxUnits));
             var left = deadline - DateTimeOffset.UtcNow;
+            if (leases.Count > 0 && woken)
+            {
+                GrainInstruments.ReadyToLease.Record(Stopwatch.GetElapsedTime(_changedAt).TotalSeconds);
+            }
+
             if (leases.Count > 0 || _state != JobState.Running || left <= TimeSpan.Zero)
             {
                 return leases;
@@ -90,6 +98,7 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
             {
                 // Woken by whatever may make a unit ready: a completion, an expired lease, the job's end.
                 await _changed.Task.WaitAsync(left);
+                woken = true;
             }
             catch (TimeoutException)
             {
@@ -386,6 +395,7 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
     // Wakes every call waiting for work or news.
     private void Changed()
     {
+        _changedAt = Stopwatch.GetTimestamp();
         var changed = _changed;
         _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         changed.TrySetResult();

@@ -22,6 +22,9 @@ public static class GrainInstruments
 
     public static readonly Histogram<double> PermitWaitTime = Meter.CreateHistogram<double>("restorecluster.permit.wait_time", "s", "time from a slot's first refused permit request to its grant (0 when granted at once)");
 
+    public static readonly Histogram<double> ReadyToLease = Meter.CreateHistogram<double>(
+        "restorecluster.unit.ready_to_lease", "s", "for a lease call that waited for work: from the change that made units ready to the lease it got");
+
     public static readonly UpDownCounter<long> InFlight = Meter.CreateUpDownCounter<long>("restorecluster.host.in_flight", "{permit}", "permits held against a target host: sessions that run units");
 
     /// <summary>
