@@ -62,10 +62,6 @@ public sealed class UnitSession : IDisposable
     public UnitResult RunEntry(int unitId, TocEntry entry, bool truncateFirst, CancellationToken cancellation = default) =>
         Single(RunBatch([new UnitWork(unitId, entry, UnitWorkKind.Entry, truncateFirst)], _ => { }, cancellation));
 
-    /// <summary>The -c DROP of one entry as a unit.</summary>
-    public UnitResult RunDrop(int unitId, TocEntry entry, CancellationToken cancellation = default) =>
-        Single(RunBatch([new UnitWork(unitId, entry, UnitWorkKind.Drop, false)], _ => { }, cancellation));
-
     /// <summary>
     /// Runs units, in order, in one transaction if they all succeed; otherwise each in its own. Every unit
     /// that committed is passed to <paramref name="committed"/> as soon as it is in (an -e stop later in the
