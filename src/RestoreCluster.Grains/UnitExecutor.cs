@@ -166,7 +166,11 @@ internal sealed class UnitExecutor : IDisposable
             errors += DatabaseRestore.RecreateDatabase(_archive, _order, _options, _target, database, _messages.Add);
         }
 
-        Session.AsLoginRole(conn => _journal.Prepare(conn, _spec.ArchivePath, _spec.Resume, UnitTarget.ToString(), _spec.JobId));
+        Session.AsLoginRole(conn =>
+        {
+            _journal.Prepare(conn, _spec.ArchivePath, _spec.Resume, UnitTarget.ToString(), _spec.JobId);
+            return true;
+        });
         var works = new List<UnitWork>();
         if (_options.Clean && database is null)
         {

@@ -33,13 +33,13 @@ public sealed partial class RestoreJournal
 
     /// <summary>
     /// Creates the journal for a new restore (schema, tables and job row in one transaction), or checks it
-    /// for --resume; returns how many units it already holds. A leftover journal without --resume, or one
+    /// for --resume. A leftover journal without --resume, or one
     /// of another archive or other options, is an error, and the journal stays as it was. A journal this
     /// very run created (its start leased again) is continued. Otherwise the run named
     /// <paramref name="runId"/> owns the journal from now on. Units already done are found when they run:
     /// their journal row is written first (<see cref="StartSql"/>), and it is there.
     /// </summary>
-    public int Prepare(NpgsqlConnection conn, string archivePath, bool resume, string target, string runId)
+    public void Prepare(NpgsqlConnection conn, string archivePath, bool resume, string target, string runId)
     {
         bool exists = Scalar<bool>(conn, $"SELECT to_regclass('{Schema}.job') IS NOT NULL");
         if (!exists)
@@ -65,7 +65,7 @@ public sealed partial class RestoreJournal
             batch.BatchCommands.Add(insert);
             batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
             batch.ExecuteNonQuery();
-            return 0;
+            return;
         }
 
         string? owner;
@@ -106,10 +106,6 @@ public sealed partial class RestoreJournal
             takeOver.Parameters.Add(new NpgsqlParameter { Value = runId });
             takeOver.ExecuteNonQuery();
         }
-
-        using var count = new NpgsqlCommand($"SELECT count(*)::integer FROM {Schema}.unit WHERE job_key = $1", conn);
-        count.Parameters.Add(new NpgsqlParameter { Value = JobKey });
-        return (int)count.ExecuteScalar()!;
     }
 
     /// <summary>

@@ -60,7 +60,7 @@ public sealed class UnitSession : IDisposable
 
     /// <summary>Restores one entry as a unit; <paramref name="truncateFirst"/> for data of a table this run created.</summary>
     public UnitResult RunEntry(int unitId, TocEntry entry, bool truncateFirst, CancellationToken cancellation = default) =>
-        Single(RunBatch([new UnitWork(unitId, entry, UnitWorkKind.Entry, truncateFirst)], _ => { }, cancellation));
+        RunBatch([new UnitWork(unitId, entry, UnitWorkKind.Entry, truncateFirst)], _ => { }, cancellation)[0];
 
     /// <summary>
     /// Runs units, in order, in one transaction if they all succeed; otherwise each in its own. Every unit
@@ -208,8 +208,6 @@ public sealed class UnitSession : IDisposable
             throw new TransientRestoreException($"session lost: {e.Message}", e);
         }
     }
-
-    private static UnitResult Single(IReadOnlyList<UnitResult> results) => results[0];
 
     /// <summary>
     /// One attempt at <paramref name="units"/> in one transaction, retried on lost sessions. Null when an

@@ -21,9 +21,7 @@ public sealed class JournalFirstTests : IDisposable
         var (server, target, archive, data) = await PrepareAsync();
         using (archive)
         {
-            await using var first = await OpenAsync(server, target.Database);
-            await ExecAsync(first, "BEGIN");
-            await ExecAsync(first, $"INSERT INTO {RestoreJournal.Schema}.unit (job_key, unit_id) VALUES ('restore', {data.DumpId})");
+            await using var first = await FirstCopyAsync(server, target.Database, data.DumpId);
 
             using var session = Session(archive, target);
             var second = Task.Run(() => session.RunEntry(data.DumpId, data, truncateFirst: false));
@@ -48,9 +46,7 @@ public sealed class JournalFirstTests : IDisposable
         var (server, target, archive, data) = await PrepareAsync();
         using (archive)
         {
-            await using var first = await OpenAsync(server, target.Database);
-            await ExecAsync(first, "BEGIN");
-            await ExecAsync(first, $"INSERT INTO {RestoreJournal.Schema}.unit (job_key, unit_id) VALUES ('restore', {data.DumpId})");
+            await using var first = await FirstCopyAsync(server, target.Database, data.DumpId);
 
             using var session = Session(archive, target);
             var second = Task.Run(() => session.RunEntry(data.DumpId, data, truncateFirst: false));
@@ -104,7 +100,11 @@ public sealed class JournalFirstTests : IDisposable
         using var archive = PgArchive.Open(path);
         var journal = RestoreJournal.For(archive, options);
         using var session = new UnitSession(archive, archive.Entries, options, target, journal, _ => { });
-        session.AsLoginRole(conn => journal.Prepare(conn, path, resume: false, target.ToString(), "run-1"));
+        session.AsLoginRole(conn =>
+        {
+            journal.Prepare(conn, path, resume: false, target.ToString(), "run-1");
+            return true;
+        });
 
         // No grants: neither PUBLIC nor the owner the unit runs as may write the journal.
         Assert.False(await ScalarAsync<bool>(server, database, $"SELECT has_table_privilege('public', '{RestoreJournal.Schema}.unit', 'INSERT')"));
@@ -145,7 +145,11 @@ public sealed class JournalFirstTests : IDisposable
         var journal = RestoreJournal.For(archive, new RestoreOptions());
         using (var setup = Session(archive, target))
         {
-            setup.AsLoginRole(conn => journal.Prepare(conn, path, resume: false, target.ToString(), "run-1"));
+            setup.AsLoginRole(conn =>
+            {
+                journal.Prepare(conn, path, resume: false, target.ToString(), "run-1");
+                return true;
+            });
         }
 
         return (server, target, archive, archive.Entries.Single(e => e.Desc == "TABLE DATA"));
@@ -171,6 +175,15 @@ public sealed class JournalFirstTests : IDisposable
         }
 
         throw new Xunit.Sdk.XunitException("the second copy never waited for the first one's journal row");
+    }
+
+    // The "first copy" of a unit: a transaction holding the unit's journal row, not yet committed.
+    private static async Task<NpgsqlConnection> FirstCopyAsync(PostgresServer server, string database, int unitId)
+    {
+        var first = await OpenAsync(server, database);
+        await ExecAsync(first, "BEGIN");
+        await ExecAsync(first, $"INSERT INTO {RestoreJournal.Schema}.unit (job_key, unit_id) VALUES ('restore', {unitId})");
+        return first;
     }
 
     private static async Task<NpgsqlConnection> OpenAsync(PostgresServer server, string database)
