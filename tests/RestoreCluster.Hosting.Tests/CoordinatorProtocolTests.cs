@@ -11,6 +11,8 @@ namespace RestoreCluster.Hosting.Tests;
 /// The unit protocol at the grains, driven by hand in an in-process cluster (no worker grain joins, so the
 /// test plays the workers): waits that end on events, batches, stale and fatal reports, cancel.
 /// </summary>
+// The grains' meters are process-wide: tests that hold permits must not run while another reads them.
+[Collection(InProcessMeters.Name)]
 public sealed class CoordinatorProtocolTests : IAsyncLifetime, IDisposable
 {
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(10);

@@ -13,6 +13,8 @@ namespace RestoreCluster.Hosting.Tests;
 /// The spans and metrics of a restore, collected in this process with OpenTelemetry's in-memory exporter.
 /// The tests of this class run one after the other, so each one's providers see only its own restore.
 /// </summary>
+// The grains' meters are process-wide: tests that hold permits must not run while another reads them.
+[Collection(InProcessMeters.Name)]
 public sealed class InProcessTelemetryTests : IDisposable
 {
     private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("restorecluster-hosting-tests-");
