@@ -22,12 +22,24 @@ internal static class ParallelRestore
     {
         DatabaseRestore.RequireRawSql();
         var started = Stopwatch.StartNew();
-        await using var cluster = await EmbeddedCluster.StartAsync(telemetry);
+        // The silo starts on one core while the target's identity (a connection and a query) is read on the other.
+        var starting = EmbeddedCluster.StartAsync(telemetry);
+        string hostKey;
+        try
+        {
+            hostKey = await Task.Run(() => HostIdentity.Resolve(target, io.Warn));
+        }
+        catch
+        {
+            await StopAsync(starting);
+            throw;
+        }
+
+        await using var cluster = await starting;
         string jobId = $"job-{Guid.NewGuid():N}";
         string archivePath = Path.GetFullPath(archive.DisplayName);
         // Started once the cluster (and its tracer provider) runs: before, nobody listens and it is not recorded.
         using var job = GrainInstruments.StartJob(jobId, archivePath, jobs, hostBudget);
-        string hostKey = await HostIdentity.ResolveAsync(cluster.Grains, target, hostBudget, io.Warn);
         var spec = new JobSpec(
             jobId, archivePath, target.Values, options.ToJobOptions(),
             ReferenceEquals(order, archive.Entries) ? null : order.Select(e => e.DumpId).ToList(), jobs, hostBudget, resume, job?.Id, hostKey);
@@ -133,6 +145,18 @@ internal static class ParallelRestore
         finally
         {
             Console.CancelKeyPress -= onCancel;
+        }
+    }
+
+    // A silo whose start is no longer wanted: stopped once started; a failed start has nothing to stop.
+    private static async Task StopAsync(Task<EmbeddedCluster> starting)
+    {
+        try
+        {
+            await (await starting).DisposeAsync();
+        }
+        catch (Exception) when (starting.IsFaulted)
+        {
         }
     }
 
