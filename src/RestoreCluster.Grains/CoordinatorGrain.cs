@@ -148,6 +148,7 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
         }
 
         var leases = new List<UnitLease>();
+        var launched = new List<string>();
         long bytes = 0;
         // Share the ready units out among the slots asking: a batch takes at most its part of them.
         int share = Math.Max(1, _schedule.Progress.ReadyUnits / Math.Max(1, _spec?.Jobs ?? 1));
@@ -169,8 +170,9 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
             leases.Add(new UnitLease(lease.LeaseId, kind, lease.UnitId, lease.EntryIds, lease.TableCreated, lease.ExpiresAt));
             if (_parallelVerbose && kind == UnitKind.Entry && _schedule.Plan.GetUnit(lease.UnitId) is { } unit)
             {
-                KeepMessages([VerboseMessages.Mark(VerboseMessages.LaunchingItem(unit.Id, unit.Desc, unit.Tag))]);
+                launched.Add(VerboseMessages.Mark(VerboseMessages.LaunchingItem(unit.Id, unit.Desc, unit.Tag)));
             }
+
             bytes += lease.Priority;
             // Serial batches and big units go alone; small units fill a batch up to its size.
             if (kind != UnitKind.Entry || lease.Priority > SmallUnitBytes || bytes >= BatchBytes)
@@ -179,6 +181,7 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
             }
         }
 
+        KeepMessages(launched);
         return leases;
     }
 
