@@ -52,6 +52,12 @@ internal sealed class LiveProgressReporter : ProgressReporter
         _updates.Writer.TryWrite(_ => _console.WriteLine(line));
     }
 
+    public override void Info(string message)
+    {
+        string line = CliOutput.InfoLine(message);
+        _updates.Writer.TryWrite(_ => _console.WriteLine(line));
+    }
+
     public override async ValueTask FinishAsync(JobStatus job, TimeSpan elapsed)
     {
         var view = Render(job, [], elapsed);

@@ -21,6 +21,11 @@ internal static class ParallelRestore
         int jobs, int hostBudget, bool resume, string progressMode, TimeSpan stallWarning, TelemetryOptions telemetry, CliOutput io)
     {
         DatabaseRestore.RequireRawSql();
+        if (options.Verbose)
+        {
+            io.Info(VerboseMessages.ConnectingForRestore);
+        }
+
         var started = Stopwatch.StartNew();
         // The silo starts on one core while the target's identity (a connection and a query) is read on the other.
         var starting = EmbeddedCluster.StartAsync(telemetry);
@@ -59,7 +64,8 @@ internal static class ParallelRestore
         try
         {
             await using var progress = ProgressReporter.Create(progressMode, io, target.HostLabel);
-            int printedErrors = 0;
+            int messagesFrom = 0;
+            int printedProblems = 0;
             long news = -1;
             // Without a display, only news matters (errors, the end); a display refreshes a few times a second.
             var wait = progressMode == "none" ? TimeSpan.FromSeconds(5) : TimeSpan.FromMilliseconds(250);
@@ -73,7 +79,7 @@ internal static class ParallelRestore
             JobStatus status;
             while (true)
             {
-                var next = coordinator.WaitStatus(news, printedErrors, wait);
+                var next = coordinator.WaitStatus(news, messagesFrom, wait);
                 if (await Task.WhenAny(next, cancelled) == cancelled && !next.IsCompleted)
                 {
                     // Ctrl-C: the coordinator stops the job; its news ends the wait.
@@ -84,7 +90,14 @@ internal static class ParallelRestore
                 news = status.News;
                 foreach (string message in status.ErrorMessages)
                 {
-                    // A retried unit's lost session is a warning; errors are counted failures.
+                    // -v lines are pg_restore's messages; a retried unit's lost session is a warning; errors are
+                    // counted failures.
+                    if (VerboseMessages.IsMarked(message))
+                    {
+                        progress.Info(VerboseMessages.Unmark(message));
+                        continue;
+                    }
+
                     if (message.StartsWith(WarningPrefix, StringComparison.Ordinal))
                     {
                         progress.Warning(message[WarningPrefix.Length..]);
@@ -93,9 +106,11 @@ internal static class ParallelRestore
                     {
                         progress.Error(message);
                     }
+
+                    printedProblems++;
                 }
 
-                printedErrors = status.MessagesFrom + status.ErrorMessages.Count;
+                messagesFrom = status.MessagesNext;
                 if (stall.Check(status) is { } stalled)
                 {
                     progress.Warning(stalled);
@@ -113,9 +128,14 @@ internal static class ParallelRestore
                 }
             }
 
-            if (status.MessageCount > printedErrors)
+            if (status.MessageCount > printedProblems)
             {
-                progress.Warning($"{status.MessageCount - printedErrors} more error messages were not kept (the count above includes them)");
+                progress.Warning($"{status.MessageCount - printedProblems} more error messages were not kept (the count above includes them)");
+            }
+
+            if (status.VerboseDropped > 0)
+            {
+                progress.Warning($"{status.VerboseDropped} verbose messages were not kept (they came faster than they were printed)");
             }
 
             // Let the worker's slots notice the end and hand back their sessions.

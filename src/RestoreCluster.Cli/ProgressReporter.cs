@@ -41,6 +41,9 @@ internal abstract class ProgressReporter(CliOutput io, string hostName) : IAsync
     /// <summary>Prints a warning of the restore (a retried unit's lost session, say).</summary>
     public virtual void Warning(string message) => Io.Warn(message);
 
+    /// <summary>Prints a -v message of the restore (one line on stderr, whatever the progress mode).</summary>
+    public virtual void Info(string message) => Io.Info(message);
+
     public virtual ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     protected abstract void Show(JobStatus job, HostStatus host, TimeSpan elapsed);

@@ -57,7 +57,7 @@ internal static class RestoreCommand
 
         using (var output = OpenOutput(file, io))
         {
-            foreach (string w in ScriptRestore.Write(archive, order, restore, output))
+            foreach (string w in ScriptRestore.Write(archive, order, restore, output, io.Info))
             {
                 io.Warn(w);
             }
@@ -90,7 +90,7 @@ internal static class RestoreCommand
             throw new CliError("--resume needs a restore that keeps a journal: not with -1 or from standard input", ExitCodes.Usage);
         }
 
-        int errors = DatabaseRestore.Run(archive, order, restore, target, prompt, io.Fail, io.Warn);
+        int errors = DatabaseRestore.Run(archive, order, restore, target, prompt, io.Fail, io.Warn, io.Info);
         if (errors > 0)
         {
             io.Warn($"errors ignored on restore: {errors}");

@@ -55,12 +55,12 @@ public interface ICoordinatorGrain : IGrainWithStringKey
     Task<JobStatus> Status();
 
     /// <summary>
-    /// The status once there is news (the job's state changed, or errors came) after
-    /// <paramref name="seenNews"/> (<see cref="JobStatus.News"/>), or after <paramref name="wait"/>; error
-    /// messages from index <paramref name="messagesFrom"/> on.
+    /// The status once there is news (the job's state changed, or messages came) after
+    /// <paramref name="seenNews"/> (<see cref="JobStatus.News"/>), or after <paramref name="wait"/>; the
+    /// messages numbered <paramref name="messagesFrom"/> and later. The caller is taken to have the messages
+    /// before <paramref name="messagesFrom"/>: the -v lines among them are forgotten (they are handed out once).
     /// </summary>
     [AlwaysInterleave]
-    [ReadOnly]
     [Alias("WaitStatus")]
     Task<JobStatus> WaitStatus(long seenNews, int messagesFrom, TimeSpan wait);
 }

@@ -16,9 +16,12 @@ public enum JobState
 /// A job's progress: units and table-data bytes done of the plan's totals, errors, retries; the phase, the
 /// units running now, and for the summary the rows loaded, the time per phase and the slowest units.
 /// <see cref="BytesDone"/> counts finished units at their data size and running units by the archive bytes
-/// read so far (docs/progress-json.md). <see cref="News"/> grows whenever the state changes or errors come;
-/// <see cref="ErrorMessages"/> holds the messages from index <see cref="MessagesFrom"/> of the
-/// <see cref="MessageCount"/> kept.
+/// read so far (docs/progress-json.md). <see cref="News"/> grows whenever the state changes or messages come.
+/// <see cref="ErrorMessages"/> holds the kept messages numbered <see cref="MessagesFrom"/> and later, in the
+/// order they came: errors, warnings (marked "warning: ") and -v lines (marked "info: "); ask from
+/// <see cref="MessagesNext"/> next time. <see cref="MessageCount"/> counts the errors and warnings, kept or
+/// not (the first 10,000 are kept); <see cref="VerboseDropped"/> the -v lines that were not kept because
+/// 100,000 were waiting for a reader (a -v line is kept until a reader has asked past it).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("RestoreCluster.JobStatus")]
 public sealed record JobStatus(
@@ -40,7 +43,9 @@ public sealed record JobStatus(
     [property: Id(15)] IReadOnlyList<UnitTiming> Slowest,
     [property: Id(16)] long News = 0,
     [property: Id(17)] int MessagesFrom = 0,
-    [property: Id(18)] int MessageCount = 0);
+    [property: Id(18)] int MessageCount = 0,
+    [property: Id(19)] int MessagesNext = 0,
+    [property: Id(20)] int VerboseDropped = 0);
 
 /// <summary>The phase of a restore: the earliest section with work not done (RestoreCluster.Planning.RestorePhase).</summary>
 [GenerateSerializer, Alias("RestoreCluster.JobPhase")]

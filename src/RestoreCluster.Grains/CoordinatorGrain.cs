@@ -3,6 +3,7 @@ using Orleans.Concurrency;
 using RestoreCluster.Archive;
 using RestoreCluster.Grains.Abstractions;
 using RestoreCluster.Planning;
+using RestoreCluster.Restore;
 
 namespace RestoreCluster.Grains;
 
@@ -26,10 +27,12 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
     public const long BatchBytes = 4 << 20;
 
     /// <summary>Error messages kept for the status (the count is always exact).</summary>
-    public const int MessagesKept = 10_000;
+    public const int MessagesKept = JobMessages.ProblemsKept;
 
-    private readonly List<string> _errorMessages = [];
-    private int _messageCount;
+    private readonly JobMessages _messages = new();
+    // -v at -j 2 and more: the leader's lines of pg_restore -j (launching, finished, skipping item, the loop).
+    private bool _parallelVerbose;
+    private readonly List<string> _scheduleLines = [];
     private readonly Dictionary<int, string> _labels = [];
     private JobSpec? _spec;
     private RestoreSchedule? _schedule;
@@ -55,12 +58,14 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
 
         _spec = spec;
         var options = spec.Options.ToRestoreOptions();
+        // pg_restore -j 1 is a serial restore: it names no items and no loop.
+        _parallelVerbose = options.Verbose && spec.Jobs > 1;
         using (var archive = PgArchive.Open(spec.ArchivePath))
         {
             var order = JobOrder.Resolve(archive, spec.Order);
             var parts = EntrySelector.Select(order, archive, options.Selection);
             var plan = RestorePlan.Build(order, parts);
-            _schedule = new RestoreSchedule(plan);
+            _schedule = new RestoreSchedule(plan, _parallelVerbose ? OnSchedule : null);
             foreach (var unit in plan.Units)
             {
                 _labels[unit.Id] = UnitLabels.Of(archive.GetEntry(unit.Id)!);
@@ -70,6 +75,7 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
         }
 
         _state = JobState.Running;
+        KeepScheduleLines();
         _progress.Phase(_schedule.CurrentPhase, DateTimeOffset.UtcNow);
         _expiry = this.RegisterGrainTimer(ExpireLeases, new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)) { KeepAlive = true });
         News();
@@ -142,6 +148,7 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
         }
 
         var leases = new List<UnitLease>();
+        var launched = new List<string>();
         long bytes = 0;
         // Share the ready units out among the slots asking: a batch takes at most its part of them.
         int share = Math.Max(1, _schedule.Progress.ReadyUnits / Math.Max(1, _spec?.Jobs ?? 1));
@@ -161,6 +168,11 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
             };
             _progress?.Leased(lease.LeaseId, lease.UnitId, now);
             leases.Add(new UnitLease(lease.LeaseId, kind, lease.UnitId, lease.EntryIds, lease.TableCreated, lease.ExpiresAt));
+            if (_parallelVerbose && kind == UnitKind.Entry && _schedule.Plan.GetUnit(lease.UnitId) is { } unit)
+            {
+                launched.Add(VerboseMessages.Mark(VerboseMessages.LaunchingItem(unit.Id, unit.Desc, unit.Tag)));
+            }
+
             bytes += lease.Priority;
             // Serial batches and big units go alone; small units fill a batch up to its size.
             if (kind != UnitKind.Entry || lease.Priority > SmallUnitBytes || bytes >= BatchBytes)
@@ -169,6 +181,7 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
             }
         }
 
+        KeepMessages(launched);
         return leases;
     }
 
@@ -273,6 +286,7 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
 
             _errors += report.Errors;
             KeepMessages(report.ErrorMessages);
+            KeepScheduleLines();
             _fatal ??= report.Fatal;
             News();
             _progress?.Finished(report.LeaseId, report.Rows, report.BytesRead, now);
@@ -297,6 +311,13 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
             // Errors are counted once per failed statement, as a serial pg_restore counts them.
             _errors += report.Errors;
             KeepMessages(report.ErrorMessages);
+            if (_parallelVerbose && _schedule.Plan.GetUnit(report.UnitId) is { } unit)
+            {
+                KeepMessages([VerboseMessages.Mark(VerboseMessages.FinishedItem(unit.Id, unit.Desc, unit.Tag))]);
+            }
+
+            // What the completion set off (the loop's start after the prefork batch, skipped units, its end) comes after.
+            KeepScheduleLines();
             _progress?.Finished(report.LeaseId, report.Rows, report.BytesRead, now);
         }
         else
@@ -307,7 +328,8 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
         ObservePhase(now);
     }
 
-    // Every message is news (the CLI prints it); only the first MessagesKept stay for later readers.
+    // Every message is news (the CLI prints it); JobMessages decides what stays for readers (errors are
+    // never crowded out by -v lines).
     private void KeepMessages(IReadOnlyList<string> messages)
     {
         if (messages.Count == 0)
@@ -315,13 +337,31 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
             return;
         }
 
-        _messageCount += messages.Count;
-        if (_errorMessages.Count < MessagesKept)
+        foreach (string message in messages)
         {
-            _errorMessages.AddRange(messages.Take(MessagesKept - _errorMessages.Count));
+            _messages.Add(message);
         }
 
         News();
+    }
+
+    // The schedule tells of its moments inside the calls that cause them; their lines follow the messages of
+    // the report that caused them.
+    private void OnSchedule(ScheduleEvent e) => _scheduleLines.Add(e switch
+    {
+        { Kind: ScheduleEventKind.ParallelStarted } => VerboseMessages.EnteringMainLoop,
+        { Kind: ScheduleEventKind.ParallelEnded } => VerboseMessages.FinishedMainLoop,
+        { Unit: { } unit } => VerboseMessages.SkippingItem(unit.Id, unit.Desc, unit.Tag),
+        _ => throw new InvalidOperationException($"schedule event {e.Kind} without a unit"),
+    });
+
+    private void KeepScheduleLines()
+    {
+        if (_scheduleLines.Count > 0)
+        {
+            KeepMessages(_scheduleLines.ConvertAll(VerboseMessages.Mark));
+            _scheduleLines.Clear();
+        }
     }
 
     public Task Cancel()
@@ -357,6 +397,8 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
 
     public async Task<JobStatus> WaitStatus(long seenNews, int messagesFrom, TimeSpan wait)
     {
+        // The caller has every message before messagesFrom: its -v lines need not wait for anyone else.
+        _messages.Taken(messagesFrom);
         if (_news <= seenNews && wait > TimeSpan.Zero)
         {
             var deadline = DateTimeOffset.UtcNow + wait;
@@ -385,11 +427,12 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
         var running = _progress?.Running.Select(w => new RunningUnit(w.UnitId, w.Label, w.Started, w.BytesRead, w.DataBytes)).ToList() ?? [];
         var slowest = _progress?.Slowest.Select(w => new UnitTiming(w.Label, w.Seconds, w.Bytes, w.Rows)).ToList() ?? [];
         var phases = _progress?.PhaseSeconds(now) ?? default;
-        int from = Math.Clamp(messagesFrom, 0, _errorMessages.Count);
+        int from = Math.Clamp(messagesFrom, 0, _messages.Next);
         return new JobStatus(
             this.GetPrimaryKeyString(), _state, done, total, _progress?.BytesDone(p!.DoneDataBytes) ?? 0, p?.TotalDataBytes ?? 0, _errors, _retries,
-            p?.LeasedUnits ?? 0, _message, _errorMessages.GetRange(from, _errorMessages.Count - from), CurrentPhase(), running, _progress?.Rows ?? 0,
-            new PhaseSeconds(phases.PreData, phases.Data, phases.PostData), slowest, _news, from, _messageCount);
+            p?.LeasedUnits ?? 0, _message, _messages.From(from), CurrentPhase(), running, _progress?.Rows ?? 0,
+            new PhaseSeconds(phases.PreData, phases.Data, phases.PostData), slowest, _news, from, _messages.Problems,
+            _messages.Next, _messages.VerboseDropped);
     }
 
     // Wakes every call waiting for work or news.

@@ -80,7 +80,8 @@ internal sealed class UnitExecutor : IDisposable
                 case UnitKind.Prefork:
                     return [Serial(first, Prefork(first, cancellation), retriesBefore)];
                 case UnitKind.MissedItems:
-                    return [Serial(first, RunSerially(first.EntryIds.Select(id => Work(id, false)).ToList(), cancellation), retriesBefore)];
+                    var missed = first.EntryIds.Select(id => Announced(Work(id, false), VerboseMessages.ProcessingMissedItem)).ToList();
+                    return [Serial(first, RunSerially(missed, cancellation), retriesBefore)];
                 case UnitKind.Finish:
                     Session.AsLoginRole(conn =>
                     {
@@ -157,13 +158,20 @@ internal sealed class UnitExecutor : IDisposable
     {
         var entries = lease.EntryIds.Select(id => _archive.GetEntry(id)!).ToList();
         int errors = 0;
+        if (_options.Verbose && Session.ImpliedDataOnly)
+        {
+            // RestoreArchive says so once, before the -c drops.
+            _messages.Add(VerboseMessages.Mark(VerboseMessages.ImpliedDataOnly));
+        }
+
         // Only -C restores the DATABASE entry (without it, the entry is a no-op like any unselected one).
         var database = _options.Selection.CreateDatabase ? entries.FirstOrDefault(e => e.Desc == "DATABASE") : null;
         if (database is not null && !((_spec.Resume || JournalExistsInUnitDatabase()) && DatabaseExists(database.Tag)))
         {
             // DROP and CREATE DATABASE cannot run in a transaction: they run on the -d database first. They run
             // once: a prefork leased again in the same run finds its database and its journal there.
-            errors += DatabaseRestore.RecreateDatabase(_archive, _order, _options, _target, database, _messages.Add);
+            errors += DatabaseRestore.RecreateDatabase(
+                _archive, _order, _options, _target, database, _messages.Add, Announcement(database, VerboseMessages.ProcessingItem));
         }
 
         Session.AsLoginRole(conn =>
@@ -177,7 +185,7 @@ internal sealed class UnitExecutor : IDisposable
             works.AddRange(Session.DropEntries().Select(te => new UnitWork(-te.DumpId, te, UnitWorkKind.Drop, false)));
         }
 
-        works.AddRange(entries.Where(te => te != database).Select(te => Work(te.DumpId, false)));
+        works.AddRange(entries.Where(te => te != database).Select(te => Announced(Work(te.DumpId, false), VerboseMessages.ProcessingItem)));
         var result = RunSerially(works, cancellation);
         return (result.Errors + errors, result.Created, result.Failed, result.Bytes, result.Rows);
     }
@@ -226,6 +234,13 @@ internal sealed class UnitExecutor : IDisposable
         Report(lease, r.Errors, r.Created, r.Failed, r.Bytes, r.Rows, retriesBefore, [.. _messages]);
 
     private static bool IsDefinition(UnitWork work) => work.Kind == UnitWorkKind.Drop || !work.Entry.HadDumper;
+
+    // pg_restore -j -v names each entry its leader restores serially; pg_restore -j 1 is serial and does not.
+    private string? Announcement(TocEntry te, Func<int, string, string, string> line) =>
+        _options.Verbose && _spec.Jobs > 1 ? line(te.DumpId, te.Desc, te.Tag) : null;
+
+    private UnitWork Announced(UnitWork work, Func<int, string, string, string> line) =>
+        work with { Announcement = Announcement(work.Entry, line) };
 
     private UnitWork Work(int dumpId, bool truncateFirst) =>
         new(dumpId, _archive.GetEntry(dumpId) ?? throw new PlanningException($"unit {dumpId} is not in the archive"), UnitWorkKind.Entry, truncateFirst);

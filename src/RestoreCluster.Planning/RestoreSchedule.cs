@@ -27,6 +27,7 @@ public sealed class RestoreSchedule
     private readonly int _n;
     private readonly int _preforkUnit;
     private readonly int _missedUnit;
+    private readonly Action<ScheduleEvent>? _observer;
 
     private readonly UnitState[] _state;
     private readonly int[] _depCount;
@@ -60,16 +61,21 @@ public sealed class RestoreSchedule
     private int _expiredLeases;
     private long _leaseSequence;
 
-    /// <summary>A new schedule for a plan, at the start of the job.</summary>
-    public RestoreSchedule(RestorePlan plan)
-        : this(plan, snapshot: null)
+    /// <summary>
+    /// A new schedule for a plan, at the start of the job. <paramref name="observer"/> hears of the moments
+    /// pg_restore -j -v names (<see cref="ScheduleEvent"/>) as they happen, inside the calls that cause them
+    /// (the constructor included, when there is no prefork batch).
+    /// </summary>
+    public RestoreSchedule(RestorePlan plan, Action<ScheduleEvent>? observer = null)
+        : this(plan, snapshot: null, observer)
     {
     }
 
-    private RestoreSchedule(RestorePlan plan, ScheduleSnapshot? snapshot)
+    private RestoreSchedule(RestorePlan plan, ScheduleSnapshot? snapshot, Action<ScheduleEvent>? observer)
     {
         ArgumentNullException.ThrowIfNull(plan);
         _plan = plan;
+        _observer = observer;
         _n = plan.Units.Count;
         _preforkUnit = _n;
         _missedUnit = _n + 1;
@@ -358,7 +364,7 @@ public sealed class RestoreSchedule
     public static RestoreSchedule Restore(RestorePlan plan, ScheduleSnapshot snapshot)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
-        return new RestoreSchedule(plan, snapshot);
+        return new RestoreSchedule(plan, snapshot, observer: null);
     }
 
     private void Load(ScheduleSnapshot s)
@@ -566,6 +572,7 @@ public sealed class RestoreSchedule
         {
             // Left in the heap; dropped there lazily.
             _readyCount--;
+            _observer?.Invoke(new ScheduleEvent(ScheduleEventKind.Skipped, _plan.Units[td]));
             MarkDone(td, failed: false);
         }
     }
@@ -582,12 +589,7 @@ public sealed class RestoreSchedule
 
         CountDone(u, failed);
         ReduceDependents(u);
-        while (_skipQueue.TryPop(out int s))
-        {
-            _state[s] = UnitState.Done;
-            CountDone(s, failed: false);
-            ReduceDependents(s);
-        }
+        CompleteSkipped();
     }
 
     private void CountDone(int u, bool failed)
@@ -643,9 +645,16 @@ public sealed class RestoreSchedule
             }
         }
 
+        CompleteSkipped();
+    }
+
+    // Skipped units made ready complete at once; their dependents may be skipped in turn.
+    private void CompleteSkipped()
+    {
         while (_skipQueue.TryPop(out int s))
         {
             _state[s] = UnitState.Done;
+            _observer?.Invoke(new ScheduleEvent(ScheduleEventKind.Skipped, _plan.Units[s]));
             CountDone(s, failed: false);
             ReduceDependents(s);
         }
@@ -665,6 +674,7 @@ public sealed class RestoreSchedule
 
                     Phase = SchedulePhase.Parallel;
                     Pass = RestorePass.Main;
+                    _observer?.Invoke(new ScheduleEvent(ScheduleEventKind.ParallelStarted));
                     MoveToReady();
                     continue;
 
@@ -690,6 +700,7 @@ public sealed class RestoreSchedule
                         }
                     }
 
+                    _observer?.Invoke(new ScheduleEvent(ScheduleEventKind.ParallelEnded));
                     if (_missed.Count == 0)
                     {
                         Phase = SchedulePhase.Finished;

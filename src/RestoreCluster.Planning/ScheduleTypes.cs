@@ -34,6 +34,22 @@ public enum WorkKind
     MissedItems,
 }
 
+/// <summary>What a schedule tells its observer: the moments pg_restore -j's leader names with -v.</summary>
+public enum ScheduleEventKind
+{
+    /// <summary>The prefork batch is done and the passes begin ("entering main parallel loop").</summary>
+    ParallelStarted,
+
+    /// <summary>A unit with nothing selected is done without a worker ("skipping item").</summary>
+    Skipped,
+
+    /// <summary>The last pass is done; missed items may follow ("finished main parallel loop").</summary>
+    ParallelEnded,
+}
+
+/// <summary>One moment of a schedule; <paramref name="Unit"/> for <see cref="ScheduleEventKind.Skipped"/>.</summary>
+public readonly record struct ScheduleEvent(ScheduleEventKind Kind, PlanUnit? Unit = null);
+
 /// <summary>How a restored entry ended (pg_restore's worker status codes).</summary>
 public enum UnitStatus
 {

@@ -9,6 +9,7 @@ public static class DatabaseRestore
     /// <summary>
     /// Restores the selected entries in order; returns the number of errors counted (pg_restore's
     /// "errors ignored on restore"). Throws <see cref="RestoreFailedException"/> when the restore must stop.
+    /// With -v, <paramref name="reportInfo"/> gets pg_restore's messages in pg_restore's order, between the errors.
     /// </summary>
     public static int Run(
         PgArchive archive,
@@ -17,13 +18,19 @@ public static class DatabaseRestore
         ConnectionTarget target,
         Func<string?>? promptPassword,
         Action<string> reportError,
-        Action<string> reportWarning)
+        Action<string> reportWarning,
+        Action<string>? reportInfo = null)
     {
         RequireRawSql();
+        if (options.Verbose)
+        {
+            reportInfo?.Invoke(VerboseMessages.ConnectingForRestore);
+        }
+
         // A connect retried after a passing failure (the server restarting, say) is a warning, as any other.
         var connector = new TargetConnector(target, archive.Encoding, promptPassword, reportWarning);
         using var sink = new DatabaseSink(connector.Open, target.Database, archive, options.ExitOnError, reportError);
-        var emitter = new RestoreEmitter(archive, order, options, sink);
+        var emitter = new RestoreEmitter(archive, order, options, sink) { Info = reportInfo };
         try
         {
             emitter.Run();
@@ -42,17 +49,19 @@ public static class DatabaseRestore
     /// <summary>
     /// -C's DATABASE entry, which cannot run inside a transaction (nor can -c's DROP DATABASE before it):
     /// both run on the -d database, outside any unit and before the journal exists (the journal lives in
-    /// the new database). Returns the errors counted.
+    /// the new database). Returns the errors counted. <paramref name="announcement"/>: a verbose line that
+    /// goes before the entry, after the drop (pg_restore -j's "processing item").
     /// </summary>
     public static int RecreateDatabase(
         PgArchive archive, IReadOnlyList<TocEntry> order, RestoreOptions options, ConnectionTarget target, TocEntry database,
-        Action<string> reportError)
+        Action<string> reportError, string? announcement = null)
     {
         RequireRawSql();
-        // This runs as a unit: its messages travel as the unit's, where warnings carry the "warning: " prefix.
+        // This runs as a unit: its messages travel as the unit's, where warnings carry the "warning: " prefix
+        // and verbose lines theirs.
         var connector = new TargetConnector(target, archive.Encoding, promptPassword: null, reportWarning: m => reportError("warning: " + m));
         using var sink = new DatabaseSink(connector.Open, target.Database, archive, options.ExitOnError, reportError);
-        var emitter = new RestoreEmitter(archive, order, options, sink) { UnitMode = true };
+        var emitter = new RestoreEmitter(archive, order, options, sink) { UnitMode = true, Info = m => reportError(VerboseMessages.Mark(m)) };
         emitter.SetFixedOutputState();
         if (options.Clean)
         {
@@ -61,6 +70,11 @@ public static class DatabaseRestore
             {
                 emitter.DropEntry(te);
             }
+        }
+
+        if (announcement is not null)
+        {
+            reportError(VerboseMessages.Mark(announcement));
         }
 
         emitter.RestoreEntry(database);

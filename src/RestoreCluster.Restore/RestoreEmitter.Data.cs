@@ -11,12 +11,14 @@ internal sealed partial class RestoreEmitter
         var b = new SqlBuffer();
         if (triggers)
         {
+            Verbose(VerboseMessages.DisablingTriggers(te));
             BecomeUser(_options.Superuser is null ? null : Bytes(_options.Superuser));
             Emit(b.Add("ALTER TABLE ").QualifiedId(te.GetRaw(TocField.Namespace), te.GetRaw(TocField.Tag) ?? []).Add(" DISABLE TRIGGER ALL;\n\n"));
         }
 
         BecomeOwner(te);
         SelectOutputSchema(te.GetRaw(TocField.Namespace));
+        Verbose(VerboseMessages.ProcessingData(te));
         if (truncateFirst && _sink.IsDatabase && !IsLoadViaPartitionRoot(te))
         {
             // TRUNCATE TABLE ONLY: inheritance children keep their rows.
@@ -46,6 +48,7 @@ internal sealed partial class RestoreEmitter
 
         if (triggers)
         {
+            Verbose(VerboseMessages.EnablingTriggers(te));
             BecomeUser(_options.Superuser is null ? null : Bytes(_options.Superuser));
             Emit(b.Add("ALTER TABLE ").QualifiedId(te.GetRaw(TocField.Namespace), te.GetRaw(TocField.Tag) ?? []).Add(" ENABLE TRIGGER ALL;\n\n"));
         }
@@ -56,6 +59,27 @@ internal sealed partial class RestoreEmitter
         te.Defn is { } d && d.StartsWith("-- load via partition root ", StringComparison.Ordinal);
 
     /// <summary>The large objects of a BLOBS entry, in their own transaction unless -1 opened one.</summary>
-    private void RestoreLargeObjects(TocEntry te) =>
-        _sink.LargeObjects(_archive.ReadLargeObjects(te), ownTransaction: !_options.SingleTransaction, _archive.StandardConformingStrings);
+    private void RestoreLargeObjects(TocEntry te)
+    {
+        int count = 0;
+        _sink.LargeObjects(Announced(_archive.ReadLargeObjects(te)), ownTransaction: !_options.SingleTransaction, _archive.StandardConformingStrings);
+        // EndRestoreLOs: after the objects are written (and their transaction committed).
+        Verbose(VerboseMessages.RestoredLargeObjects(count));
+
+        // StartRestoreLO names each object as it starts; the tar format's _LoadLOs names it once more before.
+        IEnumerable<LargeObjectData> Announced(IEnumerable<LargeObjectData> objects)
+        {
+            foreach (var lo in objects)
+            {
+                count++;
+                if (_archive.Header.Format == ArchiveFormat.Tar)
+                {
+                    Verbose(VerboseMessages.RestoringLargeObject(lo.Oid));
+                }
+
+                Verbose(VerboseMessages.RestoringLargeObject(lo.Oid));
+                yield return lo;
+            }
+        }
+    }
 }

@@ -47,6 +47,7 @@ internal sealed partial class RestoreEmitter
     public void DropEntry(TocEntry te)
     {
         {
+            Verbose(VerboseMessages.Dropping(te));
             _sink.CurrentEntry = te;
             BecomeOwner(te);
             SelectOutputSchema(te.GetRaw(TocField.Namespace));

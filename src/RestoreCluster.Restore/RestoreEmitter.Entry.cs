@@ -48,6 +48,7 @@ internal sealed partial class RestoreEmitter
         bool defnDumped = false;
         if ((reqs & RestoreParts.Schema) != 0)
         {
+            Verbose(VerboseMessages.Creating(te));
             PrintTocEntry(te, isData: false);
             defnDumped = true;
             if (te.Desc == "TABLE" && _sink.LastErrorEntry == te)
@@ -65,6 +66,7 @@ internal sealed partial class RestoreEmitter
 
             if (te.Desc is "DATABASE" or "DATABASE PROPERTIES")
             {
+                Verbose(VerboseMessages.ConnectingToNewDatabase(te));
                 ReconnectToDatabase(te.GetRaw(TocField.Tag) ?? []);
             }
         }
@@ -79,6 +81,7 @@ internal sealed partial class RestoreEmitter
             PrintTocEntry(te, isData: true);
             if (te.Desc is "BLOBS" or "BLOB COMMENTS")
             {
+                Verbose(VerboseMessages.Processing(te));
                 SelectOutputSchema("pg_catalog"u8.ToArray());
                 RestoreLargeObjects(te);
             }
@@ -89,6 +92,7 @@ internal sealed partial class RestoreEmitter
         }
         else if (!defnDumped)
         {
+            Verbose(VerboseMessages.Executing(te));
             PrintTocEntry(te, isData: false);
         }
     }
@@ -96,6 +100,7 @@ internal sealed partial class RestoreEmitter
     // inhibit_data_for_failed_table: the TABLE DATA entry whose first dependency is this table.
     private void InhibitDataFor(TocEntry table)
     {
+        Verbose(VerboseMessages.TableNotCreated(table));
         foreach (var e in _order)
         {
             if (e.Desc == "TABLE DATA" && e.Dependencies.Count > 0 && e.Dependencies[0] == table.DumpId)

@@ -20,6 +20,7 @@ internal sealed partial class RestoreEmitter
     private readonly bool _pg17;
     private readonly byte[]? _searchPath;
     private bool _dataOnly;
+    private readonly bool _impliedDataOnly;
     private byte[]? _currUser;
     private byte[]? _currSchema;
     private byte[]? _currTablespace;
@@ -37,11 +38,15 @@ internal sealed partial class RestoreEmitter
         _dataOnly = options.Selection.DataOnly;
 
         // An archive (or -L list) with no schema part selected is an "implied data-only" restore.
-        if (!_dataOnly && !_order.Any(te => (_reqs[te.DumpId] & RestoreParts.Schema) != 0))
+        if (!_dataOnly && ImpliesDataOnly(_order, _reqs))
         {
             _dataOnly = true;
+            _impliedDataOnly = true;
         }
     }
+
+    /// <summary>pg_restore -v's messages (<see cref="VerboseMessages"/>), each without a line end; only with -v.</summary>
+    public Action<string>? Info { get; init; }
 
     /// <summary>Set when entries run as units of a parallel restore (each in a transaction with its journal row).</summary>
     public bool UnitMode { get; init; }
@@ -57,6 +62,10 @@ internal sealed partial class RestoreEmitter
 
     public RestoreParts PartsOf(TocEntry te) => _reqs[te.DumpId];
 
+    /// <summary>No entry's schema part is selected (RestoreArchive's "implied data-only restore").</summary>
+    internal static bool ImpliesDataOnly(IReadOnlyList<TocEntry> order, IReadOnlyDictionary<int, RestoreParts> reqs) =>
+        !order.Any(te => (reqs[te.DumpId] & RestoreParts.Schema) != 0);
+
     /// <summary>The whole serial restore (RestoreArchive without parallel mode).</summary>
     public void Run()
     {
@@ -68,6 +77,11 @@ internal sealed partial class RestoreEmitter
     /// <summary>The start of a restore: header, -1's BEGIN, the session settings and the -c drop phase.</summary>
     public void Begin(bool dropPhase = true)
     {
+        if (_impliedDataOnly)
+        {
+            Verbose(VerboseMessages.ImpliedDataOnly);
+        }
+
         var b = new SqlBuffer();
         b.Add("--\n-- PostgreSQL database dump\n--\n\n");
         Text(b);
@@ -233,6 +247,14 @@ internal sealed partial class RestoreEmitter
         }
 
         b.Clear();
+    }
+
+    private void Verbose(string line)
+    {
+        if (_options.Verbose)
+        {
+            Info?.Invoke(line);
+        }
     }
 
     private byte[] Bytes(string s) => _archive.Encoding.Encoding.GetBytes(s);

@@ -140,7 +140,8 @@ public sealed partial class RestoreJournal
         cmd.Parameters.Add(new NpgsqlParameter { Value = JobKey });
         cmd.Parameters.Add(new NpgsqlParameter { Value = result.UnitId });
         cmd.Parameters.Add(new NpgsqlParameter { Value = result.Errors });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = result.ErrorMessages.Take(MessagesKept).ToArray() });
+        // What -v printed is no outcome: a resumed run does not print it again.
+        cmd.Parameters.Add(new NpgsqlParameter { Value = result.ErrorMessages.Where(m => !VerboseMessages.IsMarked(m)).Take(MessagesKept).ToArray() });
         cmd.Parameters.Add(new NpgsqlParameter { Value = result.CreatedTables.ToArray() });
         cmd.Parameters.Add(new NpgsqlParameter { Value = result.InhibitedData.ToArray() });
         return cmd;

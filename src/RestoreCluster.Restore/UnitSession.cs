@@ -1,5 +1,6 @@
 using Npgsql;
 using RestoreCluster.Archive;
+using RestoreCluster.Planning;
 
 namespace RestoreCluster.Restore;
 
@@ -45,6 +46,10 @@ public sealed class UnitSession : IDisposable
         _reportError = reportError;
         _connect = new TargetConnector(target, archive.Encoding, promptPassword, m => reportError("warning: " + m)).Open;
     }
+
+    /// <summary>No entry's schema part is selected: pg_restore's "implied data-only restore".</summary>
+    public bool ImpliedDataOnly =>
+        !_options.Selection.DataOnly && RestoreEmitter.ImpliesDataOnly(_order, EntrySelector.Select(_order, _archive, _options.Selection));
 
     /// <summary>Retries made because a session was lost (for telemetry and tests).</summary>
     public int Retries { get; private set; }
@@ -160,7 +165,13 @@ public sealed class UnitSession : IDisposable
             if (_sink is null)
             {
                 var sink = new DatabaseSink(_connect, _database, _archive, _options.ExitOnError, _attemptErrors.Add);
-                var emitter = new RestoreEmitter(_archive, _order, _options, sink) { UnitMode = true, DataRead = _dataRead };
+                // Verbose lines go with the attempt's errors: they are reported with its outcome, or not at all.
+                var emitter = new RestoreEmitter(_archive, _order, _options, sink)
+                {
+                    UnitMode = true,
+                    DataRead = _dataRead,
+                    Info = line => _attemptErrors.Add(VerboseMessages.Mark(line)),
+                };
                 _attemptErrors.Clear();
                 try
                 {
@@ -244,6 +255,11 @@ public sealed class UnitSession : IDisposable
                     long rowsBefore = sink.CopyRows;
                     emitter.CreatedTables.Clear();
                     emitter.InhibitedData.Clear();
+                    if (unit.Announcement is not null && _options.Verbose)
+                    {
+                        _attemptErrors.Add(VerboseMessages.Mark(unit.Announcement));
+                    }
+
                     if (unit.Kind == UnitWorkKind.Drop)
                     {
                         emitter.DropEntry(unit.Entry);
@@ -353,8 +369,11 @@ public enum UnitWorkKind
     Drop,
 }
 
-/// <summary>One unit to run: its journal ID (the dump ID, negated for drops), the entry, what to do.</summary>
-public sealed record UnitWork(int UnitId, TocEntry Entry, UnitWorkKind Kind, bool TruncateFirst)
+/// <summary>
+/// One unit to run: its journal ID (the dump ID, negated for drops), the entry, what to do; with -v, the line
+/// that goes before what the entry prints (pg_restore -j's "processing item" of the leader's serial entries).
+/// </summary>
+public sealed record UnitWork(int UnitId, TocEntry Entry, UnitWorkKind Kind, bool TruncateFirst, string? Announcement = null)
 {
     /// <summary>
     /// Table data of a --inserts dump. It always runs carefully (a savepoint per INSERT, as pg_restore's own
@@ -366,8 +385,9 @@ public sealed record UnitWork(int UnitId, TocEntry Entry, UnitWorkKind Kind, boo
 }
 
 /// <summary>
-/// What one unit did: errors counted (and their messages), tables created, TABLE DATA entries switched off,
-/// data sent; <see cref="AlreadyDone"/> when the journal showed another run of it had committed.
+/// What one unit did: errors counted (and their messages, with its -v lines among them, marked as
+/// <see cref="VerboseMessages"/> says), tables created, TABLE DATA entries switched off, data sent;
+/// <see cref="AlreadyDone"/> when the journal showed another run of it had committed.
 /// </summary>
 public sealed record UnitResult(
     int UnitId, int Errors, IReadOnlyList<int> CreatedTables, IReadOnlyList<int> InhibitedData, long Bytes, long Rows,

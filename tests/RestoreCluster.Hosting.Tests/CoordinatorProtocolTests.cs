@@ -148,13 +148,54 @@ public sealed class CoordinatorProtocolTests : IAsyncLifetime, IDisposable
         Assert.Equal(0, (await budget.Status()).InFlight);
     }
 
-    private async Task<ICoordinatorGrain> StartAsync()
+    [Fact]
+    public async Task ErrorsKeptToTheLimitDoNotCrowdOutVerboseLinesWhichAreHandedOutOnce()
+    {
+        var coordinator = await StartAsync(verbose: true);
+        var prefork = Assert.Single(await coordinator.Lease("a", 8, TimeSpan.Zero));
+        var errors = Enumerable.Range(1, CoordinatorGrain.MessagesKept + 1).Select(i => $"error {i}").ToList();
+        await coordinator.Complete([Done(prefork) with { Errors = errors.Count, ErrorMessages = [.. errors, VerboseMessages.Mark("processing item 1 TABLE t")] }]);
+
+        var status = await coordinator.WaitStatus(-1, 0, TimeSpan.Zero);
+        Assert.Equal(errors.Count, status.MessageCount);
+        Assert.Equal(errors.Take(CoordinatorGrain.MessagesKept), status.ErrorMessages.Where(m => !VerboseMessages.IsMarked(m)));
+        // The error limit is reached, yet the -v lines come: the prefork batch's, then the loop's start.
+        Assert.Equal(
+            [VerboseMessages.Mark("processing item 1 TABLE t"), VerboseMessages.Mark(VerboseMessages.EnteringMainLoop)],
+            status.ErrorMessages.Where(VerboseMessages.IsMarked));
+
+        // A reader that asks past them has them: they are forgotten; the errors stay for any reader.
+        var later = await coordinator.WaitStatus(status.News, status.MessagesNext, TimeSpan.Zero);
+        Assert.Empty(later.ErrorMessages);
+        var fromStart = await coordinator.Status();
+        Assert.Equal(CoordinatorGrain.MessagesKept, fromStart.ErrorMessages.Count);
+        Assert.DoesNotContain(fromStart.ErrorMessages, VerboseMessages.IsMarked);
+        Assert.Equal(0, fromStart.VerboseDropped);
+    }
+
+    [Fact]
+    public async Task VerboseLinesNobodyReadsAreBoundedAndNeverCrowdOutAnError()
+    {
+        var coordinator = await StartAsync(verbose: true);
+        var prefork = Assert.Single(await coordinator.Lease("a", 8, TimeSpan.Zero));
+        var flood = Enumerable.Range(1, 100_010).Select(i => VerboseMessages.Mark($"creating TABLE \"public.t{i}\"")).ToList();
+        await coordinator.Complete([Done(prefork) with { Errors = 1, ErrorMessages = [.. flood, "from TOC entry 1; the one error"] }]);
+
+        var status = await coordinator.Status();
+        Assert.Equal(1, status.MessageCount);
+        Assert.Equal("from TOC entry 1; the one error", Assert.Single(status.ErrorMessages, m => !VerboseMessages.IsMarked(m)));
+        // What did not fit is counted, not lost without a word: 100,000 lines wait at most.
+        Assert.Equal(100_000, status.ErrorMessages.Count(VerboseMessages.IsMarked));
+        Assert.Equal(flood.Count + 1 - 100_000, status.VerboseDropped);
+    }
+
+    private async Task<ICoordinatorGrain> StartAsync(bool verbose = false)
     {
         string jobId = $"protocol-{Guid.NewGuid():N}";
-        // The target is never connected to: no worker grain joins this job.
+        // The target is never connected to: no worker grain joins this job. -v's leader lines need -j 2.
         var spec = new JobSpec(
             jobId, _archive, new Dictionary<string, string> { ["host"] = "127.0.0.1", ["dbname"] = "unused" },
-            new RestoreOptions().ToJobOptions(), Order: null, Jobs: 1, HostBudget: 1, Resume: false, HostKey: jobId);
+            new RestoreOptions { Verbose = verbose }.ToJobOptions(), Order: null, Jobs: verbose ? 2 : 1, HostBudget: 1, Resume: false, HostKey: jobId);
         var coordinator = _cluster!.Grains.GetGrain<ICoordinatorGrain>(jobId);
         Assert.Equal(JobState.Running, (await coordinator.Start(spec)).State);
         return coordinator;

@@ -324,6 +324,32 @@ public sealed class RestoreScheduleTests
     }
 
     [Fact]
+    public void AnObserverHearsOfTheLoopsStartItsSkippedUnitsAndItsEndWhenTheyHappen()
+    {
+        var toc = new TocBuilder()
+            .Add(1, "TABLE", ArchiveSection.PreData)
+            .Add(2, "TABLE", ArchiveSection.PreData)
+            .Data(11, "a", 10, 1)
+            .Data(21, "b", 10, 2)
+            .Add(12, "CONSTRAINT", ArchiveSection.PostData, 1)
+            .Add(13, "FK CONSTRAINT", ArchiveSection.PostData, 12)
+            .Skip(12);
+        var events = new List<string>();
+        var s = new RestoreSchedule(toc.Plan(), e => events.Add(e.Unit is { } u ? $"{e.Kind} {u.Id}" : $"{e.Kind}"));
+
+        // The data of a table that failed is skipped as the loop starts (pg_restore: "skipping item").
+        s.RunPrefork(new Dictionary<int, UnitStatus> { [2] = UnitStatus.InhibitData });
+        Assert.Equal(["ParallelStarted", "Skipped 21"], events);
+
+        // The constraint, with nothing selected, is skipped once its table's data is in; the loop ends after the last unit.
+        s.Done(s.LeaseOne());
+        Assert.Equal(["ParallelStarted", "Skipped 21", "Skipped 12"], events);
+        s.Done(s.LeaseOne());
+        Assert.Equal(["ParallelStarted", "Skipped 21", "Skipped 12", "ParallelEnded"], events);
+        Assert.True(s.IsFinished);
+    }
+
+    [Fact]
     public void CircularDependenciesAndLatePassDependenciesEndAsMissedItems()
     {
         var s = new TocBuilder()

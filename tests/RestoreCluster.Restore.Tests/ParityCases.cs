@@ -44,9 +44,16 @@ internal static class ParityCases
         Fixed("single-transaction-clean-if-exists", "-1", "-c", "--if-exists"),
         Fixed("create-clean", "-C", "-c"),
         Fixed("set-session-authorization-clean", "--use-set-session-authorization", "-c"),
+        // -v: the script gains TOC comments and its start and end times, stderr pg_restore's messages.
+        Fixed("verbose", "-v"),
+        Fixed("verbose-create-clean", "-v", "-C", "-c"),
+        Fixed("verbose-data-only-disable-triggers", "-v", "-a", "--disable-triggers", "-S", "postgres"),
+        Fixed("verbose-section-data", "-v", "--section=data"),
     ];
 
     public static ParityCase Get(string name) => All.Single(c => c.Name == name);
+
+    public static bool IsVerbose(string name) => name.StartsWith("verbose", StringComparison.Ordinal);
 
     /// <summary>pg_restore's command line for a case (script to stdout, fixed \restrict key).</summary>
     public static string[] PgRestoreArgs(ParityCase c, ArchiveFacts facts, string archive) =>
