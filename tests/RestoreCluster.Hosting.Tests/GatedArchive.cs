@@ -4,8 +4,8 @@ using RestoreCluster.Testing;
 namespace RestoreCluster.Hosting.Tests;
 
 /// <summary>
-/// A small archive made by the real pg_dump whose one table's data can be held up by the test: every row of
-/// <c>gate</c> passes a CHECK whose function takes a shared advisory lock, so while the test holds that lock
+/// A small archive made by the real pg_dump whose one table's data can be held up by the test: the last row
+/// of <c>gate</c> passes a CHECK whose function takes a shared advisory lock, so while the test holds that lock
 /// exclusively in the target database (<see cref="HoldAsync"/>), the COPY into <c>gate</c> waits inside the
 /// server, an active statement in pg_stat_activity. Unheld, the restore runs through as usual.
 /// </summary>
@@ -19,7 +19,7 @@ internal static class GatedArchive
 
     private static readonly string Script = $"""
         CREATE FUNCTION public.gate_open(id integer) RETURNS boolean LANGUAGE plpgsql AS
-        $$BEGIN PERFORM pg_advisory_xact_lock_shared({LockKey}); RETURN id > 0; END$$;
+        $$BEGIN IF id = {GateRows} THEN PERFORM pg_advisory_xact_lock_shared({LockKey}); END IF; RETURN id > 0; END$$;
         CREATE TABLE items (id integer PRIMARY KEY, name text NOT NULL);
         INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, {ItemRows}) g;
         CREATE TABLE notes (id integer, body text);
@@ -29,15 +29,19 @@ internal static class GatedArchive
         INSERT INTO gate SELECT g FROM generate_series(1, {GateRows}) g;
         """;
 
-    /// <summary>Creates the source database, dumps it (-Fc) and returns the archive's path.</summary>
-    public static async Task<string> MakeAsync(PostgresServer server, string directory)
+    /// <summary>
+    /// Creates the source database, dumps it (-Fc; with <paramref name="inserts"/>, --inserts, whose data
+    /// runs statement by statement under savepoints) and returns the archive's path.
+    /// </summary>
+    public static async Task<string> MakeAsync(PostgresServer server, string directory, bool inserts = false)
     {
         string source = await server.CreateDatabaseAsync("gated_src");
         try
         {
             (await server.RunToolAsync("psql", ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", server.LibpqConnectionString(source), "-c", Script])).EnsureSuccess();
-            string path = Path.Combine(directory, "gated.dump");
-            (await server.RunToolAsync("pg_dump", ["--no-sync", "-Fc", "-f", path, "-d", server.LibpqConnectionString(source)])).EnsureSuccess();
+            string path = Path.Combine(directory, inserts ? "gated-inserts.dump" : "gated.dump");
+            string[] format = inserts ? ["-Fc", "--inserts"] : ["-Fc"];
+            (await server.RunToolAsync("pg_dump", ["--no-sync", .. format, "-f", path, "-d", server.LibpqConnectionString(source)])).EnsureSuccess();
             return path;
         }
         finally

@@ -114,10 +114,18 @@ public sealed class UnitFaultTests(ITestOutputHelper output) : IAsyncLifetime, I
         Assert.Equal(0L, await Server.ScalarAsync<long>(job.Database, "SELECT count(*) FROM public.gate"));
     }
 
-    [Fact]
-    public async Task ACancelledJobStopsTheRunningStatementWithinTwoSecondsAndKeepsTheJournal()
+    // With --inserts the gate's rows go one INSERT at a time under savepoints: a cancelled INSERT must be
+    // neither counted as the archive's error, nor (with -e) a reason to commit the rows before it, and the
+    // unit must not go on to the next one.
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(true, true)]
+    public async Task ACancelledJobStopsTheRunningStatementWithinTwoSecondsAndKeepsTheJournal(bool inserts, bool exitOnError)
     {
-        var job = await StartAsync(Fast);
+        var job = await StartAsync(
+            Fast, archive: inserts ? await GatedArchive.MakeAsync(Server, _directory.FullName, inserts: true) : null,
+            options: new RestoreOptions { ExitOnError = exitOnError });
         await using var gate = await GatedArchive.HoldAsync(Server, job.Database);
         var worker = await JoinAsync(job, slots: 2);
         int pid = await WaitForGateAsync(job);
@@ -128,6 +136,10 @@ public sealed class UnitFaultTests(ITestOutputHelper output) : IAsyncLifetime, I
         output.WriteLine($"statement gone {clock.Elapsed.TotalMilliseconds:0} ms after the cancel");
         await WaitUntilAsync(async () => (await job.Budget.Status()).InFlight == 0 && await worker.Running() == 0, TimeSpan.FromSeconds(2), "the permits to be returned");
         Assert.Equal(JobState.Cancelled, (await job.Coordinator.Status()).State);
+        var status = await job.Coordinator.Status();
+        Assert.Equal(0, status.Errors);
+        Assert.Equal(0, status.MessageCount);
+        Assert.Equal(0L, await Server.ScalarAsync<long>(job.Database, "SELECT count(*) FROM public.gate"));
         Assert.True(await Server.ScalarAsync<bool>(job.Database, $"SELECT to_regnamespace('{RestoreJournal.Schema}') IS NOT NULL"), "a cancelled job keeps its journal");
     }
 
@@ -180,7 +192,7 @@ public sealed class UnitFaultTests(ITestOutputHelper output) : IAsyncLifetime, I
     private sealed record Job(JobSpec Spec, string Database, ICoordinatorGrain Coordinator, IHostBudgetGrain Budget);
 
     // A job on a fresh target database (with the setup SQL run in it first), budget 1, not yet joined by any worker.
-    private async Task<Job> StartAsync(JobTimings timings, string? setup = null)
+    private async Task<Job> StartAsync(JobTimings timings, string? setup = null, string? archive = null, RestoreOptions? options = null)
     {
         string database = await Server.CreateDatabaseAsync("faults");
         _databases.Add(database);
@@ -192,7 +204,7 @@ public sealed class UnitFaultTests(ITestOutputHelper output) : IAsyncLifetime, I
         string jobId = $"faults-{Guid.NewGuid():N}";
         var target = ConnectionTarget.Resolve(Server.LibpqConnectionString(database), null, null, null, new Dictionary<string, string?>());
         var spec = new JobSpec(
-            jobId, _archive, target.Values, new RestoreOptions().ToJobOptions(), Order: null, Jobs: 2, HostBudget: 1, Resume: false,
+            jobId, archive ?? _archive, target.Values, (options ?? new RestoreOptions()).ToJobOptions(), Order: null, Jobs: 2, HostBudget: 1, Resume: false,
             HostKey: jobId, Timings: timings);
         var budget = Grains.GetGrain<IHostBudgetGrain>(jobId);
         await budget.SetBudget(1);
