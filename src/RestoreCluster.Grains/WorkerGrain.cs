@@ -223,7 +223,8 @@ public sealed class WorkerGrain : Grain, IWorkerGrain
         return (await run, permit);
     }
 
-    // Cancels the running statement (Npgsql cancellation) and waits for the batch to roll back.
+    // Cancels the running statement and waits for the batch to roll back. CancelAsync runs the session's
+    // cancel (a short session of its own, DatabaseSink.Cancel) on the thread pool, not in this grain's turn.
     private static async Task StopAsync(CancellationTokenSource stop, Task<IReadOnlyList<UnitReport>> run)
     {
         await stop.CancelAsync();
