@@ -84,7 +84,10 @@ public sealed record PhaseSeconds(
     [property: Id(1)] double Data,
     [property: Id(2)] double PostData);
 
-/// <summary>A target host's budget and use.</summary>
+/// <summary>
+/// A target host's budget and use: permits held now (<see cref="InFlight"/>) and slots waiting inside their
+/// Acquire call for one (<see cref="Waiting"/>).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("RestoreCluster.HostStatus")]
 public sealed record HostStatus(
     [property: Id(0)] string Host,

@@ -17,9 +17,6 @@ namespace RestoreCluster.Grains;
 [Reentrant]
 public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
 {
-    /// <summary>How long a unit is leased before it must be renewed.</summary>
-    public static readonly TimeSpan LeaseTime = TimeSpan.FromSeconds(20);
-
     /// <summary>Units up to this data size may join another unit's batch (one transaction).</summary>
     public const long SmallUnitBytes = 256 << 10;
 
@@ -77,10 +74,15 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
         _state = JobState.Running;
         KeepScheduleLines();
         _progress.Phase(_schedule.CurrentPhase, DateTimeOffset.UtcNow);
-        _expiry = this.RegisterGrainTimer(ExpireLeases, new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)) { KeepAlive = true });
+        // Lapsed leases go back to ready within a second, or a quarter of the lease time when that is shorter.
+        var check = LeaseTime / 4 < TimeSpan.FromSeconds(1) ? LeaseTime / 4 : TimeSpan.FromSeconds(1);
+        _expiry = this.RegisterGrainTimer(ExpireLeases, new GrainTimerCreationOptions(check, check) { KeepAlive = true });
         News();
         return Status();
     }
+
+    /// <summary>How long a unit is leased before it must be renewed (the job's <see cref="JobTimings"/>).</summary>
+    private TimeSpan LeaseTime => (_spec?.Timings ?? JobTimings.Default).LeaseTime;
 
     public async Task<IReadOnlyList<UnitLease>> Lease(string workerId, int maxUnits, TimeSpan wait)
     {

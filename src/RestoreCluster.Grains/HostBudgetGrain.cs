@@ -4,43 +4,60 @@ namespace RestoreCluster.Grains;
 
 /// <summary>
 /// The concurrency budget of one target server: grants permits up to the budget. A permit is a lease that
-/// lapses unless renewed, so a worker that dies cannot keep budget. Non-reentrant, so counts are race-free.
+/// lapses unless renewed, so a worker that dies cannot keep budget, and a lapsed permit cannot be renewed.
 /// Its meters: permits held (in flight, per host), refused requests, and how long an owner waited for a grant.
-/// An owner that finds the budget spent waits inside its Acquire call until a permit is released or lapses
-/// (reentrant: no method awaits in the middle of a change, so counts stay race-free).
+/// An owner that finds the budget spent waits inside its Acquire call until a permit is released or lapses;
+/// the status counts such calls as waiting (reentrant: no method awaits in the middle of a change, so
+/// counts stay race-free).
 /// </summary>
 [Orleans.Concurrency.Reentrant]
 public sealed class HostBudgetGrain : Grain, IHostBudgetGrain
 {
     private TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Dictionary<string, (string Owner, DateTimeOffset Expires)> _permits = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, DateTimeOffset> _waiting = new(StringComparer.Ordinal);
+    // Since when an owner has been refused (for the wait time), and how many calls wait inside Acquire now.
     private readonly Dictionary<string, DateTimeOffset> _waitingSince = new(StringComparer.Ordinal);
+    private int _waiting;
     private int _budget;
     private long _sequence;
 
     public async Task<Permit?> Acquire(string owner, TimeSpan ttl, TimeSpan wait)
     {
         var deadline = DateTimeOffset.UtcNow + wait;
-        while (true)
+        var permit = TryAcquire(owner, ttl);
+        if (permit is not null || DateTimeOffset.UtcNow >= deadline)
         {
-            var permit = TryAcquire(owner, ttl);
-            var now = DateTimeOffset.UtcNow;
-            if (permit is not null || now >= deadline)
-            {
-                return permit;
-            }
+            return permit;
+        }
 
-            // Until a release, a budget change, or the next permit's expiry, whichever comes first.
-            var until = _permits.Count > 0 ? _permits.Values.Min(p => p.Expires) : deadline;
-            var left = (until < deadline ? until : deadline) - now;
-            try
+        // A call that waits here is a slot waiting for a permit: the status counts it for as long as it waits.
+        _waiting++;
+        try
+        {
+            while (true)
             {
-                await _released.Task.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1));
+                // Until a release, a budget change, or the next permit's expiry, whichever comes first.
+                var now = DateTimeOffset.UtcNow;
+                var until = _permits.Count > 0 ? _permits.Values.Min(p => p.Expires) : deadline;
+                var left = (until < deadline ? until : deadline) - now;
+                try
+                {
+                    await _released.Task.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1));
+                }
+                catch (TimeoutException)
+                {
+                }
+
+                permit = TryAcquire(owner, ttl);
+                if (permit is not null || DateTimeOffset.UtcNow >= deadline)
+                {
+                    return permit;
+                }
             }
-            catch (TimeoutException)
-            {
-            }
+        }
+        finally
+        {
+            _waiting--;
         }
     }
 
@@ -50,17 +67,15 @@ public sealed class HostBudgetGrain : Grain, IHostBudgetGrain
         Expire(now);
         if (_budget > 0 && _permits.Count >= _budget)
         {
-            _waitingSince.TryAdd(owner, now);
-            if (_waiting.TryAdd(owner, now))
+            // Counted once per owner and wait, however often its calls are refused until it gets a permit.
+            if (_waitingSince.TryAdd(owner, now))
             {
                 GrainInstruments.PermitWaits.Add(1, Host);
             }
 
-            _waiting[owner] = now;
             return null;
         }
 
-        _waiting.Remove(owner);
         var waited = _waitingSince.Remove(owner, out var since) ? now - since : TimeSpan.Zero;
         GrainInstruments.PermitWaitTime.Record(waited.TotalSeconds, Host);
         string id = $"{this.GetPrimaryKeyString()}#{++_sequence}";
@@ -72,12 +87,15 @@ public sealed class HostBudgetGrain : Grain, IHostBudgetGrain
 
     public Task<bool> Renew(string permitId, TimeSpan ttl)
     {
+        var now = DateTimeOffset.UtcNow;
+        Expire(now);
         if (!_permits.TryGetValue(permitId, out var p))
         {
+            // Lapsed (or released): its session must stop; the budget may already be someone else's.
             return Task.FromResult(false);
         }
 
-        _permits[permitId] = (p.Owner, DateTimeOffset.UtcNow + ttl);
+        _permits[permitId] = (p.Owner, now + ttl);
         return Task.FromResult(true);
     }
 
@@ -107,8 +125,7 @@ public sealed class HostBudgetGrain : Grain, IHostBudgetGrain
     public Task<HostStatus> Status()
     {
         var now = DateTimeOffset.UtcNow;
-        int waiting = _waiting.Count(w => now - w.Value < TimeSpan.FromSeconds(2));
-        return Task.FromResult(new HostStatus(this.GetPrimaryKeyString(), _budget, _permits.Count(p => p.Value.Expires > now), waiting));
+        return Task.FromResult(new HostStatus(this.GetPrimaryKeyString(), _budget, _permits.Count(p => p.Value.Expires > now), _waiting));
     }
 
     private KeyValuePair<string, object?> Host => GrainInstruments.Host(this.GetPrimaryKeyString());

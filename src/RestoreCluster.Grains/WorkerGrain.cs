@@ -14,14 +14,11 @@ namespace RestoreCluster.Grains;
 /// </summary>
 public sealed class WorkerGrain : Grain, IWorkerGrain
 {
-    private static readonly TimeSpan PermitTime = TimeSpan.FromSeconds(20);
-
-    // How long a slot holding a permit waits for a unit before it gives the permit back for others.
+    // How long a slot holding a permit waits for a unit before it gives the permit back for others. (The
+    // permit and lease times, and how often a running unit's progress goes to the coordinator, which answers
+    // whether to go on, are the job's JobTimings: by default a few cheap calls a second per slot, so a
+    // cancelled job stops its statements within 300 ms.)
     private static readonly TimeSpan IdleWithPermit = TimeSpan.FromSeconds(1);
-
-    // How often a running unit's progress goes to the coordinator, which answers whether to go on: a few
-    // cheap calls a second per slot, and a cancelled job stops its statements within this time.
-    private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(300);
 
     /// <summary>
     /// The longest a slot waits inside one call for a permit or a unit before it looks at the job again
@@ -96,6 +93,7 @@ public sealed class WorkerGrain : Grain, IWorkerGrain
     private async Task SlotAsync(ICoordinatorGrain coordinator, IHostBudgetGrain budget, JobSpec spec, PgArchive archive, string slotId)
     {
         using var executor = new UnitExecutor(spec, archive);
+        var timings = spec.Timings ?? JobTimings.Default;
         Permit? permit = null;
         IReadOnlyList<UnitReport> reports = [];
         try
@@ -105,7 +103,7 @@ public sealed class WorkerGrain : Grain, IWorkerGrain
                 if (permit is null || permit.Expires <= DateTimeOffset.UtcNow)
                 {
                     // A permit that lapsed is never used: take a new one.
-                    permit = await budget.Acquire(slotId, PermitTime, FallbackWait);
+                    permit = await budget.Acquire(slotId, timings.PermitTime, FallbackWait);
                     if (permit is null)
                     {
                         if (!await StillRunning(coordinator))
@@ -138,11 +136,17 @@ public sealed class WorkerGrain : Grain, IWorkerGrain
                 _running++;
                 try
                 {
-                    (reports, permit) = await RunLeasesAsync(coordinator, budget, executor, leases, permit);
+                    (reports, permit) = await RunLeasesAsync(coordinator, budget, executor, leases, permit, timings);
                 }
                 finally
                 {
                     _running--;
+                }
+
+                // A batch that was stopped (its leases or permit lost, or the job ended): look at the job first.
+                if (permit is null && !await StillRunning(coordinator))
+                {
+                    return;
                 }
             }
         }
@@ -161,46 +165,76 @@ public sealed class WorkerGrain : Grain, IWorkerGrain
         }
     }
 
-    // Runs one batch on the thread pool; meanwhile reports progress and renews the leases and the permit. A
-    // lease or permit that cannot be renewed, or a job that stopped, cancels the running statement: the
-    // units are someone else's now (or nobody's), and nothing is reported for them.
+    // Runs one batch on the thread pool; meanwhile reports progress and renews the leases and the permit, each
+    // on its own cadence. A lease or permit that cannot be renewed, or a job that stopped, cancels the running
+    // statement: the units are someone else's now (or nobody's), and nothing is reported for them. So does a
+    // grain call that failed: the slot cannot tell whether its units are still its own.
     private static async Task<(IReadOnlyList<UnitReport> Reports, Permit? Permit)> RunLeasesAsync(
-        ICoordinatorGrain coordinator, IHostBudgetGrain budget, UnitExecutor executor, IReadOnlyList<UnitLease> leases, Permit permit)
+        ICoordinatorGrain coordinator, IHostBudgetGrain budget, UnitExecutor executor, IReadOnlyList<UnitLease> leases, Permit permit, JobTimings timings)
     {
         using var stop = new CancellationTokenSource();
         executor.ResetBytesRead();
         var run = Task.Run(() => executor.Run(leases, stop.Token));
-        var renewAt = DateTimeOffset.UtcNow + CoordinatorGrain.LeaseTime / 4;
+        var progressAt = DateTimeOffset.UtcNow + timings.ProgressInterval;
+        var renewAt = DateTimeOffset.UtcNow + timings.RenewInterval;
         var leaseIds = leases.Select(l => l.LeaseId).ToList();
         bool keep = true;
-        while (keep && await Task.WhenAny(run, Task.Delay(ProgressInterval)) != run)
+        try
         {
-            keep = await coordinator.ReportProgress(leases[0].LeaseId, leases[0].Kind == UnitKind.Entry ? executor.BytesRead : 0);
-            if (keep && DateTimeOffset.UtcNow >= renewAt)
+            while (keep)
             {
-                renewAt = DateTimeOffset.UtcNow + CoordinatorGrain.LeaseTime / 4;
-                keep = await coordinator.Renew(leaseIds) && await budget.Renew(permit.PermitId, PermitTime);
-                permit = permit with { Expires = DateTimeOffset.UtcNow + PermitTime };
+                var next = progressAt < renewAt ? progressAt : renewAt;
+                var left = next - DateTimeOffset.UtcNow;
+                if ((left > TimeSpan.Zero && await Task.WhenAny(run, Task.Delay(left)) == run) || run.IsCompleted)
+                {
+                    break;
+                }
+
+                var now = DateTimeOffset.UtcNow;
+                if (now >= progressAt)
+                {
+                    progressAt = now + timings.ProgressInterval;
+                    keep = await coordinator.ReportProgress(leases[0].LeaseId, leases[0].Kind == UnitKind.Entry ? executor.BytesRead : 0);
+                }
+
+                if (keep && now >= renewAt)
+                {
+                    renewAt = now + timings.RenewInterval;
+                    keep = await coordinator.Renew(leaseIds) && await budget.Renew(permit.PermitId, timings.PermitTime);
+                    permit = permit with { Expires = now + timings.PermitTime };
+                }
             }
+        }
+        catch (Exception) when (!run.IsCompleted)
+        {
+            await StopAsync(stop, run);
+            executor.Close();
+            throw;
         }
 
         if (!keep)
         {
-            stop.Cancel();
-            try
-            {
-                await run;
-            }
-            catch (OperationCanceledException)
-            {
-            }
-
+            await StopAsync(stop, run);
             executor.Close();
             await budget.Release(permit.PermitId);
             return ([], null);
         }
 
         return (await run, permit);
+    }
+
+    // Cancels the running statement and waits for the batch to roll back. CancelAsync runs the session's
+    // cancel (a short session of its own, DatabaseSink.Cancel) on the thread pool, not in this grain's turn.
+    private static async Task StopAsync(CancellationTokenSource stop, Task<IReadOnlyList<UnitReport>> run)
+    {
+        await stop.CancelAsync();
+        try
+        {
+            await run;
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 
     private static async Task<bool> StillRunning(ICoordinatorGrain coordinator) =>

@@ -37,6 +37,7 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
     private bool _optimistic;
     private readonly List<NpgsqlBatchCommand> _pending = [];
     private volatile NpgsqlBatch? _running;
+    private volatile bool _cancelled;
     private bool _settingUp;
     private long _pendingChars;
 
@@ -157,6 +158,7 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
     /// <summary>Sends the pipelined statements and waits for their results.</summary>
     private void FlushPending()
     {
+        ThrowIfCancelled();
         if (_pending.Count == 0)
         {
             return;
@@ -194,19 +196,35 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
     }
 
     /// <summary>
-    /// Asks the server to cancel what this session runs now (from another thread): the pipelined statements,
-    /// or the COPY. The caller then abandons the unit; its transaction is rolled back with the session.
+    /// Asks the server to cancel what this session runs now (from another thread), and makes every later
+    /// statement of this session stop before it is sent. The caller then abandons the unit; its transaction
+    /// is rolled back with the session. The cancel goes through the server (pg_cancel_backend from a short
+    /// session of the same login role), because a COPY waiting inside the server (for a lock, say) reads
+    /// nothing from the client: Npgsql's own cancel of an import (CopyFail) waits for that wait to end.
     /// </summary>
     public void Cancel()
     {
+        _cancelled = true;
         try
         {
-            _running?.Cancel();
-            (_copyWriter as NpgsqlCopyTextWriter)?.Cancel();
+            int pid = _conn.ProcessID;
+            using var canceller = _connect(_conn.Database);
+            using var cmd = new NpgsqlCommand("SELECT pg_catalog.pg_cancel_backend($1)", canceller);
+            cmd.Parameters.Add(new NpgsqlParameter { Value = pid });
+            cmd.ExecuteNonQuery();
         }
-        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or ObjectDisposedException or IOException)
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or ObjectDisposedException or IOException or RestoreFailedException)
         {
-            // Already finished: nothing to cancel.
+            // The session or the server is gone already: nothing runs there to cancel.
+        }
+    }
+
+    // After Cancel, nothing more is sent: whatever the unit was about to run stops here.
+    private void ThrowIfCancelled()
+    {
+        if (_cancelled)
+        {
+            throw new OperationCanceledException("the unit was cancelled");
         }
     }
 
@@ -222,6 +240,7 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
     // One query of pg_restore's: its statements as one batch, so they share one implicit transaction.
     private void Run(string sql, IReadOnlyList<string> statements, SqlFailure onFailure)
     {
+        ThrowIfCancelled();
         if (statements.Count == 0)
         {
             return;
@@ -263,6 +282,7 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
 
     public void BeginCopy(byte[] copyStatement)
     {
+        ThrowIfCancelled();
         _copyStatement = _encoding.Encoding.GetString(copyStatement);
         _copy = new CopyTerminatorFilter();
         _copyError = null;
@@ -313,6 +333,7 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
 
     public void CopyData(ReadOnlySpan<byte> data)
     {
+        ThrowIfCancelled();
         if (_copyStream is null || _copy is null)
         {
             return;
@@ -379,6 +400,7 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
 
     public void LargeObjects(IEnumerable<LargeObjectData> objects, bool ownTransaction, bool standardConformingStrings)
     {
+        ThrowIfCancelled();
         ownTransaction &= !_inUnit;
         if (_optimistic)
         {
@@ -487,6 +509,7 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
     /// </summary>
     public void CommitUnit(IReadOnlyList<NpgsqlBatchCommand> epilogue)
     {
+        ThrowIfCancelled();
         bool optimistic = _optimistic;
         _optimistic = true;
         _pending.AddRange(epilogue);
@@ -638,6 +661,9 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
 
     private void Failed(SqlFailure kind, string message, Exception e)
     {
+        // A statement cancelled by Cancel is not the archive's error: it is neither counted nor, with -e,
+        // a reason to commit the unit's work so far.
+        ThrowIfCancelled();
         LastErrorEntry = CurrentEntry;
         string full = $"{EntryText()}{message}";
         if (kind == SqlFailure.Fatal || _exitOnError)

@@ -74,23 +74,34 @@ public sealed class UnitSession : IDisposable
     /// </summary>
     public IReadOnlyList<UnitResult> RunBatch(IReadOnlyList<UnitWork> units, Action<UnitResult> committed, CancellationToken cancellation = default)
     {
-        // Cancelling (Ctrl-C, a lease that could not be renewed) stops the statement running now.
-        using var stop = cancellation.Register(() => _sink?.Cancel());
-        if (units.Count > 1 && !units.Any(u => u.LoadsWithInserts) && Attempt(units, optimistic: true, cancellation) is { } together)
+        try
         {
-            together.ForEach(committed);
-            return together;
-        }
+            // Cancelling (Ctrl-C, a lease that could not be renewed) stops the statement running now.
+            using var stop = cancellation.Register(() => _sink?.Cancel());
+            if (units.Count > 1 && !units.Any(u => u.LoadsWithInserts) && Attempt(units, optimistic: true, cancellation) is { } together)
+            {
+                together.ForEach(committed);
+                return together;
+            }
 
-        var results = new List<UnitResult>(units.Count);
-        foreach (var unit in units)
+            var results = new List<UnitResult>(units.Count);
+            foreach (var unit in units)
+            {
+                var result = ((unit.LoadsWithInserts ? null : Attempt([unit], optimistic: true, cancellation)) ?? Attempt([unit], optimistic: false, cancellation)!)[0];
+                committed(result);
+                results.Add(result);
+            }
+
+            return results;
+        }
+        finally
         {
-            var result = ((unit.LoadsWithInserts ? null : Attempt([unit], optimistic: true, cancellation)) ?? Attempt([unit], optimistic: false, cancellation)!)[0];
-            committed(result);
-            results.Add(result);
+            // A session that was told to cancel sends nothing more: the next unit opens another.
+            if (cancellation.IsCancellationRequested)
+            {
+                Close();
+            }
         }
-
-        return results;
     }
 
     /// <summary>The entries -c drops, in the order pg_restore drops them.</summary>

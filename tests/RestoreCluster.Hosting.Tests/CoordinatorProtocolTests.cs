@@ -189,6 +189,51 @@ public sealed class CoordinatorProtocolTests : IAsyncLifetime, IDisposable
         Assert.Equal(flood.Count + 1 - 100_000, status.VerboseDropped);
     }
 
+    [Fact]
+    public async Task ASlotWaitingInsideAcquireCountsAsWaitingForAsLongAsItWaits()
+    {
+        var budget = _cluster!.Grains.GetGrain<IHostBudgetGrain>($"protocol-{Guid.NewGuid():N}");
+        await budget.SetBudget(1);
+        var first = await budget.Acquire("slot/0", TimeSpan.FromSeconds(30), TimeSpan.Zero);
+        Assert.NotNull(first);
+
+        // The second slot waits inside its call: waiting, however long it has waited (past 2 s here).
+        var waiting = budget.Acquire("slot/1", TimeSpan.FromSeconds(30), Long);
+        await Task.Delay(300);
+        Assert.Equal(1, (await budget.Status()).Waiting);
+        await Task.Delay(2500);
+        Assert.False(waiting.IsCompleted);
+        Assert.Equal(1, (await budget.Status()).Waiting);
+
+        await budget.Release(first.PermitId);
+        var second = await waiting;
+        Assert.NotNull(second);
+        Assert.Equal(new HostStatus(budget.GetPrimaryKeyString(), 1, 1, 0), await budget.Status());
+
+        // A wait that ends without a permit is no longer waiting either; a refused call that does not wait never was.
+        Assert.Null(await budget.Acquire("slot/2", TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200)));
+        Assert.Null(await budget.Acquire("slot/3", TimeSpan.FromSeconds(30), TimeSpan.Zero));
+        Assert.Equal(0, (await budget.Status()).Waiting);
+
+        await budget.Release(second.PermitId);
+        Assert.Equal(0, (await budget.Status()).InFlight);
+    }
+
+    [Fact]
+    public async Task ALapsedPermitCannotBeRenewed()
+    {
+        var budget = _cluster!.Grains.GetGrain<IHostBudgetGrain>($"protocol-{Guid.NewGuid():N}");
+        await budget.SetBudget(1);
+        var permit = await budget.Acquire("slot/0", TimeSpan.FromMilliseconds(200), TimeSpan.Zero);
+        Assert.NotNull(permit);
+        Assert.True(await budget.Renew(permit.PermitId, TimeSpan.FromMilliseconds(200)));
+
+        // Nobody asked for the budget meanwhile, so nothing took the lapsed permit away: it is refused all the same.
+        await Task.Delay(400);
+        Assert.False(await budget.Renew(permit.PermitId, TimeSpan.FromSeconds(30)));
+        Assert.Equal(0, (await budget.Status()).InFlight);
+    }
+
     private async Task<ICoordinatorGrain> StartAsync(bool verbose = false)
     {
         string jobId = $"protocol-{Guid.NewGuid():N}";
