@@ -24,6 +24,7 @@ public sealed class UnitSession : IDisposable
     private readonly RestoreOptions _options;
     private readonly Func<string, NpgsqlConnection> _connect;
     private readonly string _database;
+    private readonly string _targetLabel;
     private readonly RestoreJournal _journal;
     private readonly Action<string> _reportError;
     private readonly DataReadCounter? _dataRead;
@@ -41,10 +42,19 @@ public sealed class UnitSession : IDisposable
         _order = order;
         _options = options;
         _database = target.Database;
+        _targetLabel = target.ToString();
         _journal = journal;
         _reportError = reportError;
         _connect = new TargetConnector(target, archive.Encoding, promptPassword, m => reportError("warning: " + m)).Open;
     }
+
+    /// <summary>
+    /// The run that owns the journal, once it does (its start prepared the journal): every session opened
+    /// from then on joins the job before anything else (<see cref="RestoreJournal.Join"/>: it holds the job
+    /// lock, and stops if another run took the journal over). Null before, and for sessions outside the
+    /// journal (a probe of the -d database).
+    /// </summary>
+    public string? JournalRun { get; set; }
 
     /// <summary>Retries made because a session was lost (for telemetry and tests).</summary>
     public int Retries { get; private set; }
@@ -164,6 +174,12 @@ public sealed class UnitSession : IDisposable
                 _attemptErrors.Clear();
                 try
                 {
+                    // As the login role, before the fixed settings (--role) change it: the journal is its alone.
+                    if (JournalRun is { } run)
+                    {
+                        JoinJournal(sink.Connection, run);
+                    }
+
                     sink.PipelineSessionSetup(emitter.SetFixedOutputState);
                     _maxLocks ??= MaxLocks(sink.Connection);
                 }
@@ -185,6 +201,22 @@ public sealed class UnitSession : IDisposable
             }
 
             return _sink;
+        }
+    }
+
+    private void JoinJournal(NpgsqlConnection conn, string run)
+    {
+        try
+        {
+            _journal.Join(conn, run, _targetLabel);
+        }
+        catch (NpgsqlException e) when (DatabaseSink.IsTransient(e))
+        {
+            throw new TransientRestoreException($"session lost: {e.Message}", e);
+        }
+        catch (PostgresException e)
+        {
+            throw new RestoreFailedException($"could not join the journal in {_targetLabel}: {e.Severity}:  {e.MessageText}", e);
         }
     }
 
