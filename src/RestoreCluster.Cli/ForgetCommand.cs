@@ -33,10 +33,17 @@ internal sealed class ForgetCommand
         string db = p.GetValue(_connection.DbName) ?? throw new CliError("option -d/--dbname must be specified", ExitCodes.Usage);
         var (target, prompt) = _connection.Resolve(p, db);
         using var conn = RestoreJournal.ConnectForJournal(target, prompt, io.Warn);
-        // One transaction: what is described is what is dropped (a --resume cannot take it over in between).
+        // One transaction: what is described is what is dropped (a --resume cannot take it over in between, nor
+        // a session of the restore join it: the job lock is this transaction's once it was found free).
         using var transaction = conn.BeginTransaction();
         var journal = RestoreJournal.DescribeLeftover(conn, target)
             ?? throw new CliError($"nothing to forget in {target}: it holds no restorecluster journal (schema {RestoreJournal.Schema})");
+        if (journal.Running is { } running)
+        {
+            // Its sessions hold the job lock: the restore works on the journal now, it is not interrupted.
+            throw new CliError($"{running.Describe(target.ToString())}; stop it before forgetting its journal");
+        }
+
         using var stdout = new StreamWriter(io.OpenStdout(), new UTF8Encoding(false));
         stdout.WriteLine(Describe(journal, target));
         stdout.Flush();

@@ -28,6 +28,7 @@ internal sealed class UnitExecutor : IDisposable
     private readonly DataReadCounter _read = new();
     private UnitSession? _session;
     private int _batchCeiling;
+    private bool _ownsJournal;
 
     public UnitExecutor(JobSpec spec, PgArchive archive)
     {
@@ -56,7 +57,10 @@ internal sealed class UnitExecutor : IDisposable
             ? _target.WithDatabase(db.Tag)
             : _target;
 
-    private UnitSession Session => _session ??= new UnitSession(_archive, _order, _options, UnitTarget, _journal, _messages.Add, dataRead: _read);
+    private UnitSession Session => _session ??= new UnitSession(_archive, _order, _options, UnitTarget, _journal, _messages.Add, dataRead: _read)
+    {
+        JournalRun = _ownsJournal ? _spec.JobId : null,
+    };
 
     /// <summary>
     /// Archive bytes (before decompression) the running entry's data has read so far: read from the slot's
@@ -73,6 +77,12 @@ internal sealed class UnitExecutor : IDisposable
         _messages.Clear();
         var first = leases[0];
         int retriesBefore = _session?.Retries ?? 0;
+        if (first.Kind is UnitKind.Entry or UnitKind.MissedItems)
+        {
+            // Leased only once the prefork is done: this run prepared the journal.
+            OwnJournal();
+        }
+
         try
         {
             switch (first.Kind)
@@ -112,6 +122,18 @@ internal sealed class UnitExecutor : IDisposable
     {
         _session?.Dispose();
         _session = null;
+    }
+
+    // From now on every session of this slot holds the job lock, shared, and checks that the run still owns
+    // the journal (RestoreJournal.Join). The final drop joins only in a slot that owns it: a run whose start
+    // was refused drops nothing (RestoreJournal.Drop) and must not join another run's journal.
+    private void OwnJournal()
+    {
+        _ownsJournal = true;
+        if (_session is not null)
+        {
+            _session.JournalRun = _spec.JobId;
+        }
     }
 
     public void Dispose() => Close();
@@ -179,6 +201,8 @@ internal sealed class UnitExecutor : IDisposable
             _journal.Prepare(conn, _spec.ArchivePath, _spec.Resume, UnitTarget.ToString(), _spec.JobId);
             return true;
         });
+        // This session holds the job lock now; a session opened after a lost one joins the job again.
+        OwnJournal();
         var works = new List<UnitWork>();
         if (_options.Clean && database is null)
         {

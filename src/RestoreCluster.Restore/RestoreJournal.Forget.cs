@@ -34,7 +34,10 @@ public sealed partial class RestoreJournal
         }
     }
 
-    /// <summary>The journal in the session's database, or null when it holds none (no schema <see cref="Schema"/>).</summary>
+    /// <summary>
+    /// The journal in the session's database, or null when it holds none (no schema <see cref="Schema"/>).
+    /// Read in a transaction, it also tells whether a restore still works on the journal (<see cref="RunningRestore"/>).
+    /// </summary>
     public static LeftoverJournal? DescribeLeftover(NpgsqlConnection conn, ConnectionTarget target)
     {
         try
@@ -68,7 +71,7 @@ public sealed partial class RestoreJournal
                 conn);
             sessions.Parameters.Add(new NpgsqlParameter { Value = RestoreApplicationName });
             long restoreSessions = (long)sessions.ExecuteScalar()!;
-            return new LeftoverJournal(archivePath, startedAt, units, restoreSessions);
+            return new LeftoverJournal(archivePath, startedAt, units, restoreSessions, RunningRestore(conn));
         }
         catch (NpgsqlException e)
         {
@@ -105,4 +108,8 @@ public sealed partial class RestoreJournal
 /// <param name="StartedAt">When that restore started (UTC; null when the journal does not record it).</param>
 /// <param name="UnitsDone">Units it committed.</param>
 /// <param name="RestoreSessions">Other restorecluster sessions on the database now: a restore may still run there.</param>
-public sealed record LeftoverJournal(string? ArchivePath, DateTime? StartedAt, long UnitsDone, long RestoreSessions);
+/// <param name="Running">
+/// The restore that still works on the journal (a session of it holds the job lock), or null; when null,
+/// the reading transaction holds the job lock until it ends, so no run joins the journal meanwhile.
+/// </param>
+public sealed record LeftoverJournal(string? ArchivePath, DateTime? StartedAt, long UnitsDone, long RestoreSessions, JournalOwner? Running);

@@ -33,11 +33,13 @@ public sealed partial class RestoreJournal
 
     /// <summary>
     /// Creates the journal for a new restore (schema, tables and job row in one transaction), or checks it
-    /// for --resume. A leftover journal without --resume, or one
-    /// of another archive or other options, is an error, and the journal stays as it was. A journal this
-    /// very run created (its start leased again) is continued. Otherwise the run named
-    /// <paramref name="runId"/> owns the journal from now on. Units already done are found when they run:
-    /// their journal row is written first (<see cref="StartSql"/>), and it is there.
+    /// for --resume. A journal whose run still works on it (a session of that run holds the job lock) is
+    /// refused, whatever the options: "still running". A leftover journal without --resume, or one of another
+    /// archive or other options, is an error, and the journal stays as it was. A journal this very run
+    /// created (its start leased again) is continued. Otherwise the run named <paramref name="runId"/> owns
+    /// the journal from now on. Either way this session then holds the job lock (<see cref="JobLockKey"/>)
+    /// shared, as every later session of the run does (<see cref="Join"/>). Units already done are found
+    /// when they run: their journal row is written first (<see cref="StartSql"/>), and it is there.
     /// </summary>
     public void Prepare(NpgsqlConnection conn, string archivePath, bool resume, string target, string runId)
     {
@@ -56,56 +58,62 @@ public sealed partial class RestoreJournal
                 batch.BatchCommands.Add(new NpgsqlBatchCommand(statement));
             }
 
-            var insert = new NpgsqlBatchCommand($"INSERT INTO {Schema}.job (job_key, archive_fingerprint, options_fingerprint, archive_path, run_id) VALUES ($1, $2, $3, $4, $5)");
+            var insert = new NpgsqlBatchCommand(
+                $"INSERT INTO {Schema}.job (job_key, archive_fingerprint, options_fingerprint, archive_path, run_id, run_pid, run_host) VALUES ($1, $2, $3, $4, $5, $6, $7)");
             insert.Parameters.Add(new NpgsqlParameter { Value = JobKey });
             insert.Parameters.Add(new NpgsqlParameter { Value = ArchiveFingerprint });
             insert.Parameters.Add(new NpgsqlParameter { Value = OptionsFingerprint });
             insert.Parameters.Add(new NpgsqlParameter { Value = archivePath });
             insert.Parameters.Add(new NpgsqlParameter { Value = runId });
+            insert.Parameters.Add(new NpgsqlParameter { Value = Environment.ProcessId });
+            insert.Parameters.Add(new NpgsqlParameter { Value = Environment.MachineName });
             batch.BatchCommands.Add(insert);
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(HoldJobLockSql));
             batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
             batch.ExecuteNonQuery();
             return;
         }
 
-        string? owner;
-        using (var job = new NpgsqlCommand($"SELECT archive_fingerprint, options_fingerprint, run_id FROM {Schema}.job WHERE job_key = $1", conn))
+        // The job lock taken exclusively, for this transaction only, is free exactly when no session of the run
+        // that owns the journal is left (it ended, was killed, or lost them all). Holding it, the job row is read
+        // and taken over without a session of that run joining in between (Join waits for this transaction).
+        using var transaction = conn.BeginTransaction();
+        bool free = Scalar<bool>(conn, $"SELECT pg_catalog.pg_try_advisory_xact_lock({JobLockKey})");
+        var job = ReadJob(conn) ?? throw new RestoreFailedException($"the journal in {target} has no job to resume");
+        if (job.RunId != runId)
         {
-            job.Parameters.Add(new NpgsqlParameter { Value = JobKey });
-            using var r = job.ExecuteReader();
-            if (!r.Read())
+            if (!free)
             {
-                throw new RestoreFailedException($"the journal in {target} has no job to resume");
+                throw new RestoreFailedException($"{job.Run.Describe(target)}; wait for it to end, or stop it, before {(resume ? "--resume" : "restoring into it again")}");
             }
 
-            owner = r.GetString(2);
-            if (owner != runId)
+            if (!resume)
             {
-                if (!resume)
-                {
-                    throw new RestoreFailedException(
-                        $"{target} holds an interrupted restorecluster restore (schema {Schema}); rerun with --resume to continue it, or drop it with restorecluster forget");
-                }
-
-                if (r.GetString(0) != ArchiveFingerprint)
-                {
-                    throw new RestoreFailedException($"cannot resume: the interrupted restore in {target} was of a different archive");
-                }
-
-                if (r.GetString(1) != OptionsFingerprint)
-                {
-                    throw new RestoreFailedException($"cannot resume: the interrupted restore in {target} used different options");
-                }
+                throw new RestoreFailedException(
+                    $"{target} holds an interrupted restorecluster restore (schema {Schema}); rerun with --resume to continue it, or drop it with restorecluster forget");
             }
-        }
 
-        if (owner != runId)
-        {
-            using var takeOver = new NpgsqlCommand($"UPDATE {Schema}.job SET run_id = $2 WHERE job_key = $1", conn);
+            if (job.ArchiveFingerprint != ArchiveFingerprint)
+            {
+                throw new RestoreFailedException($"cannot resume: the interrupted restore in {target} was of a different archive");
+            }
+
+            if (job.OptionsFingerprint != OptionsFingerprint)
+            {
+                throw new RestoreFailedException($"cannot resume: the interrupted restore in {target} used different options");
+            }
+
+            using var takeOver = new NpgsqlCommand($"UPDATE {Schema}.job SET run_id = $2, run_pid = $3, run_host = $4, run_started_at = now() WHERE job_key = $1", conn);
             takeOver.Parameters.Add(new NpgsqlParameter { Value = JobKey });
             takeOver.Parameters.Add(new NpgsqlParameter { Value = runId });
+            takeOver.Parameters.Add(new NpgsqlParameter { Value = Environment.ProcessId });
+            takeOver.Parameters.Add(new NpgsqlParameter { Value = Environment.MachineName });
             takeOver.ExecuteNonQuery();
         }
+
+        // A session lock outlives the transaction: this session is one of the run's from now on.
+        Exec(conn, HoldJobLockSql);
+        transaction.Commit();
     }
 
     /// <summary>

@@ -25,6 +25,7 @@ public sealed class UnitSession : IDisposable
     private readonly RestoreOptions _options;
     private readonly Func<string, NpgsqlConnection> _connect;
     private readonly string _database;
+    private readonly string _targetLabel;
     private readonly RestoreJournal _journal;
     private readonly Action<string> _reportError;
     private readonly DataReadCounter? _dataRead;
@@ -42,6 +43,7 @@ public sealed class UnitSession : IDisposable
         _order = order;
         _options = options;
         _database = target.Database;
+        _targetLabel = target.ToString();
         _journal = journal;
         _reportError = reportError;
         _connect = new TargetConnector(target, archive.Encoding, promptPassword, m => reportError("warning: " + m)).Open;
@@ -50,6 +52,14 @@ public sealed class UnitSession : IDisposable
     /// <summary>No entry's schema part is selected: pg_restore's "implied data-only restore".</summary>
     public bool ImpliedDataOnly =>
         !_options.Selection.DataOnly && RestoreEmitter.ImpliesDataOnly(_order, EntrySelector.Select(_order, _archive, _options.Selection));
+
+    /// <summary>
+    /// The run that owns the journal, once it does (its start prepared the journal): every session opened
+    /// from then on joins the job before anything else (<see cref="RestoreJournal.Join"/>: it holds the job
+    /// lock, and stops if another run took the journal over). Null before, and for sessions outside the
+    /// journal (a probe of the -d database).
+    /// </summary>
+    public string? JournalRun { get; set; }
 
     /// <summary>Retries made because a session was lost (for telemetry and tests).</summary>
     public int Retries { get; private set; }
@@ -186,6 +196,12 @@ public sealed class UnitSession : IDisposable
                 _attemptErrors.Clear();
                 try
                 {
+                    // As the login role, before the fixed settings (--role) change it: the journal is its alone.
+                    if (JournalRun is { } run)
+                    {
+                        JoinJournal(sink.Connection, run);
+                    }
+
                     sink.PipelineSessionSetup(emitter.SetFixedOutputState);
                     _maxLocks ??= MaxLocks(sink.Connection);
                 }
@@ -207,6 +223,22 @@ public sealed class UnitSession : IDisposable
             }
 
             return _sink;
+        }
+    }
+
+    private void JoinJournal(NpgsqlConnection conn, string run)
+    {
+        try
+        {
+            _journal.Join(conn, run, _targetLabel);
+        }
+        catch (NpgsqlException e) when (DatabaseSink.IsTransient(e))
+        {
+            throw new TransientRestoreException($"session lost: {e.Message}", e);
+        }
+        catch (PostgresException e)
+        {
+            throw new RestoreFailedException($"could not join the journal in {_targetLabel}: {e.Severity}:  {e.MessageText}", e);
         }
     }
 

@@ -2,6 +2,9 @@
 -- A unit's journal row is written first in its transaction and commits with the unit's effects; the schema is dropped when the
 -- restore ends normally, and kept only when it was killed or cancelled (for --resume). run_id names the
 -- run that owns the journal (the one that created it, or the last --resume): only that run drops it.
+-- run_pid, run_host and run_started_at say which process that run is and when it took the journal, for
+-- the message that refuses a --resume or a forget while it still runs (every session of the owning run
+-- holds the advisory job lock, RestoreJournal.JobLockKey, shared).
 CREATE SCHEMA IF NOT EXISTS restorecluster_journal;
 CREATE TABLE IF NOT EXISTS restorecluster_journal.job (
     job_key            text PRIMARY KEY,
@@ -9,7 +12,10 @@ CREATE TABLE IF NOT EXISTS restorecluster_journal.job (
     options_fingerprint text NOT NULL,
     archive_path       text NOT NULL,
     run_id             text NOT NULL,
-    started_at         timestamptz NOT NULL DEFAULT now()
+    started_at         timestamptz NOT NULL DEFAULT now(),
+    run_pid            integer,
+    run_host           text,
+    run_started_at     timestamptz NOT NULL DEFAULT now()
 );
 CREATE TABLE IF NOT EXISTS restorecluster_journal.unit (
     job_key  text NOT NULL,
