@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using RestoreCluster.Archive;
 using RestoreCluster.Grains.Abstractions;
 using RestoreCluster.Restore;
@@ -12,7 +13,7 @@ namespace RestoreCluster.Grains;
 /// calls (they return when there is a permit or a unit, or after <see cref="FallbackWait"/>); a slot that
 /// finds no unit for a while hands its session and permit back.
 /// </summary>
-public sealed class WorkerGrain : Grain, IWorkerGrain
+public sealed partial class WorkerGrain(ILogger<WorkerGrain> logger, ILoggerFactory loggers) : Grain, IWorkerGrain
 {
     // How long a slot holding a permit waits for a unit before it gives the permit back for others. (The
     // permit and lease times, and how often a running unit's progress goes to the coordinator, which answers
@@ -61,6 +62,7 @@ public sealed class WorkerGrain : Grain, IWorkerGrain
         catch (Exception e) when (e is ArchiveException or IOException or InvalidOperationException)
         {
             // Without this worker the job could never end: say why instead.
+            Log.JobUnworkable(logger, e, this.GetPrimaryKeyString(), jobId);
             await coordinator.Abort($"worker {this.GetPrimaryKeyString()} could not work on the job: {e.Message}");
         }
         finally
@@ -79,6 +81,7 @@ public sealed class WorkerGrain : Grain, IWorkerGrain
         }
         catch (Exception e)
         {
+            Log.SlotFailed(logger, e, slotId, spec.JobId);
             try
             {
                 await coordinator.Abort($"worker slot {slotId} failed: {e.GetType().Name}: {e.Message}");
@@ -86,13 +89,14 @@ public sealed class WorkerGrain : Grain, IWorkerGrain
             catch (Exception abort) when (abort is TimeoutException or OrleansException)
             {
                 // The coordinator cannot be told (its silo is gone): its own leases lapse and the job goes on elsewhere.
+                Log.AbortNotDelivered(logger, abort, slotId, spec.JobId);
             }
         }
     }
 
     private async Task SlotAsync(ICoordinatorGrain coordinator, IHostBudgetGrain budget, JobSpec spec, PgArchive archive, string slotId)
     {
-        using var executor = new UnitExecutor(spec, archive);
+        using var executor = new UnitExecutor(spec, archive, loggers.CreateLogger<UnitExecutor>());
         var timings = spec.Timings ?? JobTimings.Default;
         Permit? permit = null;
         IReadOnlyList<UnitReport> reports = [];
@@ -169,7 +173,7 @@ public sealed class WorkerGrain : Grain, IWorkerGrain
     // on its own cadence. A lease or permit that cannot be renewed, or a job that stopped, cancels the running
     // statement: the units are someone else's now (or nobody's), and nothing is reported for them. So does a
     // grain call that failed: the slot cannot tell whether its units are still its own.
-    private static async Task<(IReadOnlyList<UnitReport> Reports, Permit? Permit)> RunLeasesAsync(
+    private async Task<(IReadOnlyList<UnitReport> Reports, Permit? Permit)> RunLeasesAsync(
         ICoordinatorGrain coordinator, IHostBudgetGrain budget, UnitExecutor executor, IReadOnlyList<UnitLease> leases, Permit permit, JobTimings timings)
     {
         using var stop = new CancellationTokenSource();
@@ -214,6 +218,7 @@ public sealed class WorkerGrain : Grain, IWorkerGrain
 
         if (!keep)
         {
+            Log.BatchStopped(logger, leases.Count, leases[0].UnitId, leases[0].LeaseId);
             await StopAsync(stop, run);
             executor.Close();
             await budget.Release(permit.PermitId);
