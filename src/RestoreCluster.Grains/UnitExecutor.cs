@@ -10,7 +10,7 @@ namespace RestoreCluster.Grains;
 
 /// <summary>
 /// Runs leased units against the target on one session, outside any grain turn (blocking Npgsql work on
-/// the thread pool). One per worker slot and job; its session lives inside the slot's host permit. The
+/// a thread of its own). One per worker slot and job; its session lives inside the slot's host permit. The
 /// entry leases of one call are one batch: one transaction if all goes well (UnitSession.RunBatch).
 /// </summary>
 internal sealed partial class UnitExecutor : IDisposable
@@ -43,7 +43,7 @@ internal sealed partial class UnitExecutor : IDisposable
         _options = spec.Options.ToRestoreOptions();
         _target = ConnectionTarget.FromValues(spec.Target);
         _journal = RestoreJournal.For(archive, _options);
-        // Units run on the thread pool, far from the call that started the job: their spans name the job's span
+        // Units run on threads of their own, far from the call that started the job: their spans name the job's span
         // as parent explicitly rather than relying on whatever Activity.Current the slot's loop carries.
         ActivityContext.TryParse(spec.TraceParent, null, isRemote: true, out _jobContext);
         BatchLimit = MaxBatchUnits;

@@ -8,7 +8,7 @@ namespace RestoreCluster.Grains;
 /// <summary>
 /// One per silo: for each job it joins, N slots pull units from the job's coordinator. A slot first takes
 /// a permit from the target host's budget (never holding a unit lease while it waits), then leases a batch
-/// of units, runs it on the thread pool outside any grain call, reports its progress and renews both leases
+/// of units, runs it on a thread of its own outside any grain call, reports its progress and renews both leases
 /// while it runs, and reports the batch in the call that leases the next one. Waiting is done inside the
 /// calls (they return when there is a permit or a unit, or after <see cref="FallbackWait"/>); a slot that
 /// finds no unit for a while hands its session and permit back.
@@ -169,7 +169,7 @@ public sealed partial class WorkerGrain(ILogger<WorkerGrain> logger, ILoggerFact
         }
     }
 
-    // Runs one batch on the thread pool; meanwhile reports progress and renews the leases and the permit, each
+    // Runs one batch on a thread of its own; meanwhile reports progress and renews the leases and the permit, each
     // on its own cadence. A lease or permit that cannot be renewed, or a job that stopped, cancels the running
     // statement: the units are someone else's now (or nobody's), and nothing is reported for them. So does a
     // grain call that failed: the slot cannot tell whether its units are still its own.
@@ -178,7 +178,10 @@ public sealed partial class WorkerGrain(ILogger<WorkerGrain> logger, ILoggerFact
     {
         using var stop = new CancellationTokenSource();
         executor.ResetBytesRead();
-        var run = Task.Run(() => executor.Run(leases, stop.Token));
+        // A batch blocks its thread on the server for as long as it runs: it gets a thread of its own, not one of
+        // the pool's, which runs the grains' turns (at -j above the core count, batches on pool threads starved
+        // them for a second or more at a time, until the pool added threads: Orleans' health monitor said so).
+        var run = Task.Factory.StartNew(() => executor.Run(leases, stop.Token), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         var progressAt = DateTimeOffset.UtcNow + timings.ProgressInterval;
         var renewAt = DateTimeOffset.UtcNow + timings.RenewInterval;
         var leaseIds = leases.Select(l => l.LeaseId).ToList();
