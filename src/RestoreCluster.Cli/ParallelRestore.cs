@@ -62,6 +62,7 @@ internal static class ParallelRestore
             cancel.Cancel();
         };
         Console.CancelKeyPress += onCancel;
+        var stderrLine = logs.StderrLine;
         try
         {
             await using var progress = ProgressReporter.Create(progressMode, io, target.HostLabel);
@@ -167,7 +168,7 @@ internal static class ParallelRestore
         }
         finally
         {
-            logs.StderrLine = io.Error.WriteLine;
+            logs.StderrLine = stderrLine;
             Console.CancelKeyPress -= onCancel;
         }
     }

@@ -299,7 +299,9 @@ internal static partial class RestoreCommand
     {
         try
         {
-            return RestoreLogs.Open(file, io.Error.WriteLine, stackTraces: verbose);
+            // Records come from any thread: a line is written whole (Console.Error locks the same way).
+            var stderr = io.Error;
+            return RestoreLogs.Open(file, line => { lock (stderr) { stderr.WriteLine(line); } }, stackTraces: verbose);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
