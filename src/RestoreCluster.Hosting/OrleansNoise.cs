@@ -22,7 +22,7 @@ internal static class OrleansNoise
 
     private const string ParticipantStall = "Participant check thread has not completed";
 
-    private static readonly DateTime ProcessStarted = Process.GetCurrentProcess().StartTime.ToUniversalTime();
+    private static readonly DateTime ProcessStarted = StartTime();
 
     public static bool Matches<TState>(string category, EventId eventId, TState state)
     {
@@ -37,6 +37,12 @@ internal static class OrleansNoise
             default:
                 return false;
         }
+    }
+
+    private static DateTime StartTime()
+    {
+        using var process = Process.GetCurrentProcess();
+        return process.StartTime.ToUniversalTime();
     }
 
     private static object? Value(IReadOnlyList<KeyValuePair<string, object?>> values, string key)
