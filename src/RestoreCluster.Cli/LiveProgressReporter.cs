@@ -13,7 +13,7 @@ namespace RestoreCluster.Cli;
 /// </summary>
 /// <remarks>
 /// Spectre's live display is not thread-safe, so only its own loop touches the console: updates and error
-/// lines reach it through a channel, and error lines printed from inside the loop land above the display.
+/// lines reach it through a channel, and lines printed from inside the loop (errors, -v lines, log records) land above the display.
 /// </remarks>
 internal sealed class LiveProgressReporter : ProgressReporter
 {
@@ -40,22 +40,13 @@ internal sealed class LiveProgressReporter : ProgressReporter
         _updates.Writer.TryWrite(ctx => ctx.UpdateTarget(view));
     }
 
-    public override void Error(string message)
+    public override void WriteLine(string line)
     {
-        string line = CliOutput.ErrorLine(message);
-        _updates.Writer.TryWrite(_ => _console.WriteLine(line));
-    }
-
-    public override void Warning(string message)
-    {
-        string line = CliOutput.WarningLine(message);
-        _updates.Writer.TryWrite(_ => _console.WriteLine(line));
-    }
-
-    public override void Info(string message)
-    {
-        string line = CliOutput.InfoLine(message);
-        _updates.Writer.TryWrite(_ => _console.WriteLine(line));
+        // After the display ended (its loop takes nothing more) a line goes straight to stderr.
+        if (!_updates.Writer.TryWrite(_ => _console.WriteLine(line)))
+        {
+            Io.Error.WriteLine(line);
+        }
     }
 
     public override async ValueTask FinishAsync(JobStatus job, TimeSpan elapsed)

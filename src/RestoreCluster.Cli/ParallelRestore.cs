@@ -18,7 +18,8 @@ internal static class ParallelRestore
 
     public static async Task<int> RunAsync(
         PgArchive archive, IReadOnlyList<TocEntry> order, RestoreOptions options, ConnectionTarget target,
-        int jobs, int hostBudget, bool resume, string progressMode, TimeSpan stallWarning, TelemetryOptions telemetry, CliOutput io)
+        int jobs, int hostBudget, bool resume, string progressMode, TimeSpan stallWarning, TelemetryOptions telemetry, CliOutput io,
+        RestoreLogs logs)
     {
         DatabaseRestore.RequireRawSql();
         if (options.Verbose)
@@ -28,7 +29,7 @@ internal static class ParallelRestore
 
         var started = Stopwatch.StartNew();
         // The silo starts on one core while the target's identity (a connection and a query) is read on the other.
-        var starting = EmbeddedCluster.StartAsync(telemetry);
+        var starting = EmbeddedCluster.StartAsync(telemetry, logs.AddTo);
         string hostKey;
         try
         {
@@ -61,9 +62,12 @@ internal static class ParallelRestore
             cancel.Cancel();
         };
         Console.CancelKeyPress += onCancel;
+        var stderrLine = logs.StderrLine;
         try
         {
             await using var progress = ProgressReporter.Create(progressMode, io, target.HostLabel);
+            // While the display runs, log records on stderr go above it, as the restore's own lines do.
+            logs.StderrLine = progress.WriteLine;
             int messagesFrom = 0;
             int printedProblems = 0;
             long news = -1;
@@ -164,6 +168,7 @@ internal static class ParallelRestore
         }
         finally
         {
+            logs.StderrLine = stderrLine;
             Console.CancelKeyPress -= onCancel;
         }
     }

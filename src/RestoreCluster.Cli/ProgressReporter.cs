@@ -36,13 +36,16 @@ internal abstract class ProgressReporter(CliOutput io, string hostName) : IAsync
     public abstract ValueTask FinishAsync(JobStatus job, TimeSpan elapsed);
 
     /// <summary>Prints an error of the restore (one line on stderr).</summary>
-    public virtual void Error(string message) => Io.Fail(message);
+    public void Error(string message) => WriteLine(CliOutput.ErrorLine(message));
 
     /// <summary>Prints a warning of the restore (a retried unit's lost session, say).</summary>
-    public virtual void Warning(string message) => Io.Warn(message);
+    public void Warning(string message) => WriteLine(CliOutput.WarningLine(message));
 
     /// <summary>Prints a -v message of the restore (one line on stderr, whatever the progress mode).</summary>
-    public virtual void Info(string message) => Io.Info(message);
+    public void Info(string message) => WriteLine(CliOutput.InfoLine(message));
+
+    /// <summary>Writes a line to stderr (above a live display); log records on stderr come this way while the restore runs.</summary>
+    public virtual void WriteLine(string line) => Io.Error.WriteLine(line);
 
     public virtual ValueTask DisposeAsync() => ValueTask.CompletedTask;
 

@@ -1,5 +1,7 @@
 using System.CommandLine;
+using System.Diagnostics;
 using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
 using RestoreCluster.Archive;
 using RestoreCluster.Planning;
 using RestoreCluster.Hosting;
@@ -8,7 +10,7 @@ using RestoreCluster.Restore;
 namespace RestoreCluster.Cli;
 
 /// <summary><c>restorecluster restore</c>: pg_restore's command line (-l, -f and, in later work, -d).</summary>
-internal static class RestoreCommand
+internal static partial class RestoreCommand
 {
     public static int Run(ParseResult p, RestoreOptionsSpec s, CliOutput io)
     {
@@ -50,11 +52,15 @@ internal static class RestoreCommand
         }
 
         CheckStrictNames(archive, order, selection);
+        using var logs = OpenLogs(p.GetValue(s.LogFile), io, restore.Verbose);
         if (db is not null)
         {
-            return RestoreIntoDatabase(p, s, io, archive, order, restore, db);
+            return RestoreIntoDatabase(p, s, io, logs, archive, order, restore, db);
         }
 
+        using var loggers = logs.CreateFactory();
+        var log = loggers.CreateLogger(typeof(RestoreCommand));
+        Log.ScriptStarted(log, archive.DisplayName, file ?? "-");
         using (var output = OpenOutput(file, io))
         {
             foreach (string w in ScriptRestore.Write(archive, order, restore, output, io.Info))
@@ -63,11 +69,12 @@ internal static class RestoreCommand
             }
         }
 
+        Log.ScriptWritten(log, archive.DisplayName, file ?? "-");
         return ExitCodes.Success;
     }
 
     private static int RestoreIntoDatabase(
-        ParseResult p, RestoreOptionsSpec s, CliOutput io, PgArchive archive, IReadOnlyList<TocEntry> order, RestoreOptions restore, string db)
+        ParseResult p, RestoreOptionsSpec s, CliOutput io, RestoreLogs logs, PgArchive archive, IReadOnlyList<TocEntry> order, RestoreOptions restore, string db)
     {
         var (target, prompt) = s.Connection.Resolve(p, db);
         int jobs = p.GetValue(s.Jobs);
@@ -77,7 +84,7 @@ internal static class RestoreCommand
             // so a password the server asks for must be known up front (-W, the target, PGPASSWORD, .pgpass).
             return ParallelRestore.RunAsync(
                 archive, order, restore, target, jobs, p.GetValue(s.HostBudget) ?? jobs, p.GetValue(s.Resume),
-                p.GetValue(s.Progress) ?? "auto", TimeSpan.FromSeconds(p.GetValue(s.StallWarning)), TelemetryOptions.FromEnvironment(p.GetValue(s.OtelConsole)), io).GetAwaiter().GetResult();
+                p.GetValue(s.Progress) ?? "auto", TimeSpan.FromSeconds(p.GetValue(s.StallWarning)), TelemetryOptions.FromEnvironment(p.GetValue(s.OtelConsole)), io, logs).GetAwaiter().GetResult();
         }
 
         if (jobs > 1 && !archive.IsSeekable)
@@ -90,7 +97,23 @@ internal static class RestoreCommand
             throw new CliError("--resume needs a restore that keeps a journal: not with -1 or from standard input", ExitCodes.Usage);
         }
 
-        int errors = DatabaseRestore.Run(archive, order, restore, target, prompt, io.Fail, io.Warn, io.Info);
+        using var loggers = logs.CreateFactory();
+        var log = loggers.CreateLogger(typeof(RestoreCommand));
+        // The target's display form: host, port, database and user, never the password.
+        Log.SerialStarted(log, archive.DisplayName, target.ToString(), restore.SingleTransaction ? "-1" : "standard input");
+        var clock = Stopwatch.StartNew();
+        int errors;
+        try
+        {
+            errors = DatabaseRestore.Run(archive, order, restore, target, prompt, io.Fail, io.Warn, io.Info);
+        }
+        catch (RestoreFailedException e)
+        {
+            Log.SerialFailed(log, clock.Elapsed.TotalSeconds, e.Message);
+            throw;
+        }
+
+        Log.SerialEnded(log, clock.Elapsed.TotalSeconds, errors);
         if (errors > 0)
         {
             io.Warn($"errors ignored on restore: {errors}");
@@ -268,6 +291,21 @@ internal static class RestoreCommand
         if (EntrySelector.FirstUnmatchedName(selection, touched) is { } missing)
         {
             throw new CliError(missing);
+        }
+    }
+
+    // --log-file is opened before anything runs: a path that cannot be written is bad input, said at once.
+    private static RestoreLogs OpenLogs(string? file, CliOutput io, bool verbose)
+    {
+        try
+        {
+            // Records come from any thread: a line is written whole (Console.Error locks the same way).
+            var stderr = io.Error;
+            return RestoreLogs.Open(file, line => { lock (stderr) { stderr.WriteLine(line); } }, stackTraces: verbose);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CliError($"could not open log file \"{file}\": {ex.Message}");
         }
     }
 

@@ -100,6 +100,8 @@ internal sealed class RestoreOptionsSpec
 
     public Option<int> StallWarning { get; } = new("--stall-warning") { HelpName = "SECONDS", Description = "warn when the restore makes no progress for this long (0: never)", DefaultValueFactory = _ => 300 };
 
+    public Option<string?> LogFile { get; } = new("--log-file") { HelpName = "FILE", Description = "append log records (information and above, with exceptions) to this file instead of warnings on stderr" };
+
     public Option<bool> OtelConsole { get; } = new("--otel-console") { Description = "print telemetry (traces and metrics) to the console" };
 
     public Argument<string?> Archive { get; } = new("archive") { Description = "the archive file or directory (standard input when absent or -)", Arity = ArgumentArity.ZeroOrOne };
@@ -119,7 +121,7 @@ internal sealed class RestoreOptionsSpec
             NoTablespaces, RestrictKey, Section, StrictNames, UseSetSessionAuthorization,
         ]),
         new("Connection options", [Host, Port, UserName, NoPassword, Password, Role]),
-        new("RestoreCluster options", [HostBudget, Resume, Progress, StallWarning, OtelConsole]),
+        new("RestoreCluster options", [HostBudget, Resume, Progress, StallWarning, LogFile, OtelConsole]),
     ];
 
     public void AddTo(Command command)

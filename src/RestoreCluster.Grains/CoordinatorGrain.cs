@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
 using RestoreCluster.Archive;
 using RestoreCluster.Grains.Abstractions;
@@ -15,7 +16,7 @@ namespace RestoreCluster.Grains;
 /// await in the middle of a change, so turns interleave only between whole calls).
 /// </summary>
 [Reentrant]
-public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
+public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger) : Grain, ICoordinatorGrain
 {
     /// <summary>Units up to this data size may join another unit's batch (one transaction).</summary>
     public const long SmallUnitBytes = 256 << 10;
@@ -45,6 +46,9 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _news;
     private long _changedAt;
+    private long _startedAt;
+    // Units whose lease lapsed and that are not leased again yet (for the log's "leased again").
+    private readonly HashSet<int> _lapsed = [];
 
     public Task<JobStatus> Start(JobSpec spec)
     {
@@ -72,6 +76,9 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
         }
 
         _state = JobState.Running;
+        _startedAt = Stopwatch.GetTimestamp();
+        // The target's display form (host, port, database, user): never the password.
+        Log.JobStarted(logger, spec.JobId, spec.ArchivePath, ConnectionTarget.FromValues(spec.Target).ToString(), _schedule.Progress.TotalUnits + 1, spec.Jobs, spec.HostBudget, spec.Resume);
         KeepScheduleLines();
         _progress.Phase(_schedule.CurrentPhase, DateTimeOffset.UtcNow);
         // Lapsed leases go back to ready within a second, or a quarter of the lease time when that is shorter.
@@ -169,6 +176,15 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
                 _ => UnitKind.Entry,
             };
             _progress?.Leased(lease.LeaseId, lease.UnitId, now);
+            if (_lapsed.Remove(lease.UnitId))
+            {
+                Log.LeasedAgain(logger, lease.UnitId, Label(lease.UnitId), workerId, lease.LeaseId);
+            }
+            else
+            {
+                Log.LeaseGranted(logger, lease.LeaseId, lease.UnitId, Label(lease.UnitId), workerId);
+            }
+
             leases.Add(new UnitLease(lease.LeaseId, kind, lease.UnitId, lease.EntryIds, lease.TableCreated, lease.ExpiresAt));
             if (_parallelVerbose && kind == UnitKind.Entry && _schedule.Plan.GetUnit(lease.UnitId) is { } unit)
             {
@@ -246,6 +262,7 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
     {
         if (_schedule is null || _state != JobState.Running)
         {
+            Log.ReportIgnored(logger, KindOf(report), report.UnitId, Label(report.UnitId), report.LeaseId, $"the job is {_state.ToString().ToLowerInvariant()}");
             return;
         }
 
@@ -261,6 +278,7 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
             _state = _fatal is not null ? JobState.Failed : _errors > 0 ? JobState.CompletedWithErrors : JobState.Succeeded;
             _message = _fatal;
             _expiry?.Dispose();
+            LogEnd();
             News();
             return;
         }
@@ -271,6 +289,10 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
             if (_schedule.Fail(report.UnitId, report.LeaseId, retryable: true))
             {
                 _progress?.Dropped(report.LeaseId);
+            }
+            else
+            {
+                Log.ReportIgnored(logger, KindOf(report), report.UnitId, Label(report.UnitId), report.LeaseId, NotCurrent);
             }
 
             return;
@@ -283,6 +305,7 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
             if (!_schedule.Fail(report.UnitId, report.LeaseId, retryable: false))
             {
                 _progress?.Dropped(report.LeaseId);
+                Log.ReportIgnored(logger, KindOf(report), report.UnitId, Label(report.UnitId), report.LeaseId, NotCurrent);
                 return;
             }
 
@@ -308,7 +331,8 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
         }
 
         var status = statuses.GetValueOrDefault(report.UnitId, UnitStatus.Ok);
-        if (_schedule.Complete(report.UnitId, report.LeaseId, status, statuses) == CompletionResult.Accepted)
+        var completion = _schedule.Complete(report.UnitId, report.LeaseId, status, statuses);
+        if (completion == CompletionResult.Accepted)
         {
             // Errors are counted once per failed statement, as a serial pg_restore counts them.
             _errors += report.Errors;
@@ -325,6 +349,7 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
         else
         {
             _progress?.Dropped(report.LeaseId);
+            Log.ReportIgnored(logger, KindOf(report), report.UnitId, Label(report.UnitId), report.LeaseId, completion == CompletionResult.Duplicate ? "the unit is already done" : NotCurrent);
         }
 
         ObservePhase(now);
@@ -373,6 +398,7 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
             _state = JobState.Cancelled;
             _message = "cancelled";
             _progress?.Phase(RestorePhase.Finished, DateTimeOffset.UtcNow);
+            LogEnd();
             News();
         }
 
@@ -387,6 +413,7 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
             _message = message;
             _expiry?.Dispose();
             _progress?.Phase(RestorePhase.Finished, DateTimeOffset.UtcNow);
+            LogEnd();
             News();
         }
 
@@ -478,12 +505,39 @@ public sealed class CoordinatorGrain : Grain, ICoordinatorGrain
 
     private Task ExpireLeases(CancellationToken cancellation)
     {
-        if (_schedule?.ExpireLeases(DateTimeOffset.UtcNow) > 0)
+        if (_schedule is not { } schedule || schedule.Progress.LeasedUnits == 0)
         {
-            _progress?.Retain(_schedule.Leases.Select(l => l.LeaseId).Append(_finishLease ?? ""));
+            return Task.CompletedTask;
+        }
+
+        var now = DateTimeOffset.UtcNow;
+        var leases = schedule.Leases;
+        if (schedule.ExpireLeases(now) > 0)
+        {
+            // The units whose lease lapsed are ready again; the next lease of each says so.
+            foreach (var lease in leases.Where(l => l.ExpiresAt <= now))
+            {
+                _lapsed.Add(lease.UnitId);
+                Log.LeaseLapsed(logger, lease.LeaseId, lease.UnitId, Label(lease.UnitId), lease.WorkerId);
+            }
+
+            _progress?.Retain(schedule.Leases.Select(l => l.LeaseId).Append(_finishLease ?? ""));
             Changed();
         }
 
         return Task.CompletedTask;
+    }
+
+    private const string NotCurrent = "its lease is no longer current";
+
+    private static string KindOf(UnitReport report) => report.NotRun ? "not-run" : report.Fatal is not null ? "fatal" : "completion";
+
+    private void LogEnd()
+    {
+        var p = _schedule?.Progress;
+        int done = (p?.DoneUnits ?? 0) + (_state is JobState.Succeeded or JobState.CompletedWithErrors ? 1 : 0);
+        Log.JobEnded(
+            logger, this.GetPrimaryKeyString(), _state.ToString().ToLowerInvariant(), Stopwatch.GetElapsedTime(_startedAt).TotalSeconds,
+            done, (p?.TotalUnits ?? 0) + 1, _errors, _retries, _message ?? "-");
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using RestoreCluster.Grains.Abstractions;
 
 namespace RestoreCluster.Grains;
@@ -11,7 +12,7 @@ namespace RestoreCluster.Grains;
 /// counts stay race-free).
 /// </summary>
 [Orleans.Concurrency.Reentrant]
-public sealed class HostBudgetGrain : Grain, IHostBudgetGrain
+public sealed partial class HostBudgetGrain(ILogger<HostBudgetGrain> logger) : Grain, IHostBudgetGrain
 {
     private TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Dictionary<string, (string Owner, DateTimeOffset Expires)> _permits = new(StringComparer.Ordinal);
@@ -92,6 +93,7 @@ public sealed class HostBudgetGrain : Grain, IHostBudgetGrain
         if (!_permits.TryGetValue(permitId, out var p))
         {
             // Lapsed (or released): its session must stop; the budget may already be someone else's.
+            Log.RenewalRefused(logger, permitId);
             return Task.FromResult(false);
         }
 
@@ -115,6 +117,11 @@ public sealed class HostBudgetGrain : Grain, IHostBudgetGrain
         if (budget < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(budget), budget, "a host budget is at least 1");
+        }
+
+        if (budget != _budget)
+        {
+            Log.BudgetSet(logger, this.GetPrimaryKeyString(), budget);
         }
 
         _budget = budget;
@@ -143,6 +150,7 @@ public sealed class HostBudgetGrain : Grain, IHostBudgetGrain
         {
             if (p.Expires <= now)
             {
+                Log.PermitLapsed(logger, id, p.Owner, (now - p.Expires).TotalMilliseconds);
                 _permits.Remove(id);
                 GrainInstruments.InFlight.Add(-1, Host);
             }

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using RestoreCluster.Archive;
 using RestoreCluster.Grains.Abstractions;
 using RestoreCluster.Planning;
@@ -8,10 +10,10 @@ namespace RestoreCluster.Grains;
 
 /// <summary>
 /// Runs leased units against the target on one session, outside any grain turn (blocking Npgsql work on
-/// the thread pool). One per worker slot and job; its session lives inside the slot's host permit. The
+/// a thread of its own). One per worker slot and job; its session lives inside the slot's host permit. The
 /// entry leases of one call are one batch: one transaction if all goes well (UnitSession.RunBatch).
 /// </summary>
-internal sealed class UnitExecutor : IDisposable
+internal sealed partial class UnitExecutor : IDisposable
 {
     // Consecutive small units share a transaction up to this many objects, unless the server's lock
     // table is smaller (max_locks_per_transaction / 2: each unit takes a lock or two).
@@ -26,19 +28,23 @@ internal sealed class UnitExecutor : IDisposable
     private readonly List<string> _messages = [];
     private readonly ActivityContext _jobContext;
     private readonly DataReadCounter _read = new();
+    private readonly ILogger _logger;
     private UnitSession? _session;
     private int _batchCeiling;
     private bool _ownsJournal;
+    // The first unit of the running batch, for the records of its retries.
+    private UnitLease? _running;
 
-    public UnitExecutor(JobSpec spec, PgArchive archive)
+    public UnitExecutor(JobSpec spec, PgArchive archive, ILogger<UnitExecutor>? logger = null)
     {
+        _logger = logger ?? NullLogger<UnitExecutor>.Instance;
         _spec = spec;
         _archive = archive;
         _order = JobOrder.Resolve(archive, spec.Order);
         _options = spec.Options.ToRestoreOptions();
         _target = ConnectionTarget.FromValues(spec.Target);
         _journal = RestoreJournal.For(archive, _options);
-        // Units run on the thread pool, far from the call that started the job: their spans name the job's span
+        // Units run on threads of their own, far from the call that started the job: their spans name the job's span
         // as parent explicitly rather than relying on whatever Activity.Current the slot's loop carries.
         ActivityContext.TryParse(spec.TraceParent, null, isRemote: true, out _jobContext);
         BatchLimit = MaxBatchUnits;
@@ -57,7 +63,7 @@ internal sealed class UnitExecutor : IDisposable
             ? _target.WithDatabase(db.Tag)
             : _target;
 
-    private UnitSession Session => _session ??= new UnitSession(_archive, _order, _options, UnitTarget, _journal, _messages.Add, dataRead: _read)
+    private UnitSession Session => _session ??= new UnitSession(_archive, _order, _options, UnitTarget, _journal, Message, dataRead: _read)
     {
         JournalRun = _ownsJournal ? _spec.JobId : null,
     };
@@ -76,6 +82,7 @@ internal sealed class UnitExecutor : IDisposable
     {
         _messages.Clear();
         var first = leases[0];
+        _running = first;
         int retriesBefore = _session?.Retries ?? 0;
         if (first.Kind is UnitKind.Entry or UnitKind.MissedItems)
         {
@@ -105,6 +112,7 @@ internal sealed class UnitExecutor : IDisposable
         }
         catch (Exception e) when (e is RestoreFailedException or ArchiveException or PlanningException)
         {
+            Log.UnitStopsRestore(_logger, e, first.UnitId, What(first), e.Message);
             Close();
             return [Report(first, 0, [], [], 0, 0, retriesBefore, [.. _messages]) with { Fatal = e.Message }, .. leases.Skip(1).Select(NotRun)];
         }
@@ -113,7 +121,8 @@ internal sealed class UnitExecutor : IDisposable
             // Anything else is a bug: it ends the job with a message, instead of silently ending this slot and
             // leaving the unit to a lapsed lease (or, with every slot gone, the job waiting forever).
             Close();
-            string what = _archive.GetEntry(first.UnitId) is { } te ? $"{te.Desc} {te.Tag}" : first.Kind.ToString();
+            string what = What(first);
+            Log.UnexpectedError(_logger, e, first.UnitId, what);
             return [Report(first, 0, [], [], 0, 0, retriesBefore, [.. _messages]) with { Fatal = $"unexpected error in unit {first.UnitId} ({what}): {e.GetType().Name}: {e.Message}" }, .. leases.Skip(1).Select(NotRun)];
         }
     }
@@ -137,6 +146,21 @@ internal sealed class UnitExecutor : IDisposable
     }
 
     public void Dispose() => Close();
+
+    private string What(UnitLease lease) => _archive.GetEntry(lease.UnitId) is { } te ? $"{te.Desc} {te.Tag}" : lease.Kind.ToString();
+
+    // The session's messages for the unit's report; its warnings (a lost session or a refused connect, retried)
+    // are logged as they happen, while the unit still runs.
+    private void Message(string message)
+    {
+        _messages.Add(message);
+        if (message.StartsWith(WarningPrefix, StringComparison.Ordinal) && _running is { } lease)
+        {
+            Log.UnitRetried(_logger, lease.UnitId, What(lease), message[WarningPrefix.Length..]);
+        }
+    }
+
+    private const string WarningPrefix = "warning: ";
 
     private static UnitReport NotRun(UnitLease lease) => new(lease.LeaseId, lease.UnitId, 0, [], [], null, 0, 0, [], NotRun: true);
 
@@ -164,6 +188,7 @@ internal sealed class UnitExecutor : IDisposable
         {
             // -e or a fatal error in the unit after the committed ones: the rest of the batch never ran.
             var failed = leases[reports.Count];
+            Log.UnitStopsRestore(_logger, e, failed.UnitId, What(failed), e.Message);
             reports.Add(Report(failed, 0, [], [], 0, 0, retriesBefore, reports.Count == 0 ? [.. _messages] : []) with { Fatal = e.Message });
             reports.AddRange(leases.Skip(reports.Count).Select(NotRun));
             Close();
@@ -193,7 +218,7 @@ internal sealed class UnitExecutor : IDisposable
             // DROP and CREATE DATABASE cannot run in a transaction: they run on the -d database first. They run
             // once: a prefork leased again in the same run finds its database and its journal there.
             errors += DatabaseRestore.RecreateDatabase(
-                _archive, _order, _options, _target, database, _messages.Add, Announcement(database, VerboseMessages.ProcessingItem));
+                _archive, _order, _options, _target, database, Message, Announcement(database, VerboseMessages.ProcessingItem));
         }
 
         Session.AsLoginRole(conn =>
@@ -335,7 +360,7 @@ internal sealed class UnitExecutor : IDisposable
 
     private bool DatabaseExists(string name)
     {
-        using var probe = new UnitSession(_archive, _order, _options, _target, _journal, _messages.Add);
+        using var probe = new UnitSession(_archive, _order, _options, _target, _journal, Message);
         return probe.AsLoginRole(conn =>
         {
             using var cmd = new Npgsql.NpgsqlCommand("SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1", conn);

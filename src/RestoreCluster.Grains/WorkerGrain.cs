@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using RestoreCluster.Archive;
 using RestoreCluster.Grains.Abstractions;
 using RestoreCluster.Restore;
@@ -7,12 +8,12 @@ namespace RestoreCluster.Grains;
 /// <summary>
 /// One per silo: for each job it joins, N slots pull units from the job's coordinator. A slot first takes
 /// a permit from the target host's budget (never holding a unit lease while it waits), then leases a batch
-/// of units, runs it on the thread pool outside any grain call, reports its progress and renews both leases
+/// of units, runs it on a thread of its own outside any grain call, reports its progress and renews both leases
 /// while it runs, and reports the batch in the call that leases the next one. Waiting is done inside the
 /// calls (they return when there is a permit or a unit, or after <see cref="FallbackWait"/>); a slot that
 /// finds no unit for a while hands its session and permit back.
 /// </summary>
-public sealed class WorkerGrain : Grain, IWorkerGrain
+public sealed partial class WorkerGrain(ILogger<WorkerGrain> logger, ILoggerFactory loggers) : Grain, IWorkerGrain
 {
     // How long a slot holding a permit waits for a unit before it gives the permit back for others. (The
     // permit and lease times, and how often a running unit's progress goes to the coordinator, which answers
@@ -61,6 +62,7 @@ public sealed class WorkerGrain : Grain, IWorkerGrain
         catch (Exception e) when (e is ArchiveException or IOException or InvalidOperationException)
         {
             // Without this worker the job could never end: say why instead.
+            Log.JobUnworkable(logger, e, this.GetPrimaryKeyString(), jobId);
             await coordinator.Abort($"worker {this.GetPrimaryKeyString()} could not work on the job: {e.Message}");
         }
         finally
@@ -79,6 +81,7 @@ public sealed class WorkerGrain : Grain, IWorkerGrain
         }
         catch (Exception e)
         {
+            Log.SlotFailed(logger, e, slotId, spec.JobId);
             try
             {
                 await coordinator.Abort($"worker slot {slotId} failed: {e.GetType().Name}: {e.Message}");
@@ -86,13 +89,14 @@ public sealed class WorkerGrain : Grain, IWorkerGrain
             catch (Exception abort) when (abort is TimeoutException or OrleansException)
             {
                 // The coordinator cannot be told (its silo is gone): its own leases lapse and the job goes on elsewhere.
+                Log.AbortNotDelivered(logger, abort, slotId, spec.JobId);
             }
         }
     }
 
     private async Task SlotAsync(ICoordinatorGrain coordinator, IHostBudgetGrain budget, JobSpec spec, PgArchive archive, string slotId)
     {
-        using var executor = new UnitExecutor(spec, archive);
+        using var executor = new UnitExecutor(spec, archive, loggers.CreateLogger<UnitExecutor>());
         var timings = spec.Timings ?? JobTimings.Default;
         Permit? permit = null;
         IReadOnlyList<UnitReport> reports = [];
@@ -165,16 +169,19 @@ public sealed class WorkerGrain : Grain, IWorkerGrain
         }
     }
 
-    // Runs one batch on the thread pool; meanwhile reports progress and renews the leases and the permit, each
+    // Runs one batch on a thread of its own; meanwhile reports progress and renews the leases and the permit, each
     // on its own cadence. A lease or permit that cannot be renewed, or a job that stopped, cancels the running
     // statement: the units are someone else's now (or nobody's), and nothing is reported for them. So does a
     // grain call that failed: the slot cannot tell whether its units are still its own.
-    private static async Task<(IReadOnlyList<UnitReport> Reports, Permit? Permit)> RunLeasesAsync(
+    private async Task<(IReadOnlyList<UnitReport> Reports, Permit? Permit)> RunLeasesAsync(
         ICoordinatorGrain coordinator, IHostBudgetGrain budget, UnitExecutor executor, IReadOnlyList<UnitLease> leases, Permit permit, JobTimings timings)
     {
         using var stop = new CancellationTokenSource();
         executor.ResetBytesRead();
-        var run = Task.Run(() => executor.Run(leases, stop.Token));
+        // A batch blocks its thread on the server for as long as it runs: it gets a thread of its own, not one of
+        // the pool's, which runs the grains' turns (at -j above the core count, batches on pool threads starved
+        // them for a second or more at a time, until the pool added threads: Orleans' health monitor said so).
+        var run = Task.Factory.StartNew(() => executor.Run(leases, stop.Token), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         var progressAt = DateTimeOffset.UtcNow + timings.ProgressInterval;
         var renewAt = DateTimeOffset.UtcNow + timings.RenewInterval;
         var leaseIds = leases.Select(l => l.LeaseId).ToList();
@@ -214,6 +221,7 @@ public sealed class WorkerGrain : Grain, IWorkerGrain
 
         if (!keep)
         {
+            Log.BatchStopped(logger, leases.Count, leases[0].UnitId, leases[0].LeaseId);
             await StopAsync(stop, run);
             executor.Close();
             await budget.Release(permit.PermitId);

@@ -32,12 +32,16 @@ public sealed class EmbeddedCluster : IAsyncDisposable
     /// <summary>The silo's name, which is also its worker grain's key.</summary>
     public string SiloName { get; }
 
-    public static async Task<EmbeddedCluster> StartAsync(TelemetryOptions telemetry, CancellationToken cancellation = default)
+    /// <summary>
+    /// Starts the silo. <paramref name="logging"/> sets where log records go (<see cref="RestoreLogs.AddTo"/>, or a
+    /// test's capture); without it the silo has no log provider.
+    /// </summary>
+    public static async Task<EmbeddedCluster> StartAsync(TelemetryOptions telemetry, Action<ILoggingBuilder>? logging = null, CancellationToken cancellation = default)
     {
         string siloName = $"{Environment.MachineName}-{Environment.ProcessId}";
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders();
-        builder.Logging.SetMinimumLevel(LogLevel.Critical);
+        logging?.Invoke(builder.Logging);
         // DisableDefaults leaves the environment out of the configuration, but the OpenTelemetry SDK reads its
         // settings (OTEL_EXPORTER_OTLP_ENDPOINT/_PROTOCOL, OTEL_BSP_SCHEDULE_DELAY, OTEL_METRIC_EXPORT_INTERVAL, ...)
         // from there: give it the OTEL_* variables only, so nothing else in the environment configures the silo.

@@ -91,6 +91,19 @@ public sealed partial class BadInputTests : IDisposable
     }
 
     [Fact]
+    public async Task ALogFileThatCannotBeOpenedFailsWithOneLineNamingIt()
+    {
+        var fixtures = await FixtureArchives.GetAsync();
+        var log = Path.Combine(_dir, "no such dir", "restore.log");
+
+        await RunAllAsync(
+        [
+            new Case("restore -f --log-file", ["restore", "-f", "/dev/null", "--log-file", log, fixtures["rich.custom"].Path], log, Expect: "could not open log file"),
+            new Case("restore -d --log-file", ["restore", "-d", "unused", "--log-file", _dir, fixtures["rich.custom"].Path], _dir, Expect: "could not open log file"),
+        ]);
+    }
+
+    [Fact]
     public async Task ACustomArchiveTruncatedInsideItsHeaderOrTocFailsNamingTheByte()
     {
         var archive = (await FixtureArchives.GetAsync())["rich.custom"];

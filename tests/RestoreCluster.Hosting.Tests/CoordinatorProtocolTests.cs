@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Logging;
 using RestoreCluster.Grains;
 using RestoreCluster.Grains.Abstractions;
 using RestoreCluster.Restore;
@@ -17,6 +18,7 @@ public sealed class CoordinatorProtocolTests : IAsyncLifetime, IDisposable
 {
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(10);
     private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("rc-protocol-");
+    private readonly CapturedLogs _logs = new();
     private EmbeddedCluster? _cluster;
     private string _archive = "";
 
@@ -24,7 +26,7 @@ public sealed class CoordinatorProtocolTests : IAsyncLifetime, IDisposable
     {
         var server = await PostgresServer.GetSharedAsync();
         _archive = await InProcessRestore.MakeArchiveAsync(server, _directory.FullName);
-        _cluster = await EmbeddedCluster.StartAsync(new TelemetryOptions(null, false));
+        _cluster = await EmbeddedCluster.StartAsync(new TelemetryOptions(null, false), _logs.AddTo);
     }
 
     public async Task DisposeAsync()
@@ -103,6 +105,11 @@ public sealed class CoordinatorProtocolTests : IAsyncLifetime, IDisposable
         // The current lease still works.
         Assert.True(await coordinator.Renew([unit.LeaseId]));
         Assert.True(await coordinator.ReportProgress(unit.LeaseId, 10));
+
+        // Both ignored reports are in the log, the stale fatal one and the repeated one of a done unit.
+        var ignored = _logs.Of<CoordinatorGrain>(105);
+        Assert.Contains(ignored, r => r.Level == LogLevel.Information && r.Message.StartsWith("fatal report", StringComparison.Ordinal) && r.Message.EndsWith("its lease is no longer current", StringComparison.Ordinal));
+        Assert.Contains(ignored, r => r.Message.Contains(prefork.LeaseId, StringComparison.Ordinal) && r.Message.EndsWith("the unit is already done", StringComparison.Ordinal));
     }
 
     [Fact]

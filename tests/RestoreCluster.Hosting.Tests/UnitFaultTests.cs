@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Logging;
 using RestoreCluster.Archive;
 using RestoreCluster.Grains;
 using RestoreCluster.Grains.Abstractions;
@@ -14,6 +15,7 @@ namespace RestoreCluster.Hosting.Tests;
 /// database, and a worker the test plays with the executor the slots use (it leases, runs, and then stops
 /// renewing or reporting, as a worker that hangs or dies does). Leases and permits last a second, so lapses
 /// happen within the test. (A report for a lease that was never current is CoordinatorProtocolTests'.)
+/// The silo's log records are captured: each fault must reach the log.
 /// </summary>
 // The grains' meters are process-wide: tests that hold permits must not run while another reads them.
 [Collection(InProcessMeters.Name)]
@@ -26,6 +28,7 @@ public sealed class UnitFaultTests(ITestOutputHelper output) : IAsyncLifetime, I
 
     private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("rc-faults-");
     private readonly List<string> _databases = [];
+    private readonly CapturedLogs _logs = new();
     private PostgresServer? _server;
     private EmbeddedCluster? _cluster;
     private string _archive = "";
@@ -38,7 +41,7 @@ public sealed class UnitFaultTests(ITestOutputHelper output) : IAsyncLifetime, I
     {
         _server = await PostgresServer.GetSharedAsync();
         _archive = await GatedArchive.MakeAsync(Server, _directory.FullName);
-        _cluster = await EmbeddedCluster.StartAsync(new TelemetryOptions(null, false));
+        _cluster = await EmbeddedCluster.StartAsync(new TelemetryOptions(null, false), _logs.AddTo);
     }
 
     public async Task DisposeAsync()
@@ -85,6 +88,11 @@ public sealed class UnitFaultTests(ITestOutputHelper output) : IAsyncLifetime, I
         Assert.Equal(0, after.MessageCount);
         Assert.Contains(after.Running, r => r.Label == "TABLE DATA public.gate");
         Assert.True(await GatedArchive.IsActiveAsync(Server, pid), "the current run of the unit was stopped");
+
+        // The log tells the story: the lease lapsed, the unit was leased again, the late report was ignored.
+        Assert.Contains(_logs.Of<CoordinatorGrain>(103), r => r.Level == LogLevel.Debug && r.Message.Contains(held.LeaseId, StringComparison.Ordinal));
+        Assert.Contains(_logs.Of<CoordinatorGrain>(104), r => r.Level == LogLevel.Debug && r.Message.StartsWith($"unit {held.UnitId} (TABLE DATA public.gate)", StringComparison.Ordinal));
+        Assert.Contains(_logs.Of<CoordinatorGrain>(105), r => r.Level == LogLevel.Information && r.Message.StartsWith("fatal report", StringComparison.Ordinal) && r.Message.Contains(held.LeaseId, StringComparison.Ordinal));
 
         await gate.CloseAsync();
         var end = await WaitForEndAsync(job);
@@ -185,9 +193,50 @@ public sealed class UnitFaultTests(ITestOutputHelper output) : IAsyncLifetime, I
         // The live slots hand their permits back once they hear of the end, a moment after it.
         await WaitUntilAsync(async () => (await job.Budget.Status()).InFlight == 0, TimeSpan.FromSeconds(2), "the permits to be returned");
         Assert.False(await job.Budget.Renew(permit.PermitId, Fast.PermitTime), "the lapsed permit was renewed");
+        Assert.Contains(_logs.Of<HostBudgetGrain>(300), r => r.Level == LogLevel.Warning && r.Message.Contains(permit.PermitId, StringComparison.Ordinal));
         Assert.Equal((long)GatedArchive.ItemRows, await Server.ScalarAsync<long>(job.Database, "SELECT count(DISTINCT id) FROM public.items"));
         Assert.Equal((long)GatedArchive.ItemRows, await Server.ScalarAsync<long>(job.Database, "SELECT count(*) FROM public.items"));
         await AssertSameAsPgRestoreAsync(job.Database);
+    }
+
+    [Fact]
+    public async Task AWorkerThatCannotReadTheArchiveLogsTheErrorWithItsExceptionAndTheJobFails()
+    {
+        // The coordinator planned the job from the archive; by the time the worker joins, the file is gone.
+        string archive = Path.Combine(_directory.FullName, "vanishing.dump");
+        File.Copy(_archive, archive);
+        var job = await StartAsync(Fast, archive: archive);
+        File.Delete(archive);
+
+        await JoinAsync(job, slots: 1);
+        var end = await WaitForEndAsync(job);
+
+        Assert.Equal(JobState.Failed, end.State);
+        Assert.Contains("could not work on the job", end.Message, StringComparison.Ordinal);
+        var error = Assert.Single(_logs.Of<WorkerGrain>(202));
+        Assert.True(error.Level == LogLevel.Error, _logs.Describe());
+        Assert.NotNull(error.Exception);
+        Assert.Contains("vanishing.dump", error.Exception.Message, StringComparison.Ordinal);
+        Assert.Contains(job.Spec.JobId, error.Message, StringComparison.Ordinal);
+        // The job's end is logged too, with the reason.
+        Assert.Contains(_logs.Of<CoordinatorGrain>(101), r => r.Message.Contains("ended failed", StringComparison.Ordinal) && r.Message.Contains("vanishing.dump", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ATargetDatabaseThatIsGoneStopsTheJobAndTheFailureIsLoggedWithItsException()
+    {
+        var job = await StartAsync(Fast);
+        await Server.DropDatabaseAsync(job.Database);
+
+        await JoinAsync(job, slots: 1);
+        var end = await WaitForEndAsync(job);
+
+        Assert.Equal(JobState.Failed, end.State);
+        Assert.Contains(job.Database, end.Message, StringComparison.Ordinal);
+        var stopped = _logs.Of<UnitExecutor>(401);
+        Assert.True(stopped.Count > 0, _logs.Describe());
+        Assert.All(stopped, r => Assert.Equal(LogLevel.Warning, r.Level));
+        Assert.Contains(stopped, r => r.Exception is RestoreFailedException && r.Message.Contains(job.Database, StringComparison.Ordinal));
     }
 
     private sealed record Job(JobSpec Spec, string Database, ICoordinatorGrain Coordinator, IHostBudgetGrain Budget);

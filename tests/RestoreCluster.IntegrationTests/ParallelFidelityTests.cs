@@ -92,6 +92,8 @@ public sealed class ParallelFidelityTests
 
         RestoreComparison.AssertSame(outcome);
         Assert.Equal(0, outcome.Ours.ExitCode);
+        // A restore without errors prints nothing: no log record of the silo reaches stderr on an ordinary run.
+        Assert.True(outcome.Ours.Stderr.Length == 0, outcome.Ours.Stderr);
         Assert.DoesNotContain(RestoreClusterJournal, outcome.OurDump, StringComparison.Ordinal);
     }
 

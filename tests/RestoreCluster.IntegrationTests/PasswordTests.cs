@@ -1,10 +1,14 @@
+using System.Text.RegularExpressions;
 using RestoreCluster.Testing;
 using Xunit;
 
 namespace RestoreCluster.IntegrationTests;
 
-/// <summary>Passwords come from the target, PGPASSWORD or a .pgpass file, as with libpq, and are never printed.</summary>
-public sealed class PasswordTests : IAsyncLifetime
+/// <summary>
+/// Passwords come from the target, PGPASSWORD or a .pgpass file, as with libpq, and are never printed, nor
+/// written to the log file.
+/// </summary>
+public sealed partial class PasswordTests : IAsyncLifetime
 {
     private const string Role = "pw_restorer";
     private const string Secret = "Pg-Pass-1234";
@@ -60,13 +64,51 @@ public sealed class PasswordTests : IAsyncLifetime
             ? $"postgresql://{Role}:{Secret}@127.0.0.1:{server.Port}/{db}"
             : $"host=127.0.0.1 port={server.Port} user={Role} dbname={db}";
 
-        var result = await CliRunner.RunAsync(["restore", "-w", "-O", "-x", "-d", target, fixtures["rich.custom"].Path], env);
+        string logFile = Path.Combine(home, "restore.log");
+        var result = await CliRunner.RunAsync(["restore", "-w", "-O", "-x", "--log-file", logFile, "-d", target, fixtures["rich.custom"].Path], env);
+        string log = await File.ReadAllTextAsync(logFile);
         Directory.Delete(home, recursive: true);
 
         Assert.True(result.ExitCode is 0 or 1, result.Describe());
         Assert.DoesNotContain("password authentication failed", result.Stderr, StringComparison.Ordinal);
         Assert.DoesNotContain(Secret, result.Stderr + result.StdoutText, StringComparison.Ordinal);
+        Assert.Contains($"into 127.0.0.1:{server.Port}/{db} as {Role}", log, StringComparison.Ordinal);
+        Assert.DoesNotContain(Secret, log, StringComparison.Ordinal);
         Assert.Equal(1L, await server.ScalarAsync<long>(db, "SELECT count(*) FROM pg_namespace WHERE nspname = 'app'"));
+    }
+
+    [Fact]
+    public async Task ALogFileHoldsTheSilosStartAndTheJobsStartAndEndButNoPassword()
+    {
+        var fixtures = await FixtureArchives.GetAsync();
+        var server = _server!;
+        string db = await server.CreateDatabaseAsync("pwlog");
+        var directory = Directory.CreateTempSubdirectory("rc-pwlog-");
+        try
+        {
+            // The password is on the command line, in the URI: the most a log could ever see of it.
+            string logFile = Path.Combine(directory.FullName, "restore.log");
+            var result = await CliRunner.RunAsync(
+                ["restore", "-w", "-O", "-x", "-j", "2", "--log-file", logFile, "-d", $"postgresql://{Role}:{Secret}@127.0.0.1:{server.Port}/{db}", fixtures["latin1.custom"].Path],
+                new Dictionary<string, string> { ["PGPASSFILE"] = "/nonexistent" });
+            string[] log = await File.ReadAllLinesAsync(logFile);
+
+            Assert.True(result.ExitCode == 0, result.Describe());
+            // Nothing of the log on stderr: the file has it all.
+            Assert.True(result.Stderr.Length == 0, result.Stderr);
+            Assert.Contains(log, l => Record().IsMatch(l) && l.Contains(" info Orleans.Runtime.Silo[", StringComparison.Ordinal) && l.Contains("Started silo", StringComparison.Ordinal));
+            string started = Assert.Single(log, l => l.Contains(" info RestoreCluster.Grains.CoordinatorGrain[100]: job ", StringComparison.Ordinal));
+            Assert.Matches(Record(), started);
+            Assert.Contains($" started: {fixtures["latin1.custom"].Path} into 127.0.0.1:{server.Port}/{db} as {Role}, ", started, StringComparison.Ordinal);
+            string ended = Assert.Single(log, l => l.Contains(" info RestoreCluster.Grains.CoordinatorGrain[101]: job ", StringComparison.Ordinal));
+            Assert.Contains(" ended succeeded after ", ended, StringComparison.Ordinal);
+            Assert.True(Array.IndexOf(log, started) < Array.IndexOf(log, ended), "the job's end was logged before its start");
+            Assert.DoesNotContain(log, l => l.Contains(Secret, StringComparison.Ordinal));
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
     }
 
     [Fact]
@@ -111,4 +153,8 @@ public sealed class PasswordTests : IAsyncLifetime
         Assert.Contains("password authentication failed", result.Stderr, StringComparison.Ordinal);
         Assert.DoesNotContain(Secret, result.Stderr, StringComparison.Ordinal);
     }
+
+    // A record's first line: its UTC time, level, category and event id.
+    [GeneratedRegex(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z [a-z]+ [\w.]+\[\d+\]: ")]
+    private static partial Regex Record();
 }

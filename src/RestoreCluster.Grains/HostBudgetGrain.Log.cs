@@ -1,0 +1,18 @@
+using Microsoft.Extensions.Logging;
+
+namespace RestoreCluster.Grains;
+
+public sealed partial class HostBudgetGrain
+{
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "permit {PermitId} of {Owner} lapsed without renewal (noticed {Late:0} ms after): its slot stopped renewing (hung, gone or cut off); the budget is free for others")]
+        public static partial void PermitLapsed(ILogger logger, string permitId, string owner, double late);
+
+        [LoggerMessage(EventId = 301, Level = LogLevel.Debug, Message = "renewal of permit {PermitId} refused: it lapsed or was released")]
+        public static partial void RenewalRefused(ILogger logger, string permitId);
+
+        [LoggerMessage(EventId = 302, Level = LogLevel.Information, Message = "host {Host}: budget set to {Budget} permits")]
+        public static partial void BudgetSet(ILogger logger, string host, int budget);
+    }
+}

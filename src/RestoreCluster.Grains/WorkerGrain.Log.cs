@@ -1,0 +1,21 @@
+using Microsoft.Extensions.Logging;
+
+namespace RestoreCluster.Grains;
+
+public sealed partial class WorkerGrain
+{
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 200, Level = LogLevel.Error, Message = "worker slot {Slot} failed: job {JobId} is stopped")]
+        public static partial void SlotFailed(ILogger logger, Exception exception, string slot, string jobId);
+
+        [LoggerMessage(EventId = 201, Level = LogLevel.Error, Message = "worker slot {Slot} could not tell the coordinator of job {JobId} that it failed: its leases will lapse")]
+        public static partial void AbortNotDelivered(ILogger logger, Exception exception, string slot, string jobId);
+
+        [LoggerMessage(EventId = 202, Level = LogLevel.Error, Message = "worker {Worker} could not work on job {JobId}: the job is stopped")]
+        public static partial void JobUnworkable(ILogger logger, Exception exception, string worker, string jobId);
+
+        [LoggerMessage(EventId = 203, Level = LogLevel.Debug, Message = "a batch of {Units} units (unit {UnitId}, lease {LeaseId} first) was stopped and rolled back: a lease or the permit was lost, or the job ended")]
+        public static partial void BatchStopped(ILogger logger, int units, int unitId, string leaseId);
+    }
+}
