@@ -28,20 +28,10 @@ internal static class ParallelRestore
         }
 
         var started = Stopwatch.StartNew();
-        // The silo starts on one core while the target's identity (a connection and a query) is read on the other.
-        var starting = EmbeddedCluster.StartAsync(telemetry, logs.AddTo);
-        string hostKey;
-        try
-        {
-            hostKey = await Task.Run(() => HostIdentity.Resolve(target, io.Warn));
-        }
-        catch
-        {
-            await StopAsync(starting);
-            throw;
-        }
-
-        await using var cluster = await starting;
+        // The target's identity first: a target that cannot be reached (a wrong password, say) fails in one line
+        // before any silo starts, and no silo is stopped half started.
+        string hostKey = await Task.Run(() => HostIdentity.Resolve(target, io.Warn));
+        await using var cluster = await EmbeddedCluster.StartAsync(telemetry, logs.AddTo);
         string jobId = $"job-{Guid.NewGuid():N}";
         string archivePath = Path.GetFullPath(archive.DisplayName);
         // Started once the cluster (and its tracer provider) runs: before, nobody listens and it is not recorded.
@@ -170,18 +160,6 @@ internal static class ParallelRestore
         {
             logs.StderrLine = stderrLine;
             Console.CancelKeyPress -= onCancel;
-        }
-    }
-
-    // A silo whose start is no longer wanted: stopped once started; a failed start has nothing to stop.
-    private static async Task StopAsync(Task<EmbeddedCluster> starting)
-    {
-        try
-        {
-            await (await starting).DisposeAsync();
-        }
-        catch (Exception) when (starting.IsFaulted)
-        {
         }
     }
 

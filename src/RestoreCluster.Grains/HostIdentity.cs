@@ -10,7 +10,7 @@ public static class HostIdentity
 {
     /// <summary>
     /// Opens one connection to the target, reads its identity and closes it. It takes no permit: the embedded
-    /// silo resolves it before its job exists, so no unit of this process runs against the target yet, and
+    /// CLI resolves it before its silo and job exist, so no unit of this process runs against the target yet, and
     /// the connection is gone before the first unit session opens (a shared cluster must hold a permit of
     /// the name's budget around it).
     /// </summary>
