@@ -205,12 +205,10 @@ public sealed partial class ForgetTests(ITestOutputHelper output)
         using var cli = RunningCli.Start(server, ["restore", "-j", "2", "-d", target, workload.CustomArchive]);
         await using var holder = await WorkloadChecks.OpenAsync(server, target);
         int journaled;
-        await using (var hold = await PauseTheJournalAsync(holder, cli))
+        await using (var hold = await WorkloadChecks.PauseTheJournalAsync(holder, cli))
         {
             journaled = await WorkloadChecks.JournaledUnitsAsync(holder);
-            cli.Process.Kill(entireProcessTree: true);
-            await cli.Process.WaitForExitAsync();
-            await Task.WhenAll(cli.Stdout, cli.Stderr);
+            await cli.KillAsync();
         }
 
         await WorkloadChecks.WaitUntilAsync(
@@ -225,25 +223,6 @@ public sealed partial class ForgetTests(ITestOutputHelper output)
         return after;
     }
 
-    private static async Task<NpgsqlTransaction> PauseTheJournalAsync(NpgsqlConnection holder, RunningCli cli)
-    {
-        await WorkloadChecks.WaitUntilAsync(
-            async () =>
-            {
-                if (cli.Process.HasExited)
-                {
-                    Assert.Fail($"the restore ended (exit {cli.Process.ExitCode}) before it could be killed:\n{await cli.Stderr}");
-                }
-
-                return await WorkloadChecks.JournaledUnitsAsync(holder) > 0;
-            },
-            TimeSpan.FromSeconds(60),
-            () => "a unit in the journal");
-        var hold = await holder.BeginTransactionAsync();
-        await using var pause = new NpgsqlCommand("LOCK TABLE restorecluster_journal.unit IN SHARE MODE", holder);
-        await pause.ExecuteNonQueryAsync();
-        return hold;
-    }
 
     [GeneratedRegex(@"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d), (\d+) units? done$")]
     private static partial Regex StartAndUnits();

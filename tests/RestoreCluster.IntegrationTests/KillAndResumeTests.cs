@@ -83,13 +83,7 @@ public sealed class KillAndResumeTests(ITestOutputHelper output)
         }
         finally
         {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-
-            await process.WaitForExitAsync();
-            await Task.WhenAll(cli.Stdout, cli.Stderr);
+            await cli.KillAsync();
         }
 
         // The server notices the lost client and rolls its transactions back.

@@ -122,13 +122,7 @@ public sealed partial class KilledAfterErrorsTests(ITestOutputHelper output) : I
             }
             finally
             {
-                if (!process.HasExited)
-                {
-                    process.Kill(entireProcessTree: true);
-                }
-
-                await process.WaitForExitAsync();
-                await Task.WhenAll(cli.Stdout, cli.Stderr);
+                await cli.KillAsync();
             }
         }
 

@@ -30,7 +30,7 @@ public sealed partial class RunningRestoreTests(ITestOutputHelper output)
         {
             using var first = RunningCli.Start(server, ["restore", "-j", "2", "-d", target, workload.CustomArchive]);
             await using var holder = await WorkloadChecks.OpenAsync(server, target);
-            await using (await PauseTheJournalAsync(holder, first))
+            await using (await WorkloadChecks.PauseTheJournalAsync(holder, first))
             {
                 int journaled = await WorkloadChecks.JournaledUnitsAsync(holder);
 
@@ -66,11 +66,9 @@ public sealed partial class RunningRestoreTests(ITestOutputHelper output)
             await using var holder = await WorkloadChecks.OpenAsync(server, target);
             using (var killed = RunningCli.Start(server, ["restore", "-j", "2", "-d", target, workload.CustomArchive]))
             {
-                await using (await PauseTheJournalAsync(holder, killed))
+                await using (await WorkloadChecks.PauseTheJournalAsync(holder, killed))
                 {
-                    killed.Process.Kill(entireProcessTree: true);
-                    await killed.Process.WaitForExitAsync();
-                    await Task.WhenAll(killed.Stdout, killed.Stderr);
+                    await killed.KillAsync();
                 }
             }
 
@@ -146,26 +144,6 @@ public sealed partial class RunningRestoreTests(ITestOutputHelper output)
         await WorkloadChecks.AssertDumpMatchesReferenceAsync(server, target, workload.CustomArchive);
     }
 
-    // Once some units are journaled, a SHARE lock on the journal's unit table holds back every later unit
-    // (its journal row comes first) and the final drop. Disposing the transaction lets them go.
-    private static async Task<NpgsqlTransaction> PauseTheJournalAsync(NpgsqlConnection holder, RunningCli cli)
-    {
-        await WorkloadChecks.WaitUntilAsync(
-            async () =>
-            {
-                if (cli.Process.HasExited)
-                {
-                    Assert.Fail($"the restore ended (exit {cli.Process.ExitCode}) before it could be held:\n{await cli.Stderr}");
-                }
-
-                return await WorkloadChecks.JournaledUnitsAsync(holder) > 0;
-            },
-            WaitLimit,
-            () => "a unit in the journal");
-        var hold = await holder.BeginTransactionAsync();
-        await ExecAsync(holder, "LOCK TABLE restorecluster_journal.unit IN SHARE MODE");
-        return hold;
-    }
 
     private static async Task<bool> WaitsOnTheJournalAsync(NpgsqlConnection monitor, string database)
     {

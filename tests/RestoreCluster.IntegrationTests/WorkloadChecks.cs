@@ -93,6 +93,31 @@ internal static class WorkloadChecks
     }
 
     /// <summary>The units the journal in the monitor's database records as done (0 without a journal).</summary>
+    /// <summary>
+    /// Once some units of the running CLI are journaled, takes a SHARE lock on the journal's unit table in a
+    /// transaction of <paramref name="holder"/>: every later unit (its journal row comes first) and the final
+    /// drop wait behind it. Disposing the transaction lets them go.
+    /// </summary>
+    public static async Task<NpgsqlTransaction> PauseTheJournalAsync(NpgsqlConnection holder, RunningCli cli)
+    {
+        await WaitUntilAsync(
+            async () =>
+            {
+                if (cli.Process.HasExited)
+                {
+                    Assert.Fail($"the restore ended (exit {cli.Process.ExitCode}) before its journal could be held:\n{await cli.Stderr}");
+                }
+
+                return await JournaledUnitsAsync(holder) > 0;
+            },
+            TimeSpan.FromSeconds(60),
+            () => "a unit in the journal");
+        var hold = await holder.BeginTransactionAsync();
+        await using var pause = new NpgsqlCommand("LOCK TABLE restorecluster_journal.unit IN SHARE MODE", holder);
+        await pause.ExecuteNonQueryAsync();
+        return hold;
+    }
+
     public static async Task<int> JournaledUnitsAsync(NpgsqlConnection monitor)
     {
         await using var exists = new NpgsqlCommand("SELECT to_regclass('restorecluster_journal.unit') IS NOT NULL", monitor);

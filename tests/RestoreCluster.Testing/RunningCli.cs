@@ -44,5 +44,17 @@ public sealed class RunningCli : IDisposable
         return new RunningCli(Process.Start(start) ?? throw new InvalidOperationException("could not start restorecluster"));
     }
 
+    /// <summary>Kills the CLI and its children (if still running), waits for it to exit and for its output to end.</summary>
+    public async Task KillAsync()
+    {
+        if (!Process.HasExited)
+        {
+            Process.Kill(entireProcessTree: true);
+        }
+
+        await Process.WaitForExitAsync();
+        await Task.WhenAll(Stdout, Stderr);
+    }
+
     public void Dispose() => Process.Dispose();
 }
