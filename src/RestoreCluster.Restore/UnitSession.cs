@@ -33,7 +33,6 @@ public sealed class UnitSession : IDisposable
     private DatabaseSink? _sink;
     private RestoreEmitter? _emitter;
     private int? _maxLocks;
-    private bool _walMinimal;
 
     public UnitSession(
         PgArchive archive, IReadOnlyList<TocEntry> order, RestoreOptions options, ConnectionTarget target,
@@ -204,10 +203,7 @@ public sealed class UnitSession : IDisposable
                     }
 
                     sink.PipelineSessionSetup(emitter.SetFixedOutputState);
-                    if (_maxLocks is null)
-                    {
-                        (_maxLocks, _walMinimal) = ServerSettings(sink.Connection);
-                    }
+                    _maxLocks ??= MaxLocks(sink.Connection);
                 }
                 catch
                 {
@@ -249,22 +245,17 @@ public sealed class UnitSession : IDisposable
     /// <summary>The server's max_locks_per_transaction (what one transaction of many units may lock), once a session has read it.</summary>
     public int? MaxLocksPerTransaction => _maxLocks;
 
-    // max_locks_per_transaction, and whether wal_level is minimal (the one level where a COPY into a table
-    // truncated in its own transaction writes no WAL).
-    private static (int MaxLocks, bool WalMinimal) ServerSettings(NpgsqlConnection conn)
+    private static int MaxLocks(NpgsqlConnection conn)
     {
         try
         {
-            using var cmd = new NpgsqlCommand(
-                "SELECT pg_catalog.current_setting('max_locks_per_transaction')::integer, pg_catalog.current_setting('wal_level') = 'minimal'", conn);
-            using var r = cmd.ExecuteReader();
-            r.Read();
-            return (r.GetInt32(0), r.GetBoolean(1));
+            using var cmd = new NpgsqlCommand("SELECT pg_catalog.current_setting('max_locks_per_transaction')::integer", conn);
+            return (int)cmd.ExecuteScalar()!;
         }
         catch (NpgsqlException e) when (!DatabaseSink.IsTransient(e))
         {
-            // Not readable here: PostgreSQL's defaults.
-            return (64, false);
+            // Not readable here: PostgreSQL's default.
+            return 64;
         }
         catch (NpgsqlException e)
         {
@@ -318,10 +309,7 @@ public sealed class UnitSession : IDisposable
                     }
                     else
                     {
-                        // pg_restore -j truncates a table this run created before its COPY, so that with wal_level
-                        // minimal the COPY skips WAL. At any other level the TRUNCATE only costs (a new file per
-                        // table, about 1.4 ms each): it is left out there (docs/restore.md).
-                        emitter.RestoreEntry(unit.Entry, unit.TruncateFirst && _walMinimal);
+                        emitter.RestoreEntry(unit.Entry, unit.TruncateFirst);
                     }
 
                     results.Add(new UnitResult(

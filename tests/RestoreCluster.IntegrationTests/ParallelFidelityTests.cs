@@ -56,34 +56,6 @@ public sealed class ParallelFidelityTests
         Assert.Equal(await RestoreComparison.DumpAsync(server, a), await RestoreComparison.DumpAsync(server, b));
     }
 
-    [Fact]
-    public async Task TablesCreatedInTheRunAreNotTruncatedBeforeTheirDataUnlessWalLevelIsMinimal()
-    {
-        var fixtures = await FixtureArchives.GetAsync();
-        var server = fixtures.Server;
-        Assert.NotEqual("minimal", await server.ScalarAsync<string>("postgres", "SHOW wal_level"));
-        string db = await server.CreateDatabaseAsync("notrunc");
-
-        var run = await CliRunner.RunAsync(server, ["restore", "-j", "2", "-d", db, fixtures["rich.custom"].Path]);
-
-        Assert.True(run.ExitCode == 0, run.Describe());
-        // A new table's first file is named by its OID; a TRUNCATE gives it a new one. pg_restore -j truncates
-        // every table it created before loading it, which pays off only where wal_level is minimal.
-        string? truncated = await server.ScalarAsync<string>(db, """
-            SELECT string_agg(c.oid::regclass::text, ', ') FROM pg_catalog.pg_class c
-            JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-            WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'restorecluster_journal')
-              AND pg_catalog.pg_relation_filenode(c.oid) <> c.oid
-            """);
-        Assert.Null(truncated);
-        // Not vacuous: the run loaded tables (their files hold rows).
-        Assert.True(await server.ScalarAsync<long>(db, """
-            SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-            WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'restorecluster_journal')
-              AND pg_catalog.pg_relation_size(c.oid) > 0
-            """) > 0);
-    }
-
     private static async Task CompareAsync(string name, int jobs)
     {
         var fixtures = await FixtureArchives.GetAsync();
