@@ -185,7 +185,10 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger) :
                 Log.LeaseGranted(logger, lease.LeaseId, lease.UnitId, Label(lease.UnitId), workerId);
             }
 
-            leases.Add(new UnitLease(lease.LeaseId, kind, lease.UnitId, lease.EntryIds, lease.TableCreated, lease.ExpiresAt));
+            // A first lease can skip the TRUNCATE before its data: nothing of an earlier run of it can be in the
+            // table. Later leases (a lapsed one may have rolled back rows into it) and --resume cannot.
+            bool firstRun = lease.Attempt == 1 && _spec is { Resume: false };
+            leases.Add(new UnitLease(lease.LeaseId, kind, lease.UnitId, lease.EntryIds, lease.TableCreated, lease.ExpiresAt, firstRun));
             if (_parallelVerbose && kind == UnitKind.Entry && _schedule.Plan.GetUnit(lease.UnitId) is { } unit)
             {
                 launched.Add(VerboseMessages.Mark(VerboseMessages.LaunchingItem(unit.Id, unit.Desc, unit.Tag)));

@@ -174,7 +174,7 @@ internal sealed partial class UnitExecutor : IDisposable
         int reruns = Session.CarefulReruns;
         try
         {
-            var works = leases.Select(l => Work(l.UnitId, l.TruncateFirst)).ToList();
+            var works = leases.Select(l => Work(l.UnitId, l.TruncateFirst) with { FirstRun = l.FirstRun }).ToList();
             Session.RunBatch(works, result =>
             {
                 var lease = leases[reports.Count];

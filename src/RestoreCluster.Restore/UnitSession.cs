@@ -33,6 +33,7 @@ public sealed class UnitSession : IDisposable
     private DatabaseSink? _sink;
     private RestoreEmitter? _emitter;
     private int? _maxLocks;
+    private bool _walMinimal;
 
     public UnitSession(
         PgArchive archive, IReadOnlyList<TocEntry> order, RestoreOptions options, ConnectionTarget target,
@@ -88,7 +89,8 @@ public sealed class UnitSession : IDisposable
         {
             // Cancelling (Ctrl-C, a lease that could not be renewed) stops the statement running now.
             using var stop = cancellation.Register(() => _sink?.Cancel());
-            if (units.Count > 1 && !units.Any(u => u.LoadsWithInserts) && Attempt(units, optimistic: true, cancellation) is { } together)
+            var tried = new HashSet<int>();
+            if (units.Count > 1 && !units.Any(u => u.LoadsWithInserts) && Attempt(units, optimistic: true, tried, cancellation) is { } together)
             {
                 together.ForEach(committed);
                 return together;
@@ -97,7 +99,7 @@ public sealed class UnitSession : IDisposable
             var results = new List<UnitResult>(units.Count);
             foreach (var unit in units)
             {
-                var result = ((unit.LoadsWithInserts ? null : Attempt([unit], optimistic: true, cancellation)) ?? Attempt([unit], optimistic: false, cancellation)!)[0];
+                var result = ((unit.LoadsWithInserts ? null : Attempt([unit], optimistic: true, tried, cancellation)) ?? Attempt([unit], optimistic: false, tried, cancellation)!)[0];
                 committed(result);
                 results.Add(result);
             }
@@ -203,7 +205,10 @@ public sealed class UnitSession : IDisposable
                     }
 
                     sink.PipelineSessionSetup(emitter.SetFixedOutputState);
-                    _maxLocks ??= MaxLocks(sink.Connection);
+                    if (_maxLocks is null)
+                    {
+                        (_maxLocks, _walMinimal) = ServerSettings(sink.Connection);
+                    }
                 }
                 catch
                 {
@@ -245,17 +250,22 @@ public sealed class UnitSession : IDisposable
     /// <summary>The server's max_locks_per_transaction (what one transaction of many units may lock), once a session has read it.</summary>
     public int? MaxLocksPerTransaction => _maxLocks;
 
-    private static int MaxLocks(NpgsqlConnection conn)
+    // max_locks_per_transaction, and whether wal_level is minimal (the one level where a COPY into a table
+    // truncated in its own transaction writes no WAL).
+    private static (int MaxLocks, bool WalMinimal) ServerSettings(NpgsqlConnection conn)
     {
         try
         {
-            using var cmd = new NpgsqlCommand("SELECT pg_catalog.current_setting('max_locks_per_transaction')::integer", conn);
-            return (int)cmd.ExecuteScalar()!;
+            using var cmd = new NpgsqlCommand(
+                "SELECT pg_catalog.current_setting('max_locks_per_transaction')::integer, pg_catalog.current_setting('wal_level') = 'minimal'", conn);
+            using var r = cmd.ExecuteReader();
+            r.Read();
+            return (r.GetInt32(0), r.GetBoolean(1));
         }
         catch (NpgsqlException e) when (!DatabaseSink.IsTransient(e))
         {
-            // Not readable here: PostgreSQL's default.
-            return 64;
+            // Not readable here: PostgreSQL's defaults.
+            return (64, false);
         }
         catch (NpgsqlException e)
         {
@@ -265,9 +275,10 @@ public sealed class UnitSession : IDisposable
 
     /// <summary>
     /// One attempt at <paramref name="units"/> in one transaction, retried on lost sessions. Null when an
-    /// optimistic attempt failed (rolled back: nothing of it stays).
+    /// optimistic attempt failed (rolled back: nothing of it stays but dead rows). <paramref name="tried"/>
+    /// holds the units whose statements an earlier attempt sent.
     /// </summary>
-    private List<UnitResult>? Attempt(IReadOnlyList<UnitWork> units, bool optimistic, CancellationToken cancellation)
+    private List<UnitResult>? Attempt(IReadOnlyList<UnitWork> units, bool optimistic, HashSet<int> tried, CancellationToken cancellation)
     {
         var ids = units.Select(u => u.UnitId).ToList();
         for (int attempt = 1; ; attempt++)
@@ -309,7 +320,13 @@ public sealed class UnitSession : IDisposable
                     }
                     else
                     {
-                        emitter.RestoreEntry(unit.Entry, unit.TruncateFirst);
+                        // pg_restore -j truncates a table this run created before its COPY (wal_level minimal then
+                        // skips WAL). Elsewhere the TRUNCATE only costs (a new file per table, about 1.4 ms):
+                        // it is left out where nothing can be in the table yet, and kept for every later run,
+                        // whose COPY would otherwise load beside the rolled-back rows (docs/restore.md).
+                        bool truncate = unit.TruncateFirst && (_walMinimal || !unit.FirstRun || !tried.Add(unit.UnitId));
+                        tried.Add(unit.UnitId);
+                        emitter.RestoreEntry(unit.Entry, truncate);
                     }
 
                     results.Add(new UnitResult(
@@ -418,6 +435,14 @@ public enum UnitWorkKind
 /// </summary>
 public sealed record UnitWork(int UnitId, TocEntry Entry, UnitWorkKind Kind, bool TruncateFirst, string? Announcement = null)
 {
+    /// <summary>
+    /// No earlier run of this unit can have left rows in its table (its first lease in a job that resumes
+    /// nothing): the TRUNCATE before its data is then left out, unless wal_level is minimal, where it lets
+    /// the COPY skip WAL as in pg_restore -j. A run after another in this session (a lost session, a batch
+    /// that fell back to one transaction per unit) truncates whatever this says.
+    /// </summary>
+    public bool FirstRun { get; init; }
+
     /// <summary>
     /// Table data of a --inserts dump. It always runs carefully (a savepoint per INSERT, as pg_restore's own
     /// transaction per INSERT): an optimistic attempt that failed would leave its rolled-back rows behind as

@@ -241,13 +241,47 @@ public sealed class CoordinatorProtocolTests : IAsyncLifetime, IDisposable
         Assert.Equal(0, (await budget.Status()).InFlight);
     }
 
-    private async Task<ICoordinatorGrain> StartAsync(bool verbose = false)
+    [Fact]
+    public async Task OnlyAUnitsFirstLeaseInAJobThatResumesNothingSkipsTheTruncate()
+    {
+        var timings = new JobTimings(TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(300));
+        var coordinator = await StartAsync(timings: timings);
+        var first = await CreateTablesAndLeaseDataAsync(coordinator);
+        Assert.All(first, l => Assert.True(l.TruncateFirst && l.FirstRun, $"unit {l.UnitId}: a first lease"));
+
+        // The leases lapse: the runs that held them may have rolled rows back into the tables.
+        await Task.Delay(600);
+        var again = await coordinator.Lease("b", 8, Long);
+        Assert.Equal(first.Select(l => l.UnitId).Order(), again.Select(l => l.UnitId).Order());
+        Assert.All(again, l => Assert.True(l.TruncateFirst && !l.FirstRun, $"unit {l.UnitId}: leased again"));
+
+        // A job that resumes another run's journal never knows what that run left in a table.
+        var resumed = await CreateTablesAndLeaseDataAsync(await StartAsync(resume: true));
+        Assert.All(resumed, l => Assert.True(l.TruncateFirst && !l.FirstRun, $"unit {l.UnitId}: --resume"));
+    }
+
+    // Completes the prefork batch as having created both tables; their data units are then leased together.
+    private async Task<IReadOnlyList<UnitLease>> CreateTablesAndLeaseDataAsync(ICoordinatorGrain coordinator)
+    {
+        using var archive = Archive.PgArchive.Open(_archive);
+        var tables = archive.Entries.Where(e => e.Desc == "TABLE").Select(e => e.DumpId).ToList();
+        var prefork = Assert.Single(await coordinator.Lease("a", 8, TimeSpan.Zero));
+        await coordinator.Complete([Done(prefork) with { CreatedTables = tables }]);
+        var leases = await coordinator.Lease("a", 8, TimeSpan.Zero);
+        Assert.Equal(["TABLE DATA items", "TABLE DATA notes"], Labels(leases));
+        return leases;
+    }
+
+    private async Task<ICoordinatorGrain> StartAsync(bool verbose = false, bool resume = false, JobTimings? timings = null)
     {
         string jobId = $"protocol-{Guid.NewGuid():N}";
         // The target is never connected to: no worker grain joins this job. -v's leader lines need -j 2.
         var spec = new JobSpec(
             jobId, _archive, new Dictionary<string, string> { ["host"] = "127.0.0.1", ["dbname"] = "unused" },
-            new RestoreOptions { Verbose = verbose }.ToJobOptions(), Order: null, Jobs: verbose ? 2 : 1, HostBudget: 1, Resume: false, HostKey: jobId);
+            new RestoreOptions { Verbose = verbose }.ToJobOptions(), Order: null, Jobs: verbose ? 2 : 1, HostBudget: 1, Resume: resume, HostKey: jobId)
+        {
+            Timings = timings ?? JobTimings.Default,
+        };
         var coordinator = _cluster!.Grains.GetGrain<ICoordinatorGrain>(jobId);
         Assert.Equal(JobState.Running, (await coordinator.Start(spec)).State);
         return coordinator;
