@@ -78,7 +78,9 @@ internal static partial class RestoreCommand
     {
         var (target, prompt) = s.Connection.Resolve(p, db);
         int jobs = p.GetValue(s.Jobs);
-        if (!restore.SingleTransaction && archive.IsSeekable)
+        // --transaction-size without -j is pg_restore 17's serial restore: its blocks, and their rollback at an error.
+        bool serialBlocks = restore.TransactionSize > 0 && jobs == 1;
+        if (!restore.SingleTransaction && !serialBlocks && archive.IsSeekable)
         {
             // The grains: parallel units, per-host budget, exactly-once journal. Worker sessions cannot prompt,
             // so a password the server asks for must be known up front (-W, the target, PGPASSWORD, .pgpass).
@@ -94,13 +96,13 @@ internal static partial class RestoreCommand
 
         if (p.GetValue(s.Resume))
         {
-            throw new CliError("--resume needs a restore that keeps a journal: not with -1 or from standard input", ExitCodes.Usage);
+            throw new CliError("--resume needs a restore that keeps a journal: not with -1, --transaction-size without -j, or from standard input", ExitCodes.Usage);
         }
 
         using var loggers = logs.CreateFactory();
         var log = loggers.CreateLogger(typeof(RestoreCommand));
         // The target's display form: host, port, database and user, never the password.
-        Log.SerialStarted(log, archive.DisplayName, target.ToString(), restore.SingleTransaction ? "-1" : "standard input");
+        Log.SerialStarted(log, archive.DisplayName, target.ToString(), restore.SingleTransaction ? "-1" : serialBlocks ? "--transaction-size" : "standard input");
         var clock = Stopwatch.StartNew();
         int errors;
         try

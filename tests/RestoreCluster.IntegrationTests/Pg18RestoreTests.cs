@@ -15,10 +15,11 @@ public sealed partial class Pg18RestoreTests
 {
     public static TheoryData<string, string, int> TransactionSizeCases() => new()
     {
-        // archive, how ("stdin": the serial restore; "-j N": the grains), --transaction-size
+        // archive, how ("stdin", "file" and "-j 1": the serial restore; "-j N": the grains), --transaction-size
         { "rich.custom", "stdin", 3 },
         { "rich.custom", "stdin", 1000 },
         { "nasty.custom", "stdin", 7 },
+        { "rich.custom", "file", 5 },
         { "rich.custom", "-j 1", 5 },
         { "rich.directory", "-j 3", 2 },
         { "nasty.custom", "-j 2", 1000 },
@@ -39,7 +40,7 @@ public sealed partial class Pg18RestoreTests
             (await server.RunToolAsync("pg_restore", ["-d", refDb, archive], timeout: TimeSpan.FromMinutes(3))).EnsureSuccess();
             var ours = how == "stdin"
                 ? await CliRunner.RunAsync(server, ["restore", $"--transaction-size={size}", "-d", ourDb], stdin: await File.ReadAllBytesAsync(archive), timeout: TimeSpan.FromMinutes(3))
-                : await CliRunner.RunAsync(server, ["restore", .. how.Split(' '), $"--transaction-size={size}", "--progress", "none", "-d", ourDb, archive], timeout: TimeSpan.FromMinutes(3));
+                : await CliRunner.RunAsync(server, ["restore", .. Jobs(how), $"--transaction-size={size}", "--progress", "none", "-d", ourDb, archive], timeout: TimeSpan.FromMinutes(3));
 
             Assert.True(ours.ExitCode == 0, ours.Describe());
             Assert.Equal("", ours.Stderr);
@@ -81,8 +82,11 @@ public sealed partial class Pg18RestoreTests
         }
     }
 
-    [Fact]
-    public async Task TransactionSizeStopsAtTheFirstErrorAndItsOpenBlockIsRolledBack()
+    [Theory]
+    [InlineData("stdin")]
+    [InlineData("file")]
+    [InlineData("-j 1")]
+    public async Task TransactionSizeStopsAtTheFirstErrorAndItsOpenBlockIsRolledBack(string how)
     {
         var fixtures = await FixtureArchives.GetAsync();
         var server = fixtures.Server;
@@ -93,7 +97,9 @@ public sealed partial class Pg18RestoreTests
             // CREATE SCHEMA app succeeds inside the first block, CREATE SCHEMA audit then fails: pg_restore 17 exits
             // (--transaction-size implies --exit-on-error) without committing the block.
             await server.ExecuteAsync(db, "CREATE SCHEMA audit");
-            var ours = await CliRunner.RunAsync(server, ["restore", "--transaction-size=100", "-d", db], stdin: await File.ReadAllBytesAsync(archive), timeout: TimeSpan.FromMinutes(3));
+            var ours = how == "stdin"
+                ? await CliRunner.RunAsync(server, ["restore", "--transaction-size=100", "-d", db], stdin: await File.ReadAllBytesAsync(archive), timeout: TimeSpan.FromMinutes(3))
+                : await CliRunner.RunAsync(server, ["restore", .. Jobs(how), "--transaction-size=100", "-d", db, archive], timeout: TimeSpan.FromMinutes(3));
 
             Assert.Equal(1, ours.ExitCode);
             Assert.Equal(1, RestoreComparison.ErrorLines(ours.Stderr, "restorecluster: error: "));
@@ -167,6 +173,19 @@ public sealed partial class Pg18RestoreTests
             await server.DropDatabaseAsync(db);
         }
     }
+
+    [Fact]
+    public async Task ResumeIsRefusedForTheSerialTransactionSizeRestore()
+    {
+        var fixtures = await FixtureArchives.GetAsync();
+
+        var run = await CliRunner.RunAsync(fixtures.Server, ["restore", "--transaction-size=10", "--resume", "-d", "postgres", fixtures["rich.custom"].Path]);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.StartsWith("restorecluster: error: --resume needs a restore that keeps a journal: not with -1, --transaction-size without -j,", run.Stderr, StringComparison.Ordinal);
+    }
+
+    private static string[] Jobs(string how) => how == "file" ? [] : how.Split(' ');
 
     [GeneratedRegex(@"from TOC entry (\d+);")]
     private static partial Regex TocEntryId();
