@@ -1,5 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
+using RestoreCluster.Archive;
+using RestoreCluster.Planning;
 using RestoreCluster.Testing;
 using Xunit;
 
@@ -130,6 +132,27 @@ public sealed partial class Pg18StatisticsTests
         Assert.Equal(0, StatsLines(data.StdoutText));
         // --no-data keeps the statistics (dumpStatistics stays true), -s does not.
         Assert.Equal(7, StatsLines(noData.StdoutText));
+    }
+
+    [Theory]
+    [MemberData(nameof(StatsArchives))]
+    public void TheParallelPlanRunsStatisticsInPg18sPassesAfterWhatTheyDependOn(string name)
+    {
+        using var archive = PgArchive.Open(Path.Combine(Dir, name));
+        var plan = RestorePlan.Build(archive.Entries, EntrySelector.Select(archive.Entries, archive, SelectionOptions.Default));
+
+        // Table statistics (DATA) in the main pass, index and matview statistics (POST_DATA) in the post-ACL pass.
+        var stats = plan.Units.Where(u => u.Desc == "STATISTICS DATA").ToDictionary(u => u.Id);
+        Assert.Equal([2609, 2610, 2611, 2612, 2613, 2614, 2615], stats.Keys.Order());
+        Assert.All(stats.Values, u => Assert.Equal(RestoreParts.Stats, u.Parts));
+        Assert.All([2609, 2610, 2611], id => Assert.Equal(RestorePass.Main, stats[id].Pass));
+        Assert.All([2612, 2613, 2614, 2615], id => Assert.Equal(RestorePass.PostAcl, stats[id].Pass));
+        Assert.DoesNotContain(plan.Prefork, id => stats.ContainsKey(id));
+        // The matview's statistics wait for its REFRESH, an index's for the index; the boundary objects 2602/2603 name no entry.
+        Assert.Contains(2601, stats[2615].Dependencies);
+        Assert.Contains(2437, stats[2613].Dependencies);
+        Assert.Contains(2444, stats[2612].Dependencies);
+        Assert.Equal(RestorePass.PostAcl, plan.GetUnit(2601)!.Pass);
     }
 
     private static int StatsLines(string list) => Regex.Count(list, @"^\d+; 0 0 STATISTICS DATA ", RegexOptions.Multiline);

@@ -155,6 +155,38 @@ public sealed partial class Pg18RestoreTests
     }
 
     [Fact]
+    public async Task WithJobsStatisticsAreLaunchedAfterTheIndexesAndRefreshTheyDependOn()
+    {
+        var server = await PostgresServer.GetSharedAsync();
+        string archive = Path.Combine(RepoPaths.Pg18ArchivesDirectory, "stats18.dir");
+        string db = await server.CreateDatabaseAsync("stats15j");
+        try
+        {
+            var ours = await CliRunner.RunAsync(server, ["restore", "-j", "3", "-v", "--progress", "none", "-d", db, archive], timeout: TimeSpan.FromMinutes(3));
+            var lines = ours.Stderr.Split('\n').ToList();
+            int At(string line) => lines.FindIndex(l => l == "restorecluster: " + line);
+
+            // A table's statistics (DATA) depend on the TABLE only, so pg_restore -j may run them beside its data; the
+            // POST_DATA ones wait for their index, constraint or REFRESH, and for the post-ACL pass (after the policies).
+            Assert.Equal(1, ours.ExitCode);
+            foreach (var (before, after) in new[]
+                     {
+                         ("finished item 2601 MATERIALIZED VIEW DATA sensor_summary", "launching item 2615 STATISTICS DATA sensor_summary"),
+                         ("finished item 2437 INDEX measurements_lower_sensor_idx", "launching item 2613 STATISTICS DATA measurements_lower_sensor_idx"),
+                         ("finished item 2441 CONSTRAINT measurements measurements_pkey", "launching item 2614 STATISTICS DATA measurements_pkey"),
+                         ("finished item 2596 POLICY accounts accounts_owner_insert", "launching item 2612 STATISTICS DATA accounts_pkey"),
+                     })
+            {
+                Assert.True(At(before) >= 0 && At(after) > At(before), $"{before} / {after}\n{ours.Stderr}");
+            }
+        }
+        finally
+        {
+            await server.DropDatabaseAsync(db);
+        }
+    }
+
+    [Fact]
     public async Task NoStatisticsRestoresTheStatisticsArchiveWithoutTheirErrors()
     {
         var server = await PostgresServer.GetSharedAsync();
