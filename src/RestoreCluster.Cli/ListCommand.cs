@@ -9,7 +9,7 @@ internal static class ListCommand
     public static int Run(PgArchive archive, IReadOnlyList<TocEntry> order, SelectionOptions selection, bool json, bool verbose, Stream output)
     {
         var reqs = EntrySelector.Select(order, archive, selection);
-        bool Listed(TocEntry e) => (reqs[e.DumpId] & (RestoreParts.Schema | RestoreParts.Data)) != 0;
+        bool Listed(TocEntry e) => reqs[e.DumpId].IsRestored();
         string created = ArchiveTimestamp.Format(archive.Header.Created);
         if (json)
         {

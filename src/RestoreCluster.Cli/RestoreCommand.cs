@@ -78,7 +78,9 @@ internal static partial class RestoreCommand
     {
         var (target, prompt) = s.Connection.Resolve(p, db);
         int jobs = p.GetValue(s.Jobs);
-        if (!restore.SingleTransaction && archive.IsSeekable)
+        // --transaction-size without -j is pg_restore 17's serial restore: its blocks, and their rollback at an error.
+        bool serialBlocks = restore.TransactionSize > 0 && jobs == 1;
+        if (!restore.SingleTransaction && !serialBlocks && archive.IsSeekable)
         {
             // The grains: parallel units, per-host budget, exactly-once journal. Worker sessions cannot prompt,
             // so a password the server asks for must be known up front (-W, the target, PGPASSWORD, .pgpass).
@@ -94,13 +96,13 @@ internal static partial class RestoreCommand
 
         if (p.GetValue(s.Resume))
         {
-            throw new CliError("--resume needs a restore that keeps a journal: not with -1 or from standard input", ExitCodes.Usage);
+            throw new CliError("--resume needs a restore that keeps a journal: not with -1, --transaction-size without -j, or from standard input", ExitCodes.Usage);
         }
 
         using var loggers = logs.CreateFactory();
         var log = loggers.CreateLogger(typeof(RestoreCommand));
         // The target's display form: host, port, database and user, never the password.
-        Log.SerialStarted(log, archive.DisplayName, target.ToString(), restore.SingleTransaction ? "-1" : "standard input");
+        Log.SerialStarted(log, archive.DisplayName, target.ToString(), restore.SingleTransaction ? "-1" : serialBlocks ? "--transaction-size" : "standard input");
         var clock = Stopwatch.StartNew();
         int errors;
         try
@@ -147,6 +149,12 @@ internal static partial class RestoreCommand
             TriggerNames = p.GetValue(s.Trigger) ?? [],
             SchemaOnly = p.GetValue(s.SchemaOnly),
             DataOnly = p.GetValue(s.DataOnly),
+            NoData = p.GetValue(s.NoData),
+            NoSchema = p.GetValue(s.NoSchema),
+            Statistics = p.GetValue(s.Statistics),
+            NoStatistics = p.GetValue(s.NoStatistics),
+            StatisticsOnly = p.GetValue(s.StatisticsOnly),
+            NoPolicies = p.GetValue(s.NoPolicies),
             CreateDatabase = p.GetValue(s.Create),
             NoPrivileges = p.GetValue(s.NoPrivileges),
             NoComments = p.GetValue(s.NoComments),
@@ -156,7 +164,14 @@ internal static partial class RestoreCommand
             Sections = sections == RestoreSections.None ? RestoreSections.All : sections,
             StrictNames = p.GetValue(s.StrictNames),
         };
+        // pg_restore reads each --filter file while it parses its options: a bad one stops it before anything else.
+        foreach (string filter in p.GetValue(s.Filter) ?? [])
+        {
+            selection = ReadFilter(filter, selection);
+        }
+
         bool single = p.GetValue(s.SingleTransaction);
+        int transactionSize = p.GetValue(s.TransactionSize) is { } size ? ParseInt(size, "--transaction-size", 1, int.MaxValue) : 0;
         var restore = new RestoreOptions
         {
             Selection = selection,
@@ -172,7 +187,9 @@ internal static partial class RestoreCommand
             DisableTriggers = p.GetValue(s.DisableTriggers),
             EnableRowSecurity = p.GetValue(s.EnableRowSecurity),
             NoDataForFailedTables = p.GetValue(s.NoDataForFailedTables),
-            ExitOnError = p.GetValue(s.ExitOnError) || single,
+            TransactionSize = transactionSize,
+            // -1 and --transaction-size imply -e (pg_restore.c).
+            ExitOnError = p.GetValue(s.ExitOnError) || single || transactionSize > 0,
             Verbose = p.GetValue(s.Verbose),
             // Script output is always restricted; pg_restore makes up a key when none is given.
             RestrictKey = p.GetValue(s.RestrictKey) ?? (p.GetValue(s.DbName) is null ? NewRestrictKey() : null),
@@ -195,14 +212,26 @@ internal static partial class RestoreCommand
             Usage("one of -d/--dbname and -f/--file must be specified");
         }
 
-        if (selection.DataOnly && selection.SchemaOnly)
+        // pg_restore 18's conflicting "-only", "no-" and --statistics options, in its order and words.
+        foreach (var (a, aName, b, bName) in new (bool, string, bool, string)[]
+                 {
+                     (selection.SchemaOnly, "-s/--schema-only", selection.DataOnly, "-a/--data-only"),
+                     (selection.SchemaOnly, "-s/--schema-only", selection.StatisticsOnly, "--statistics-only"),
+                     (selection.DataOnly, "-a/--data-only", selection.StatisticsOnly, "--statistics-only"),
+                     (selection.DataOnly, "-a/--data-only", selection.NoData, "--no-data"),
+                     (selection.SchemaOnly, "-s/--schema-only", selection.NoSchema, "--no-schema"),
+                     (selection.StatisticsOnly, "--statistics-only", selection.NoStatistics, "--no-statistics"),
+                     (selection.Statistics, "--statistics", selection.NoStatistics, "--no-statistics"),
+                     (selection.DataOnly, "-a/--data-only", selection.Statistics, "--statistics"),
+                     (selection.SchemaOnly, "-s/--schema-only", selection.Statistics, "--statistics"),
+                     (p.GetValue(s.Clean), "-c/--clean", selection.DataOnly, "-a/--data-only"),
+                     (p.GetValue(s.SingleTransaction), "-1/--single-transaction", p.GetValue(s.TransactionSize) is not null, "--transaction-size"),
+                 })
         {
-            Usage("options -s/--schema-only and -a/--data-only cannot be used together");
-        }
-
-        if (selection.DataOnly && p.GetValue(s.Clean))
-        {
-            Usage("options -c/--clean and -a/--data-only cannot be used together");
+            if (a && b)
+            {
+                Usage($"options {aName} and {bName} cannot be used together");
+            }
         }
 
         if (selection.CreateDatabase && p.GetValue(s.SingleTransaction))
@@ -257,6 +286,66 @@ internal static partial class RestoreCommand
         {
             Usage($"unrecognized archive format \"{format}\"; please specify \"c\", \"d\", or \"t\"");
         }
+    }
+
+    // --filter: pg_restore's read_restore_filters ("-" is standard input); a bad line is bad input (exit code 1).
+    private static SelectionOptions ReadFilter(string path, SelectionOptions selection)
+    {
+        if (path == "-")
+        {
+            return FilterFile.Apply(Console.In, null, selection);
+        }
+
+        StreamReader reader;
+        try
+        {
+            reader = new StreamReader(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            string reason = ex is FileNotFoundException or DirectoryNotFoundException ? "No such file or directory" : ex.Message;
+            throw new CliError($"could not open filter file \"{path}\": {reason}");
+        }
+
+        using (reader)
+        {
+            return FilterFile.Apply(reader, path, selection);
+        }
+    }
+
+    /// <summary>
+    /// option_parse_int (fe_utils/option_utils.c): an integer with optional spaces around it, in range; its two
+    /// messages. A usage error here, as -j's is.
+    /// </summary>
+    internal static int ParseInt(string value, string name, int min, int max)
+    {
+        string text = value.TrimStart(' ', '\t', '\n', '\v', '\f', '\r');
+        int end = 0;
+        if (end < text.Length && text[end] is '+' or '-')
+        {
+            end++;
+        }
+
+        int digits = end;
+        while (end < text.Length && char.IsAsciiDigit(text[end]))
+        {
+            end++;
+        }
+
+        // strtol without digits reads 0 and leaves the whole text to check.
+        string rest = end > digits ? text[end..] : text;
+        if (rest.Trim(' ', '\t', '\n', '\v', '\f', '\r').Length > 0)
+        {
+            throw new CliError($"invalid value \"{value}\" for option {name}", ExitCodes.Usage);
+        }
+
+        if (end == digits || !long.TryParse(text[..end], System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out long parsed)
+            || parsed < min || parsed > max)
+        {
+            throw new CliError($"{name} must be in range {min}..{max}", ExitCodes.Usage);
+        }
+
+        return (int)parsed;
     }
 
     private static void CheckFormat(string? format, PgArchive archive)

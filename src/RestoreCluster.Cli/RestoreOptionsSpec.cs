@@ -72,6 +72,23 @@ internal sealed class RestoreOptionsSpec
 
     public Option<bool> NoComments { get; } = new("--no-comments") { Description = "do not restore comment commands" };
 
+    // pg_restore 17 and 18's options, with their --help words.
+    public Option<string[]> Filter { get; } = new("--filter") { HelpName = "FILENAME", Description = "restore or skip objects based on expressions in FILENAME" };
+
+    public Option<bool> NoData { get; } = new("--no-data") { Description = "do not restore data" };
+
+    public Option<bool> NoPolicies { get; } = new("--no-policies") { Description = "do not restore row security policies" };
+
+    public Option<bool> NoSchema { get; } = new("--no-schema") { Description = "do not restore schema" };
+
+    public Option<bool> NoStatistics { get; } = new("--no-statistics") { Description = "do not restore statistics" };
+
+    public Option<bool> Statistics { get; } = new("--statistics") { Description = "restore the statistics" };
+
+    public Option<bool> StatisticsOnly { get; } = new("--statistics-only") { Description = "restore only the statistics, not schema or data" };
+
+    public Option<string?> TransactionSize { get; } = new("--transaction-size") { HelpName = "N", Description = "commit after every N objects" };
+
     public Option<bool> NoPublications { get; } = new("--no-publications") { Description = "do not restore publications" };
 
     public Option<bool> NoSubscriptions { get; } = new("--no-subscriptions") { Description = "do not restore subscriptions" };
@@ -116,9 +133,10 @@ internal sealed class RestoreOptionsSpec
         new("Options controlling the restore",
         [
             DataOnly, Clean, Create, ExitOnError, Index, Jobs, UseList, Schema, ExcludeSchema, NoOwner, Function, SchemaOnly,
-            Superuser, Table, Trigger, NoPrivileges, SingleTransaction, DisableTriggers, EnableRowSecurity, IfExists,
-            NoComments, NoDataForFailedTables, NoPublications, NoSecurityLabels, NoSubscriptions, NoTableAccessMethod,
-            NoTablespaces, RestrictKey, Section, StrictNames, UseSetSessionAuthorization,
+            Superuser, Table, Trigger, NoPrivileges, SingleTransaction, DisableTriggers, EnableRowSecurity, Filter, IfExists,
+            NoComments, NoData, NoDataForFailedTables, NoPolicies, NoPublications, NoSchema, NoSecurityLabels, NoStatistics,
+            NoSubscriptions, NoTableAccessMethod, NoTablespaces, RestrictKey, Section, Statistics, StatisticsOnly, StrictNames,
+            TransactionSize, UseSetSessionAuthorization,
         ]),
         new("Connection options", [Host, Port, UserName, NoPassword, Password, Role]),
         new("RestoreCluster options", [HostBudget, Resume, Progress, StallWarning, LogFile, OtelConsole]),

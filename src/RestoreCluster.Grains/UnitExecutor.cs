@@ -265,8 +265,10 @@ internal sealed partial class UnitExecutor : IDisposable
         {
             int reruns = Session.CarefulReruns;
             // Data and large objects go alone: only small definitions share a transaction.
+            // An explicit --transaction-size cuts these serial batches (pg_restore 17's leader) at N objects too.
+            int limit = _options.TransactionSize > 0 ? Math.Min(BatchLimit, _options.TransactionSize) : BatchLimit;
             int n = 1;
-            while (n < BatchLimit && i + n < works.Count && IsDefinition(works[i + n]) && IsDefinition(works[i]))
+            while (n < limit && i + n < works.Count && IsDefinition(works[i + n]) && IsDefinition(works[i]))
             {
                 n++;
             }

@@ -4,8 +4,9 @@ namespace RestoreCluster.Planning;
 
 /// <summary>
 /// Decides, entry by entry in TOC order, which parts pg_restore would restore: a port of
-/// pg_backup_archiver.c _tocEntryRequired as PrintTOCSummary and ProcessArchiveRestoreOptions apply it
-/// (PostgreSQL 15 to 17 agree on these rules).
+/// pg_backup_archiver.c _tocEntryRequired as PrintTOCSummary and ProcessArchiveRestoreOptions apply it, in
+/// PostgreSQL 18's form (REQ_STATS, --no-policies, --no-data/--no-schema/--statistics-only). Without the 18
+/// options and on archives without STATISTICS DATA entries it decides as PostgreSQL 15 does.
 /// </summary>
 public static class EntrySelector
 {
@@ -55,6 +56,17 @@ public static class EntrySelector
             return RestoreParts.Special;
         }
 
+        // pg_dump 18 --statistics: the entry's one part is its statistics (REQ_STATS).
+        if (desc == "STATISTICS DATA")
+        {
+            if (!o.DumpStatistics)
+            {
+                return RestoreParts.None;
+            }
+
+            res = RestoreParts.Stats;
+        }
+
         // DATABASE and DATABASE PROPERTIES follow -C alone.
         if (desc is "DATABASE" or "DATABASE PROPERTIES")
         {
@@ -66,9 +78,15 @@ public static class EntrySelector
             return RestoreParts.None;
         }
 
+        // pg_restore 18 also leaves out the comments (and security labels) of what it leaves out, by their tag.
+        bool labelOrComment = desc is "COMMENT" or "SECURITY LABEL";
         if ((o.NoComments && desc == "COMMENT")
+            || (o.NoPolicies && desc is "POLICY" or "ROW SECURITY")
+            || (o.NoPolicies && desc == "COMMENT" && te.Tag.StartsWith("POLICY", StringComparison.Ordinal))
             || (o.NoPublications && desc is "PUBLICATION" or "PUBLICATION TABLE" or "PUBLICATION TABLES IN SCHEMA")
+            || (o.NoPublications && labelOrComment && te.Tag.StartsWith("PUBLICATION", StringComparison.Ordinal))
             || (o.NoSecurityLabels && desc == "SECURITY LABEL")
+            || (o.NoSubscriptions && labelOrComment && te.Tag.StartsWith("SUBSCRIPTION", StringComparison.Ordinal))
             || (o.NoSubscriptions && desc == "SUBSCRIPTION"))
         {
             return RestoreParts.None;
@@ -92,7 +110,8 @@ public static class EntrySelector
         }
 
         bool selective = o.SchemaNames.Count > 0 || o.ExcludeSchemaNames.Count > 0 || o.SelectsTypes;
-        if (desc is "ACL" or "COMMENT" or "SECURITY LABEL")
+        // Statistics, like ACLs and comments, follow their parent object in a selective restore (18).
+        if (desc is "ACL" or "COMMENT" or "STATISTICS DATA" or "SECURITY LABEL")
         {
             if (te.Tag.StartsWith("DATABASE ", StringComparison.Ordinal))
             {
@@ -127,14 +146,20 @@ public static class EntrySelector
             res &= ~RestoreParts.Schema;
         }
 
-        if (o.SchemaOnly)
+        // The obsolete <Init> "Max OID" entry is always ignored.
+        if (desc == "<Init>" && te.Tag == "Max OID")
         {
-            res &= RestoreParts.Schema;
+            return RestoreParts.None;
         }
 
-        if (o.DataOnly)
+        if (!o.DumpData)
         {
-            res &= RestoreParts.Data;
+            res &= RestoreParts.Schema | RestoreParts.Stats;
+        }
+
+        if (!o.DumpSchema)
+        {
+            res &= RestoreParts.Data | RestoreParts.Stats;
         }
 
         return res;

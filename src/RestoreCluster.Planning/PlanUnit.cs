@@ -39,7 +39,7 @@ public sealed class PlanUnit
     public RestoreParts Parts { get; }
 
     /// <summary>No selected parts (reqs = 0): completes at once without a worker.</summary>
-    public bool IsSkipped => (Parts & (RestoreParts.Schema | RestoreParts.Data)) == 0;
+    public bool IsSkipped => !Parts.IsRestored();
 
     /// <summary>
     /// The scheduling priority: the entry's dataLength, raised (POST_DATA entries) to the largest

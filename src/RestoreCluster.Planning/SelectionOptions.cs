@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace RestoreCluster.Planning;
 
 /// <summary>
@@ -30,6 +32,39 @@ public sealed record SelectionOptions
 
     public bool DataOnly { get; init; }
 
+    /// <summary><c>--no-data</c> (pg_restore 18).</summary>
+    public bool NoData { get; init; }
+
+    /// <summary><c>--no-schema</c> (pg_restore 18).</summary>
+    public bool NoSchema { get; init; }
+
+    /// <summary><c>--statistics</c> (pg_restore 18; statistics are restored by default anyway).</summary>
+    public bool Statistics { get; init; }
+
+    /// <summary><c>--no-statistics</c> (pg_restore 18).</summary>
+    public bool NoStatistics { get; init; }
+
+    /// <summary><c>--statistics-only</c> (pg_restore 18).</summary>
+    public bool StatisticsOnly { get; init; }
+
+    /// <summary><c>--no-policies</c> (pg_restore 18): no POLICY and ROW SECURITY entries, no comments on policies.</summary>
+    public bool NoPolicies { get; init; }
+
+    // pg_restore.c (18) derives its dumpData, dumpSchema and dumpStatistics from the options above, after
+    // refusing the contradictory pairs; with none of the 18 options these are !SchemaOnly and !DataOnly.
+
+    /// <summary>Whether data is restored (pg_restore 18's opts->dumpData).</summary>
+    [JsonIgnore]
+    public bool DumpData => ((!SchemaOnly && !StatisticsOnly) || DataOnly) && !NoData;
+
+    /// <summary>Whether schema is restored (pg_restore 18's opts->dumpSchema).</summary>
+    [JsonIgnore]
+    public bool DumpSchema => ((!DataOnly && !StatisticsOnly) || SchemaOnly) && !NoSchema;
+
+    /// <summary>Whether STATISTICS DATA entries are restored (pg_restore 18's opts->dumpStatistics, true by default).</summary>
+    [JsonIgnore]
+    public bool DumpStatistics => ((!SchemaOnly && !DataOnly) || StatisticsOnly || Statistics) && !NoStatistics;
+
     /// <summary><c>-C</c>.</summary>
     public bool CreateDatabase { get; init; }
 
@@ -54,6 +89,7 @@ public sealed record SelectionOptions
     public IReadOnlySet<int>? WantedIds { get; init; }
 
     /// <summary>True when any of <c>-t/-I/-P/-T</c> was given (pg_restore's selTypes).</summary>
+    [JsonIgnore]
     public bool SelectsTypes => TableNames.Count + IndexNames.Count + FunctionNames.Count + TriggerNames.Count > 0;
 }
 

@@ -7,7 +7,7 @@ internal sealed partial class RestoreEmitter
     /// <summary>The data part of a TABLE DATA-like entry: COPY (or INSERT statements), with triggers handled.</summary>
     private void RestoreTableData(TocEntry te, bool truncateFirst)
     {
-        bool triggers = _dataOnly && _options.DisableTriggers;
+        bool triggers = _noSchema && _options.DisableTriggers;
         var b = new SqlBuffer();
         if (triggers)
         {
@@ -62,7 +62,7 @@ internal sealed partial class RestoreEmitter
     private void RestoreLargeObjects(TocEntry te)
     {
         int count = 0;
-        _sink.LargeObjects(Announced(_archive.ReadLargeObjects(te)), ownTransaction: !_options.SingleTransaction, _archive.StandardConformingStrings);
+        _sink.LargeObjects(Announced(_archive.ReadLargeObjects(te)), ownTransaction: !(_options.SingleTransaction || TransactionBlocks), _archive.StandardConformingStrings);
         // EndRestoreLOs: after the objects are written (and their transaction committed).
         Verbose(VerboseMessages.RestoredLargeObjects(count));
 

@@ -14,7 +14,23 @@ internal sealed partial class RestoreEmitter
     {
         foreach (var te in DropOrder())
         {
+            // pg_restore 17 --transaction-size: a database cannot be dropped inside a transaction block.
+            bool database = TransactionBlocks && te.Desc is "DATABASE" or "DATABASE PROPERTIES";
+            if (database)
+            {
+                _sink.Sql(Ascii("COMMIT;\n"));
+            }
+
             DropEntry(te);
+            if (database)
+            {
+                _sink.Sql(Ascii("BEGIN;\n"));
+                _txnCount = 0;
+            }
+            else
+            {
+                CountTransactionAction("COMMIT;\nBEGIN;\n");
+            }
         }
 
         ForgetSchema();
@@ -31,6 +47,7 @@ internal sealed partial class RestoreEmitter
                 continue;
             }
 
+            // pg_restore 18 drops what has a schema or data part: statistics have no DROP.
             if ((_reqs[te.DumpId] & (RestoreParts.Schema | RestoreParts.Data)) == 0 || te.DropStmt is null)
             {
                 continue;

@@ -48,8 +48,15 @@ internal sealed partial class RestoreEmitter
         bool defnDumped = false;
         if ((reqs & RestoreParts.Schema) != 0)
         {
+            // pg_restore 17 --transaction-size: a database is created (or altered) outside the transaction block;
+            // connecting to it begins the next block.
+            if (TransactionBlocks && te.Desc is "DATABASE" or "DATABASE PROPERTIES")
+            {
+                _sink.Sql(Ascii("COMMIT;\n\n"));
+            }
+
             Verbose(VerboseMessages.Creating(te));
-            PrintTocEntry(te, isData: false);
+            PrintTocEntry(te, NamePrefix.None);
             defnDumped = true;
             if (te.Desc == "TABLE" && _sink.LastErrorEntry == te)
             {
@@ -71,14 +78,29 @@ internal sealed partial class RestoreEmitter
             }
         }
 
-        if ((reqs & RestoreParts.Data) == 0)
+        if ((reqs & RestoreParts.Data) != 0)
         {
-            return;
+            RestoreDataPart(te, defnDumped, truncateFirst);
         }
 
+        // pg_restore 18: the statistics of a STATISTICS DATA entry, under "Statistics for Name:".
+        if ((reqs & RestoreParts.Stats) != 0)
+        {
+            PrintTocEntry(te, NamePrefix.Statistics);
+        }
+
+        // Whatever was emitted for the entry counts as one action against --transaction-size.
+        if (reqs.IsRestored())
+        {
+            CountTransactionAction("COMMIT;\nBEGIN;\n\n");
+        }
+    }
+
+    private void RestoreDataPart(TocEntry te, bool defnDumped, bool truncateFirst)
+    {
         if (te.HadDumper)
         {
-            PrintTocEntry(te, isData: true);
+            PrintTocEntry(te, NamePrefix.Data);
             if (te.Desc is "BLOBS" or "BLOB COMMENTS")
             {
                 Verbose(VerboseMessages.Processing(te));
@@ -93,7 +115,7 @@ internal sealed partial class RestoreEmitter
         else if (!defnDumped)
         {
             Verbose(VerboseMessages.Executing(te));
-            PrintTocEntry(te, isData: false);
+            PrintTocEntry(te, NamePrefix.None);
         }
     }
 
@@ -112,7 +134,7 @@ internal sealed partial class RestoreEmitter
     }
 
     /// <summary>_printTocEntry: session state, the comment header, the definition and ALTER OWNER.</summary>
-    private void PrintTocEntry(TocEntry te, bool isData)
+    private void PrintTocEntry(TocEntry te, NamePrefix prefix)
     {
         BecomeOwner(te);
         SelectOutputSchema(te.GetRaw(TocField.Namespace));
@@ -142,7 +164,12 @@ internal sealed partial class RestoreEmitter
                 }
             }
 
-            b.Add(isData ? "-- Data for Name: " : "-- Name: ").Sanitized(te.GetRaw(TocField.Tag), hyphen: false)
+            b.Add(prefix switch
+                {
+                    NamePrefix.Data => "-- Data for Name: ",
+                    NamePrefix.Statistics => "-- Statistics for Name: ",
+                    _ => "-- Name: ",
+                }).Sanitized(te.GetRaw(TocField.Tag), hyphen: false)
                 .Add("; Type: ").Add(te.GetRaw(TocField.Desc) ?? [])
                 .Add("; Schema: ").Sanitized(te.GetRaw(TocField.Namespace), hyphen: true)
                 .Add("; Owner: ").Sanitized(_options.NoOwner ? null : te.GetRaw(TocField.Owner), hyphen: true);
@@ -178,6 +205,17 @@ internal sealed partial class RestoreEmitter
         else if (defn.Length > 0)
         {
             Emit(b.Add(te.GetRaw(TocField.Defn)!).Add("\n\n"));
+
+            // pg_restore 17: a definition of several commands counts as that many actions against
+            // --transaction-size, by its semicolons (functions and procedures count as one).
+            if (TransactionBlocks && te.Desc is not ("FUNCTION" or "PROCEDURE"))
+            {
+                int semicolons = defn.Count(c => c == ';');
+                if (semicolons > 1)
+                {
+                    _txnCount += semicolons - 1;
+                }
+            }
         }
 
         bool ownerWanted = !_options.NoOwner
@@ -355,4 +393,12 @@ internal sealed partial class RestoreEmitter
 
         Emit(b.Add("\n"));
     }
+}
+
+/// <summary>The heading prefix of _printTocEntry: TOC_PREFIX_NONE, TOC_PREFIX_DATA and (18) TOC_PREFIX_STATS.</summary>
+internal enum NamePrefix
+{
+    None,
+    Data,
+    Statistics,
 }

@@ -19,8 +19,10 @@ internal sealed partial class RestoreEmitter
     private readonly IReadOnlyList<TocEntry> _order;
     private readonly bool _pg17;
     private readonly byte[]? _searchPath;
-    private bool _dataOnly;
+    private bool _noSchema;
     private readonly bool _impliedDataOnly;
+    // --transaction-size: objects emitted since the last COMMIT (pg_restore 17's AH->txnCount).
+    private int _txnCount;
     private byte[]? _currUser;
     private byte[]? _currSchema;
     private byte[]? _currTablespace;
@@ -35,12 +37,13 @@ internal sealed partial class RestoreEmitter
         _reqs = EntrySelector.Select(order, archive, options.Selection);
         _pg17 = archive.Header.Version >= ArchiveVersion.V1_16;
         _searchPath = archive.Entries.LastOrDefault(e => e.Desc == "SEARCHPATH")?.GetRaw(TocField.Defn);
-        _dataOnly = options.Selection.DataOnly;
+        _noSchema = !options.Selection.DumpSchema;
 
-        // An archive (or -L list) with no schema part selected is an "implied data-only" restore.
-        if (!_dataOnly && ImpliesDataOnly(_order, _reqs))
+        // An archive (or -L list) with no schema part selected is an "implied data-only" restore
+        // (pg_restore 18 says "implied no-schema restore" and clears dumpSchema: the same decision).
+        if (!_noSchema && ImpliesDataOnly(_order, _reqs))
         {
-            _dataOnly = true;
+            _noSchema = true;
             _impliedDataOnly = true;
         }
     }
@@ -61,6 +64,12 @@ internal sealed partial class RestoreEmitter
     public HashSet<int> InhibitedData { get; } = [];
 
     public RestoreParts PartsOf(TocEntry te) => _reqs[te.DumpId];
+
+    /// <summary>
+    /// pg_restore 17's --transaction-size blocks: only a session (or script) this emitter runs whole; units of a
+    /// parallel restore have transactions of their own.
+    /// </summary>
+    private bool TransactionBlocks => _options.TransactionSize > 0 && !UnitMode;
 
     /// <summary>No entry's schema part is selected (RestoreArchive's "implied data-only restore").</summary>
     internal static bool ImpliesDataOnly(IReadOnlyList<TocEntry> order, IReadOnlyDictionary<int, RestoreParts> reqs) =>
@@ -127,7 +136,7 @@ internal sealed partial class RestoreEmitter
         bool haveAcl = false, havePostAcl = false;
         foreach (var te in _order)
         {
-            if ((_reqs[te.DumpId] & (RestoreParts.Schema | RestoreParts.Data)) == 0)
+            if (!_reqs[te.DumpId].IsRestored())
             {
                 continue;
             }
@@ -155,7 +164,7 @@ internal sealed partial class RestoreEmitter
 
             foreach (var te in _order)
             {
-                if ((_reqs[te.DumpId] & (RestoreParts.Schema | RestoreParts.Data)) != 0 && RestorePasses.Of(te) == pass.Item2)
+                if (_reqs[te.DumpId].IsRestored() && RestorePasses.Of(te) == pass.Item2)
                 {
                     RestoreEntry(te);
                 }
@@ -168,7 +177,7 @@ internal sealed partial class RestoreEmitter
     public void End()
     {
         var b = new SqlBuffer();
-        if (_options.SingleTransaction)
+        if (_options.SingleTransaction || TransactionBlocks)
         {
             _sink.Sql(Ascii("COMMIT;\n\n"));
         }
@@ -221,7 +230,44 @@ internal sealed partial class RestoreEmitter
         }
 
         Emit(b.Add(_options.EnableRowSecurity ? "SET row_security = on;\n" : "SET row_security = off;\n"));
+
+        // pg_restore 17: in --transaction-size mode a session restores objects inside a transaction block.
+        if (TransactionBlocks)
+        {
+            Emit(b.Add("\nBEGIN;\n"));
+            _txnCount = 0;
+        }
+
         Text(b.Add("\n"));
+    }
+
+    /// <summary>
+    /// --transaction-size: one more object done; at the limit, COMMIT and BEGIN again (restore_toc_entry writes
+    /// <paramref name="scriptText"/>, the drop phase the same without the blank line).
+    /// </summary>
+    private void CountTransactionAction(string scriptText)
+    {
+        if (!TransactionBlocks || ++_txnCount < _options.TransactionSize)
+        {
+            return;
+        }
+
+        CommitAndBegin(scriptText);
+        _txnCount = 0;
+    }
+
+    // A session commits and begins as two commands (CommitTransaction, StartTransaction); a script gets pg_restore's text.
+    private void CommitAndBegin(string scriptText)
+    {
+        if (_sink.IsDatabase)
+        {
+            _sink.Sql(Ascii("COMMIT"));
+            _sink.Sql(Ascii("BEGIN"));
+        }
+        else
+        {
+            _sink.Sql(Ascii(scriptText));
+        }
     }
 
     // pg_encoding_to_char of the ENCODING entry's encoding: its canonical upper-case name.

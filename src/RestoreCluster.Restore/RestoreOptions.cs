@@ -36,7 +36,13 @@ public sealed record RestoreOptions
 
     public bool NoDataForFailedTables { get; init; }
 
-    /// <summary><c>-e</c> (also implied by <c>-1</c>).</summary>
+    /// <summary>
+    /// <c>--transaction-size=N</c> (pg_restore 17+): the serial parts of a restore commit after every N objects
+    /// (0: not given). It implies <see cref="ExitOnError"/>.
+    /// </summary>
+    public int TransactionSize { get; init; }
+
+    /// <summary><c>-e</c> (also implied by <c>-1</c> and <c>--transaction-size</c>).</summary>
     public bool ExitOnError { get; init; }
 
     public bool Verbose { get; init; }

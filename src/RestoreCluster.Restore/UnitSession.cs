@@ -52,7 +52,7 @@ public sealed class UnitSession : IDisposable
 
     /// <summary>No entry's schema part is selected: pg_restore's "implied data-only restore".</summary>
     public bool ImpliedDataOnly =>
-        !_options.Selection.DataOnly && RestoreEmitter.ImpliesDataOnly(_order, EntrySelector.Select(_order, _archive, _options.Selection));
+        _options.Selection.DumpSchema && RestoreEmitter.ImpliesDataOnly(_order, EntrySelector.Select(_order, _archive, _options.Selection));
 
     /// <summary>
     /// The run that owns the journal, once it does (its start prepared the journal): every session opened

@@ -28,6 +28,8 @@ public sealed class OptionsWalkTests
 
     private static readonly RestoreOptionsSpec Spec = new();
 
+    private static readonly string FilterFile = WriteFilterFile();
+
     public static TheoryData<string> RestoreOptionNames() =>
         [.. AllOptions().Select(o => o.Name).Where(n => !NotRestoreOptions.Contains(n))];
 
@@ -88,9 +90,19 @@ public sealed class OptionsWalkTests
         {
             "--section" => "data",
             "--restrict-key" => "abc123",
+            "--transaction-size" => "5",
+            // --filter travels as the names it adds (here to -t's list), not as its file name.
+            "--filter" => FilterFile,
             _ => "x1",
         };
         return [option.Name, value];
+    }
+
+    private static string WriteFilterFile()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"restorecluster-walk-{Environment.ProcessId}.filter");
+        File.WriteAllText(path, "include table x1\n");
+        return path;
     }
 
     private static RestoreOptions Build(string[] args)
