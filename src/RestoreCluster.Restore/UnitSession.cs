@@ -324,9 +324,8 @@ public sealed class UnitSession : IDisposable
                         // skips WAL). Elsewhere the TRUNCATE only costs (a new file per table, about 1.4 ms):
                         // it is left out where nothing can be in the table yet, and kept for every later run,
                         // whose COPY would otherwise load beside the rolled-back rows (docs/restore.md).
-                        bool truncate = unit.TruncateFirst && (_walMinimal || !unit.FirstRun || !tried.Add(unit.UnitId));
-                        tried.Add(unit.UnitId);
-                        emitter.RestoreEntry(unit.Entry, truncate);
+                        bool rerun = !tried.Add(unit.UnitId);
+                        emitter.RestoreEntry(unit.Entry, unit.TruncateFirst && (_walMinimal || !unit.FirstRun || rerun));
                     }
 
                     results.Add(new UnitResult(

@@ -20,23 +20,23 @@ public sealed class JobLockTests : IDisposable
         using (archive)
         {
             var journal = RestoreJournal.For(archive, new RestoreOptions());
-            using (var first = Session(archive, target, journalRun: null))
+            using (var first = UnitSessions.Open(archive, target, journalRun: null))
             {
-                Prepare(first, journal, path, target, "run-1", resume: false);
-                using var resume = Session(archive, target, journalRun: null);
-                var refused = Assert.Throws<RestoreFailedException>(() => Prepare(resume, journal, path, target, "run-2", resume: true));
+                UnitSessions.PrepareJournal(first, journal, path, target, "run-1", resume: false);
+                using var resume = UnitSessions.Open(archive, target, journalRun: null);
+                var refused = Assert.Throws<RestoreFailedException>(() => UnitSessions.PrepareJournal(resume, journal, path, target, "run-2", resume: true));
                 Assert.StartsWith($"a restore of {path} into {target} is still running (started ", refused.Message, StringComparison.Ordinal);
                 Assert.Contains($", pid {Environment.ProcessId} on host {Environment.MachineName}); wait for it to end, or stop it, before --resume", refused.Message, StringComparison.Ordinal);
                 Assert.Equal("run-1", await server.ScalarAsync<string>(target.Database, $"SELECT run_id FROM {RestoreJournal.Schema}.job"));
             }
 
             // run-1's session is gone (it ended, or was killed): the lock went with it.
-            using var taker = Session(archive, target, journalRun: null);
-            Prepare(taker, journal, path, target, "run-2", resume: true);
+            using var taker = UnitSessions.Open(archive, target, journalRun: null);
+            UnitSessions.PrepareJournal(taker, journal, path, target, "run-2", resume: true);
             Assert.Equal("run-2", await server.ScalarAsync<string>(target.Database, $"SELECT run_id FROM {RestoreJournal.Schema}.job"));
 
             // run-1 comes back with a new session (its reconnect): it stops before the unit runs.
-            using var late = Session(archive, target, journalRun: "run-1");
+            using var late = UnitSessions.Open(archive, target, journalRun: "run-1");
             var stopped = Assert.Throws<RestoreFailedException>(() => late.RunEntry(data.DumpId, data, truncateFirst: false));
             Assert.StartsWith($"another run took over the journal in {target}: a restore of {path} into {target} is still running (started ", stopped.Message, StringComparison.Ordinal);
             Assert.EndsWith("; this restore stops", stopped.Message, StringComparison.Ordinal);
@@ -44,7 +44,7 @@ public sealed class JobLockTests : IDisposable
             Assert.Equal(0L, await server.ScalarAsync<long>(target.Database, $"SELECT count(*) FROM {RestoreJournal.Schema}.unit"));
 
             // The owner's own sessions join and run.
-            using var owner = Session(archive, target, journalRun: "run-2");
+            using var owner = UnitSessions.Open(archive, target, journalRun: "run-2");
             Assert.Equal(100, owner.RunEntry(data.DumpId, data, truncateFirst: false).Rows);
         }
     }
@@ -56,13 +56,13 @@ public sealed class JobLockTests : IDisposable
         using (archive)
         {
             var journal = RestoreJournal.For(archive, new RestoreOptions());
-            using (var first = Session(archive, target, journalRun: null))
+            using (var first = UnitSessions.Open(archive, target, journalRun: null))
             {
-                Prepare(first, journal, path, target, "run-1", resume: false);
+                UnitSessions.PrepareJournal(first, journal, path, target, "run-1", resume: false);
             }
 
             await server.ExecuteAsync(target.Database, $"DROP SCHEMA {RestoreJournal.Schema} CASCADE");
-            using var late = Session(archive, target, journalRun: "run-1");
+            using var late = UnitSessions.Open(archive, target, journalRun: "run-1");
             var stopped = Assert.Throws<RestoreFailedException>(() => late.RunEntry(data.DumpId, data, truncateFirst: false));
             Assert.Equal($"the journal in {target} (schema {RestoreJournal.Schema}) is gone: it was dropped while this restore ran", stopped.Message);
             Assert.Equal(0L, await server.ScalarAsync<long>(target.Database, "SELECT count(*) FROM public.items"));
@@ -70,16 +70,6 @@ public sealed class JobLockTests : IDisposable
     }
 
     public void Dispose() => _directory.Delete(recursive: true);
-
-    private static void Prepare(UnitSession session, RestoreJournal journal, string path, ConnectionTarget target, string run, bool resume) =>
-        session.AsLoginRole(conn =>
-        {
-            journal.Prepare(conn, path, resume, target.ToString(), run);
-            return true;
-        });
-
-    private static UnitSession Session(PgArchive archive, ConnectionTarget target, string? journalRun) =>
-        new(archive, archive.Entries, new RestoreOptions(), target, RestoreJournal.For(archive, new RestoreOptions()), _ => { }) { JournalRun = journalRun };
 
     // A table with 100 rows in the source, dumped; in the target the table alone.
     private async Task<(PostgresServer Server, ConnectionTarget Target, PgArchive Archive, string Path, TocEntry Data)> PrepareAsync()

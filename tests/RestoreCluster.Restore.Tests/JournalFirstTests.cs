@@ -23,7 +23,7 @@ public sealed class JournalFirstTests : IDisposable
         {
             await using var first = await FirstCopyAsync(server, target.Database, data.DumpId);
 
-            using var session = Session(archive, target);
+            using var session = UnitSessions.Open(archive, target);
             var second = Task.Run(() => session.RunEntry(data.DumpId, data, truncateFirst: false));
             int pid = await BlockedBackendAsync(server, target.Database, second);
 
@@ -48,7 +48,7 @@ public sealed class JournalFirstTests : IDisposable
         {
             await using var first = await FirstCopyAsync(server, target.Database, data.DumpId);
 
-            using var session = Session(archive, target);
+            using var session = UnitSessions.Open(archive, target);
             var second = Task.Run(() => session.RunEntry(data.DumpId, data, truncateFirst: false));
             await BlockedBackendAsync(server, target.Database, second);
 
@@ -69,7 +69,7 @@ public sealed class JournalFirstTests : IDisposable
         {
             await server.ExecuteAsync(target.Database,
                 $"INSERT INTO {RestoreJournal.Schema}.unit (job_key, unit_id, errors, messages, created, inhibited) VALUES ('restore', {data.DumpId}, 2, ARRAY['one', 'two'], ARRAY[7], ARRAY[9])");
-            using var session = Session(archive, target);
+            using var session = UnitSessions.Open(archive, target);
             var result = session.RunEntry(data.DumpId, data, truncateFirst: false);
             Assert.True(result.AlreadyDone);
             Assert.Equal(2, result.Errors);
@@ -100,11 +100,7 @@ public sealed class JournalFirstTests : IDisposable
         using var archive = PgArchive.Open(path);
         var journal = RestoreJournal.For(archive, options);
         using var session = new UnitSession(archive, archive.Entries, options, target, journal, _ => { });
-        session.AsLoginRole(conn =>
-        {
-            journal.Prepare(conn, path, resume: false, target.ToString(), "run-1");
-            return true;
-        });
+        UnitSessions.PrepareJournal(session, journal, path, target);
 
         // No grants: neither PUBLIC nor the owner the unit runs as may write the journal.
         Assert.False(await ScalarAsync<bool>(server, database, $"SELECT has_table_privilege('public', '{RestoreJournal.Schema}.unit', 'INSERT')"));
@@ -143,20 +139,13 @@ public sealed class JournalFirstTests : IDisposable
         var target = ConnectionTarget.Resolve(server.LibpqConnectionString(database), null, null, null, new Dictionary<string, string?>());
         var archive = PgArchive.Open(path);
         var journal = RestoreJournal.For(archive, new RestoreOptions());
-        using (var setup = Session(archive, target))
+        using (var setup = UnitSessions.Open(archive, target))
         {
-            setup.AsLoginRole(conn =>
-            {
-                journal.Prepare(conn, path, resume: false, target.ToString(), "run-1");
-                return true;
-            });
+            UnitSessions.PrepareJournal(setup, journal, path, target);
         }
 
         return (server, target, archive, archive.Entries.Single(e => e.Desc == "TABLE DATA"));
     }
-
-    private static UnitSession Session(PgArchive archive, ConnectionTarget target) =>
-        new(archive, archive.Entries, new RestoreOptions(), target, RestoreJournal.For(archive, new RestoreOptions()), _ => { });
 
     // The backend of the second copy, once it waits on a lock (the journal row); fails if it never does.
     private static async Task<int> BlockedBackendAsync(PostgresServer server, string database, Task second)

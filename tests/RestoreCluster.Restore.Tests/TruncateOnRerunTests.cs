@@ -24,7 +24,7 @@ public sealed class TruncateOnRerunTests : IDisposable
         {
             Assert.NotEqual("minimal", await server.ScalarAsync<string>(target.Database, "SHOW wal_level"));
             var items = Data(archive, "items");
-            using var session = Session(archive, target);
+            using var session = UnitSessions.Open(archive, target);
 
             var first = session.RunBatch([Work(items, firstRun: true)], _ => { });
             Assert.Equal(Rows, Assert.Single(first).Rows);
@@ -47,7 +47,7 @@ public sealed class TruncateOnRerunTests : IDisposable
             // The batch's second unit fails (no row passes the target's check): the batch rolls back, leaving
             // the first unit's rows behind as dead tuples, and each unit runs again in its own transaction.
             await server.ExecuteAsync(target.Database, "ALTER TABLE public.other ADD CHECK (id < 0)");
-            using var session = Session(archive, target);
+            using var session = UnitSessions.Open(archive, target);
             var results = session.RunBatch([Work(Data(archive, "items"), firstRun: true), Work(Data(archive, "other"), firstRun: true)], _ => { });
 
             Assert.Equal([0, 1], results.Select(r => r.Errors));
@@ -88,18 +88,11 @@ public sealed class TruncateOnRerunTests : IDisposable
 
         var target = ConnectionTarget.Resolve(server.LibpqConnectionString(database), null, null, null, new Dictionary<string, string?>());
         var archive = PgArchive.Open(path);
-        using (var setup = Session(archive, target))
+        using (var setup = UnitSessions.Open(archive, target))
         {
-            setup.AsLoginRole(conn =>
-            {
-                RestoreJournal.For(archive, new RestoreOptions()).Prepare(conn, path, resume: false, target.ToString(), "run-1");
-                return true;
-            });
+            UnitSessions.PrepareJournal(setup, RestoreJournal.For(archive, new RestoreOptions()), path, target);
         }
 
         return (server, target, archive);
     }
-
-    private static UnitSession Session(PgArchive archive, ConnectionTarget target) =>
-        new(archive, archive.Entries, new RestoreOptions(), target, RestoreJournal.For(archive, new RestoreOptions()), _ => { });
 }
