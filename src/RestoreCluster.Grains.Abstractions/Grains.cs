@@ -76,6 +76,30 @@ public interface IWorkerGrain : IGrainWithStringKey
     [ReadOnly]
     [Alias("Running")]
     Task<int> Running();
+
+    /// <summary>The silo's slots, the units running now and the jobs it works on (status).</summary>
+    [ReadOnly]
+    [Alias("Info")]
+    Task<WorkerInfo> Info();
+
+    /// <summary>The silo is stopping: lease nothing more, let the running units finish (a silo's SIGTERM).</summary>
+    [Alias("Drain")]
+    Task Drain();
+}
+
+/// <summary>
+/// The cluster's jobs, for status: one registry (key "jobs") the submitting clients add to. It lives as long as
+/// its silo (a job's own state is its coordinator's).
+/// </summary>
+[Alias("RestoreCluster.IJobRegistryGrain")]
+public interface IJobRegistryGrain : IGrainWithStringKey
+{
+    [Alias("Add")]
+    Task Add(JobEntry job);
+
+    [ReadOnly]
+    [Alias("Jobs")]
+    Task<IReadOnlyList<JobEntry>> Jobs();
 }
 
 /// <summary>One per target host (server): grants permits up to its budget; permits expire unless renewed.</summary>

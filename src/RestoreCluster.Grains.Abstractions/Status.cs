@@ -94,3 +94,21 @@ public sealed record HostStatus(
     [property: Id(1)] int Budget,
     [property: Id(2)] int InFlight,
     [property: Id(3)] int Waiting);
+
+/// <summary>A silo's worker: its name (the silo's), its slots (0: as many as each job asks), units running now, jobs, whether it drains.</summary>
+[GenerateSerializer, Immutable, Alias("RestoreCluster.WorkerInfo")]
+public sealed record WorkerInfo(
+    [property: Id(0)] string Silo,
+    [property: Id(1)] int Slots,
+    [property: Id(2)] int Running,
+    [property: Id(3)] IReadOnlyList<string> Jobs,
+    [property: Id(4)] bool Draining);
+
+/// <summary>A submitted job as the registry knows it: its id, archive, target (never a password), host key, when.</summary>
+[GenerateSerializer, Immutable, Alias("RestoreCluster.JobEntry")]
+public sealed record JobEntry(
+    [property: Id(0)] string JobId,
+    [property: Id(1)] string Archive,
+    [property: Id(2)] string Target,
+    [property: Id(3)] string HostKey,
+    [property: Id(4)] DateTimeOffset Submitted);
