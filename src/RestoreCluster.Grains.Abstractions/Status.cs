@@ -21,7 +21,8 @@ public enum JobState
 /// order they came: errors, warnings (marked "warning: ") and -v lines (marked "info: "); ask from
 /// <see cref="MessagesNext"/> next time. <see cref="MessageCount"/> counts the errors and warnings, kept or
 /// not (the first 10,000 are kept); <see cref="VerboseDropped"/> the -v lines that were not kept because
-/// 100,000 were waiting for a reader (a -v line is kept until a reader has asked past it).
+/// 100,000 were waiting for a reader (a -v line is kept until a reader has asked past it). <see cref="RanAgain"/>
+/// names the units leased again after their lease lapsed (a worker or its silo died or stalled), in order.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("RestoreCluster.JobStatus")]
 public sealed record JobStatus(
@@ -45,7 +46,8 @@ public sealed record JobStatus(
     [property: Id(17)] int MessagesFrom = 0,
     [property: Id(18)] int MessageCount = 0,
     [property: Id(19)] int MessagesNext = 0,
-    [property: Id(20)] int VerboseDropped = 0);
+    [property: Id(20)] int VerboseDropped = 0,
+    [property: Id(21)] IReadOnlyList<string>? RanAgain = null);
 
 /// <summary>The phase of a restore: the earliest section with work not done (RestoreCluster.Planning.RestorePhase).</summary>
 [GenerateSerializer, Alias("RestoreCluster.JobPhase")]
