@@ -54,6 +54,11 @@ public interface ICoordinatorGrain : IGrainWithStringKey
     [Alias("Status")]
     Task<JobStatus> Status();
 
+    /// <summary>The name of the silo this job's coordinator lives on (status; the failover tests kill it or spare it).</summary>
+    [ReadOnly]
+    [Alias("Silo")]
+    Task<string> Silo();
+
     /// <summary>
     /// The status once there is news (the job's state changed, or messages came) after
     /// <paramref name="seenNews"/> (<see cref="JobStatus.News"/>), or after <paramref name="wait"/>; the

@@ -16,7 +16,7 @@ namespace RestoreCluster.Grains;
 /// await in the middle of a change, so turns interleave only between whole calls).
 /// </summary>
 [Reentrant]
-public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger) : Grain, ICoordinatorGrain
+public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger, ILocalSiloDetails silo) : Grain, ICoordinatorGrain
 {
     /// <summary>Units up to this data size may join another unit's batch (one transaction).</summary>
     public const long SmallUnitBytes = 256 << 10;
@@ -428,6 +428,8 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger) :
     }
 
     public Task<JobSpec?> Spec() => Task.FromResult(_spec);
+
+    public Task<string> Silo() => Task.FromResult(silo.Name);
 
     public Task<JobStatus> Status() => Task.FromResult(BuildStatus(0));
 

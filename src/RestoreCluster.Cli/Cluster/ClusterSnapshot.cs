@@ -4,16 +4,17 @@ namespace RestoreCluster.Cli.Cluster;
 
 /// <summary>What status shows, read from the grains at one moment: jobs, the hosts of their targets, the active silos.</summary>
 internal sealed record ClusterSnapshot(
-    IReadOnlyList<(JobEntry Entry, JobStatus Status)> Jobs, IReadOnlyList<HostStatus> Hosts, IReadOnlyList<(string Address, WorkerInfo Worker)> Silos)
+    IReadOnlyList<(JobEntry Entry, JobStatus Status, string Coordinator)> Jobs, IReadOnlyList<HostStatus> Hosts, IReadOnlyList<(string Address, WorkerInfo Worker)> Silos)
 {
     /// <summary>Every job (or the one named), the budgets of their hosts and every active silo's worker.</summary>
     public static async Task<ClusterSnapshot> TakeAsync(IGrainFactory grains, string? jobId)
     {
         var entries = await grains.GetGrain<IJobRegistryGrain>(ClusterClient.JobRegistry).Jobs();
-        var jobs = new List<(JobEntry, JobStatus)>();
+        var jobs = new List<(JobEntry, JobStatus, string)>();
         foreach (var entry in entries.Where(e => jobId is null || e.JobId == jobId))
         {
-            jobs.Add((entry, await grains.GetGrain<ICoordinatorGrain>(entry.JobId).Status()));
+            var coordinator = grains.GetGrain<ICoordinatorGrain>(entry.JobId);
+            jobs.Add((entry, await coordinator.Status(), await coordinator.Silo()));
         }
 
         var hosts = new List<HostStatus>();

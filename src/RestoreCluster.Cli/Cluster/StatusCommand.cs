@@ -89,9 +89,9 @@ internal sealed class StatusCommand
     {
         var t = new StringBuilder();
         t.Append(CultureInfo.InvariantCulture, $"jobs: {s.Jobs.Count}\n");
-        foreach (var (entry, status) in s.Jobs)
+        foreach (var (entry, status, coordinator) in s.Jobs)
         {
-            t.Append(CultureInfo.InvariantCulture, $"  {entry.JobId}  {StateName(status.State)}  {status.UnitsDone}/{status.UnitsTotal} units  {status.Errors} errors  {entry.Archive} -> {entry.Target}\n");
+            t.Append(CultureInfo.InvariantCulture, $"  {entry.JobId}  {StateName(status.State)}  {status.UnitsDone}/{status.UnitsTotal} units  {status.Errors} errors  {entry.Archive} -> {entry.Target}  (coordinator on {coordinator})\n");
             foreach (var unit in status.Running)
             {
                 t.Append(CultureInfo.InvariantCulture, $"    running: {unit.Label}\n");
@@ -130,10 +130,11 @@ internal sealed class StatusCommand
         {
             w.WriteStartObject();
             w.WriteStartArray("jobs");
-            foreach (var (entry, status) in s.Jobs)
+            foreach (var (entry, status, coordinator) in s.Jobs)
             {
                 w.WriteStartObject();
                 w.WriteString("id", entry.JobId);
+                w.WriteString("coordinator", coordinator);
                 w.WriteString("state", status.State switch
                 {
                     JobState.Succeeded => "done",
