@@ -27,6 +27,9 @@ public static class ClusterHost
     /// <summary>Orleans' cluster and service id of every restorecluster cluster: one cluster per database.</summary>
     public const string ClusterId = "restorecluster";
 
+    /// <summary>The key of the cluster's job registry (<c>IJobRegistryGrain</c>): clients add to it, status and starting silos read it.</summary>
+    public const string JobRegistry = "jobs";
+
     /// <summary>A silo host (not started): coordinators, workers (the worker pinned here) and budget grains.</summary>
     public static IHost BuildSilo(SiloSettings settings, TelemetryOptions telemetry, Action<ILoggingBuilder>? logging = null)
     {
@@ -64,6 +67,8 @@ public static class ClusterHost
         builder.Services.AddRestoreTelemetry(telemetry, settings.Name);
         // Registered after Orleans, so stopped before it: the worker drains while the silo still runs.
         builder.Services.AddHostedService(sp => new SiloDrain(sp.GetRequiredService<IGrainFactory>(), settings.Name));
+        // Started after Orleans: the silo is a member when its worker joins the jobs already running.
+        builder.Services.AddHostedService(sp => new SiloJoin(sp.GetRequiredService<IGrainFactory>(), settings.Name, sp.GetRequiredService<ILogger<SiloJoin>>()));
         return builder.Build();
     }
 

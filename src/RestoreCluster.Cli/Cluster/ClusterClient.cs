@@ -56,7 +56,7 @@ internal sealed class ClusterClient : IAsyncDisposable
     }
 
     /// <summary>The registry's key (one per cluster).</summary>
-    public const string JobRegistry = "jobs";
+    public const string JobRegistry = ClusterHost.JobRegistry;
 
     public async ValueTask DisposeAsync()
     {

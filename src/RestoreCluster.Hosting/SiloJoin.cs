@@ -1,0 +1,54 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using RestoreCluster.Grains.Abstractions;
+
+namespace RestoreCluster.Hosting;
+
+/// <summary>
+/// When a silo has started, its worker joins the cluster's running jobs (submit joined the silos active then):
+/// a silo added, or restarted, while jobs run takes their units too. Done in the background: a slow registry
+/// never holds up the silo's start.
+/// </summary>
+internal sealed partial class SiloJoin(IGrainFactory grains, string siloName, ILogger<SiloJoin> logger) : IHostedService
+{
+    private Task? _joining;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _joining = Task.Run(JoinRunningJobsAsync, CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => _joining ?? Task.CompletedTask;
+
+    private async Task JoinRunningJobsAsync()
+    {
+        try
+        {
+            var worker = grains.GetGrain<IWorkerGrain>(siloName);
+            foreach (var job in await grains.GetGrain<IJobRegistryGrain>(ClusterHost.JobRegistry).Jobs().ConfigureAwait(false))
+            {
+                var coordinator = grains.GetGrain<ICoordinatorGrain>(job.JobId);
+                if ((await coordinator.Status().ConfigureAwait(false)).State == JobState.Running && await coordinator.Spec().ConfigureAwait(false) is { } spec)
+                {
+                    await worker.Join(job.JobId, spec.Jobs).ConfigureAwait(false);
+                    Log.JoinedRunningJob(logger, siloName, job.JobId);
+                }
+            }
+        }
+        catch (Exception e) when (e is OrleansException or TimeoutException)
+        {
+            // The silo still takes the jobs submitted from now on.
+            Log.JoinFailed(logger, e, siloName);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 600, Level = LogLevel.Information, Message = "silo {Silo} joined the running job {JobId}")]
+        public static partial void JoinedRunningJob(ILogger logger, string silo, string jobId);
+
+        [LoggerMessage(EventId = 601, Level = LogLevel.Warning, Message = "silo {Silo} could not join the running jobs: it takes the jobs submitted from now on")]
+        public static partial void JoinFailed(ILogger logger, Exception exception, string silo);
+    }
+}
