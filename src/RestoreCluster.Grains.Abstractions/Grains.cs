@@ -92,20 +92,6 @@ public interface IWorkerGrain : IGrainWithStringKey
     Task Drain();
 }
 
-/// <summary>
-/// The cluster's jobs, for status: one registry (key "jobs") the submitting clients add to. It lives as long as
-/// its silo (a job's own state is its coordinator's).
-/// </summary>
-[Alias("RestoreCluster.IJobRegistryGrain")]
-public interface IJobRegistryGrain : IGrainWithStringKey
-{
-    [Alias("Add")]
-    Task Add(JobEntry job);
-
-    [ReadOnly]
-    [Alias("Jobs")]
-    Task<IReadOnlyList<JobEntry>> Jobs();
-}
 
 /// <summary>One per target host (server): grants permits up to its budget; permits expire unless renewed.</summary>
 [Alias("RestoreCluster.IHostBudgetGrain")]

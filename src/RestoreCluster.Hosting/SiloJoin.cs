@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using RestoreCluster.Grains.Abstractions;
+using RestoreCluster.Restore;
 
 namespace RestoreCluster.Hosting;
 
@@ -9,7 +10,7 @@ namespace RestoreCluster.Hosting;
 /// a silo added, or restarted, while jobs run takes their units too. Done in the background: a slow registry
 /// never holds up the silo's start.
 /// </summary>
-internal sealed partial class SiloJoin(IGrainFactory grains, string siloName, ILogger<SiloJoin> logger) : IHostedService
+internal sealed partial class SiloJoin(IGrainFactory grains, ClusterDatabase database, string siloName, ILogger<SiloJoin> logger) : IHostedService
 {
     private Task? _joining;
 
@@ -26,7 +27,7 @@ internal sealed partial class SiloJoin(IGrainFactory grains, string siloName, IL
         try
         {
             var worker = grains.GetGrain<IWorkerGrain>(siloName);
-            foreach (var job in await grains.GetGrain<IJobRegistryGrain>(ClusterHost.JobRegistry).Jobs().ConfigureAwait(false))
+            foreach (var job in await JobRegistry.ListAsync(database).ConfigureAwait(false))
             {
                 var coordinator = grains.GetGrain<ICoordinatorGrain>(job.JobId);
                 if ((await coordinator.Status().ConfigureAwait(false)).State == JobState.Running && await coordinator.Spec().ConfigureAwait(false) is { } spec)
@@ -36,7 +37,7 @@ internal sealed partial class SiloJoin(IGrainFactory grains, string siloName, IL
                 }
             }
         }
-        catch (Exception e) when (e is OrleansException or TimeoutException)
+        catch (Exception e) when (e is OrleansException or TimeoutException or Npgsql.NpgsqlException)
         {
             // The silo still takes the jobs submitted from now on.
             Log.JoinFailed(logger, e, siloName);

@@ -24,11 +24,16 @@ public sealed class ClusterSchemaTests
 
         Assert.Empty(await ClusterSchema.InitAsync(database, upTo: 0));
         Assert.Equal(0, await server.ScalarAsync<int>(database.Target.Database, "SELECT count(*)::int FROM restorecluster_schema"));
+        var first = await ClusterSchema.InitAsync(database, upTo: 1);
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => ClusterSchema.RequireAsync(database));
         var upgraded = await ClusterSchema.InitAsync(database);
         var again = await ClusterSchema.InitAsync(database);
 
-        Assert.Equal(ClusterSchema.Versions.Select(v => v.Version), upgraded);
+        Assert.Equal([1], first);
+        Assert.Contains("has schema version 1, this restorecluster needs", e.Message, StringComparison.Ordinal);
+        Assert.Equal(ClusterSchema.Versions.Select(v => v.Version).Where(v => v > 1), upgraded);
         Assert.Empty(again);
+        Assert.False(await server.ScalarAsync<bool>(database.Target.Database, "SELECT to_regclass('restorecluster_job') IS NULL"));
         Assert.Equal(ClusterSchema.Latest, await server.ScalarAsync<int>(database.Target.Database, "SELECT max(version) FROM restorecluster_schema"));
         Assert.Equal(1L, await server.ScalarAsync<long>(database.Target.Database, "SELECT count(*) FROM OrleansQuery WHERE QueryKey = 'CleanupDefunctSiloEntriesKey'"));
         await ClusterSchema.RequireAsync(database);

@@ -93,16 +93,39 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
     // Waits until a COPY of ours into the target runs on a session of a silo that does not hold the job's
     // coordinator (pg_stat_progress_copy's session, found by its client port among the silo process's sockets);
     // returns that silo's name and the table.
+    // The units after the prefork wait behind a lock on the journal while the test finds the coordinator, so
+    // that no COPY has run yet when it starts to look.
     private static async Task<(string Silo, string Table)> WaitForCopyOnAWorkerAsync(SiloCluster cluster, PostgresServer server, string target, string job)
     {
-        string coordinator = (await cluster.StatusAsync(job)).GetProperty("jobs")[0].GetProperty("coordinator").GetString()!;
-        var workers = cluster.Silos.Select((silo, i) => (Name: $"s{i}", Silo: silo)).Where(s => s.Name != coordinator).ToList();
         await using var monitor = await WorkloadChecks.OpenAsync(server, target);
+        string coordinator;
+        await using (var holder = await WorkloadChecks.OpenAsync(server, target))
+        {
+            var journaled = Stopwatch.StartNew();
+            while (await WorkloadChecks.JournaledUnitsAsync(holder) == 0)
+            {
+                Assert.True(journaled.Elapsed < WaitLimit, "no unit was journaled");
+                await Task.Delay(20);
+            }
+
+            await using var hold = await holder.BeginTransactionAsync();
+            await using (var pause = new Npgsql.NpgsqlCommand("LOCK TABLE restorecluster_journal.unit IN SHARE MODE", holder))
+            {
+                await pause.ExecuteNonQueryAsync();
+            }
+
+            coordinator = (await cluster.StatusAsync(job)).GetProperty("jobs")[0].GetProperty("coordinator").GetString()!;
+            await hold.RollbackAsync();
+        }
+
+        var workers = cluster.Silos.Select((silo, i) => (Name: $"s{i}", Silo: silo)).Where(s => s.Name != coordinator).ToList();
         var limit = Stopwatch.StartNew();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         while (limit.Elapsed < WaitLimit)
         {
             foreach (var (port, table) in await CopiesAsync(monitor))
             {
+                seen.Add($"{table} from port {port}");
                 foreach (var (name, silo) in workers)
                 {
                     if (LocalTcpPorts(silo.Process.Id).Contains(port))
@@ -115,7 +138,10 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
             await Task.Delay(50);
         }
 
-        throw new TimeoutException($"no COPY ran on a silo without the coordinator ({coordinator}) within {WaitLimit.TotalSeconds:0} s");
+        throw new TimeoutException(
+            $"no COPY ran on a silo without the coordinator ({coordinator}) within {WaitLimit.TotalSeconds:0} s; COPYs seen: {string.Join(", ", seen)}; " +
+            $"ports of {string.Join("; ", workers.Select(w => $"{w.Name} (pid {w.Silo.Process.Id}): {string.Join(",", LocalTcpPorts(w.Silo.Process.Id))}"))}\n" +
+            $"{(await cluster.RunAsync(["status", job])).StdoutText}");
     }
 
     // The client port and table of each COPY of ours running into the monitor's database.

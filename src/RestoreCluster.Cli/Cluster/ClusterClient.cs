@@ -49,14 +49,10 @@ internal sealed class ClusterClient : IAsyncDisposable
     /// <summary>The job's coordinator, after checking that the cluster knows the job.</summary>
     public async Task<(ICoordinatorGrain Coordinator, JobEntry Job)> FindJobAsync(string jobId)
     {
-        var jobs = await Grains.GetGrain<IJobRegistryGrain>(JobRegistry).Jobs();
-        var job = jobs.FirstOrDefault(j => j.JobId == jobId)
+        var job = (await JobRegistry.ListAsync(Database, jobId)).FirstOrDefault()
             ?? throw new CliError($"no job \"{jobId}\" in the cluster in {Database}");
         return (Grains.GetGrain<ICoordinatorGrain>(jobId), job);
     }
-
-    /// <summary>The registry's key (one per cluster).</summary>
-    public const string JobRegistry = ClusterHost.JobRegistry;
 
     public async ValueTask DisposeAsync()
     {

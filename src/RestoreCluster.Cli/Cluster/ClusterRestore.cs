@@ -75,7 +75,7 @@ internal static class ClusterRestore
             throw new CliError($"the cluster could not start the job: {e.Message.Split('\n')[0].Trim()}");
         }
 
-        await cluster.Grains.GetGrain<IJobRegistryGrain>(ClusterClient.JobRegistry).Add(new JobEntry(jobId, archivePath, target.ToString(), hostKey, DateTimeOffset.UtcNow));
+        await JobRegistry.AddAsync(database, new JobEntry(jobId, archivePath, target.ToString(), hostKey, DateTimeOffset.UtcNow));
         foreach (string silo in await ActiveSilosAsync(cluster.Grains))
         {
             await cluster.Grains.GetGrain<IWorkerGrain>(silo).Join(jobId, jobs);

@@ -7,9 +7,9 @@ internal sealed record ClusterSnapshot(
     IReadOnlyList<(JobEntry Entry, JobStatus Status, string Coordinator)> Jobs, IReadOnlyList<HostStatus> Hosts, IReadOnlyList<(string Address, WorkerInfo Worker)> Silos)
 {
     /// <summary>Every job (or the one named), the budgets of their hosts and every active silo's worker.</summary>
-    public static async Task<ClusterSnapshot> TakeAsync(IGrainFactory grains, string? jobId)
+    public static async Task<ClusterSnapshot> TakeAsync(IGrainFactory grains, RestoreCluster.Restore.ClusterDatabase database, string? jobId)
     {
-        var entries = await grains.GetGrain<IJobRegistryGrain>(ClusterClient.JobRegistry).Jobs();
+        var entries = await RestoreCluster.Hosting.JobRegistry.ListAsync(database, jobId);
         var jobs = new List<(JobEntry, JobStatus, string)>();
         foreach (var entry in entries.Where(e => jobId is null || e.JobId == jobId))
         {

@@ -61,7 +61,7 @@ internal sealed class StatusCommand
             using var stdout = new StreamWriter(io.OpenStdout(), new UTF8Encoding(false)) { AutoFlush = true };
             while (true)
             {
-                var snapshot = await ClusterSnapshot.TakeAsync(cluster.Grains, jobId);
+                var snapshot = await ClusterSnapshot.TakeAsync(cluster.Grains, database, jobId);
                 await stdout.WriteLineAsync(p.GetValue(_json) ? Json(snapshot) : Text(snapshot));
                 bool ended = jobId is not null && snapshot.Jobs.All(j => j.Status.State is not (JobState.Running or JobState.NotStarted));
                 if (!p.GetValue(_watch) || ended || cancel.IsCancellationRequested)
