@@ -43,13 +43,4 @@ internal sealed partial class SiloJoin(IGrainFactory grains, ClusterDatabase dat
             Log.JoinFailed(logger, e, siloName);
         }
     }
-
-    private static partial class Log
-    {
-        [LoggerMessage(EventId = 600, Level = LogLevel.Information, Message = "silo {Silo} joined the running job {JobId}")]
-        public static partial void JoinedRunningJob(ILogger logger, string silo, string jobId);
-
-        [LoggerMessage(EventId = 601, Level = LogLevel.Warning, Message = "silo {Silo} could not join the running jobs: it takes the jobs submitted from now on")]
-        public static partial void JoinFailed(ILogger logger, Exception exception, string silo);
-    }
 }
