@@ -57,7 +57,15 @@ public sealed class ClusterSchemaTests
         var server = await PostgresServer.GetSharedAsync();
         var database = await NewClusterDatabaseAsync(server, "cluster_join");
         await ClusterSchema.InitAsync(database);
-        var settings = new SiloSettings(database, "silo-a", 2, FreePort(), FreePort(), IPAddress.Loopback);
+        int port = FreePort();
+        int gatewayPort = FreePort();
+        while (gatewayPort == port)
+        {
+            // The system may hand the same free port out twice once its listener is closed.
+            gatewayPort = FreePort();
+        }
+
+        var settings = new SiloSettings(database, "silo-a", 2, port, gatewayPort, IPAddress.Loopback);
 
         using var silo = ClusterHost.BuildSilo(settings, new TelemetryOptions(null, false));
         await silo.StartAsync();

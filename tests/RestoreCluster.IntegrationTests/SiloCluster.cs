@@ -106,10 +106,24 @@ internal sealed class SiloCluster : IAsyncDisposable
         _silos.Add(WatchedCli.Start(start));
     }
 
+    // A port nobody listens on now and that no silo of this test process was given before: the system may hand
+    // out a port again once its listener is closed, and two silos given the same port evict each other.
     private static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        while (true)
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            lock (Given)
+            {
+                if (Given.Add(port))
+                {
+                    return port;
+                }
+            }
+        }
     }
+
+    private static readonly HashSet<int> Given = [];
 }
