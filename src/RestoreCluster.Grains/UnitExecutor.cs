@@ -213,7 +213,7 @@ internal sealed partial class UnitExecutor : IDisposable
 
         // Only -C restores the DATABASE entry (without it, the entry is a no-op like any unselected one).
         var database = _options.Selection.CreateDatabase ? entries.FirstOrDefault(e => e.Desc == "DATABASE") : null;
-        if (database is not null && !((_spec.Resume || JournalExistsInUnitDatabase()) && DatabaseExists(database.Tag)))
+        if (database is not null && RecreatesDatabase(lease))
         {
             // DROP and CREATE DATABASE cannot run in a transaction: they run on the -d database first. They run
             // once: a prefork leased again in the same run finds its database and its journal there.
@@ -341,8 +341,31 @@ internal sealed partial class UnitExecutor : IDisposable
 
     private int Retries(int before) => (_session?.Retries ?? before) - before;
 
-    // A journal in the unit database means this run (or the one it resumes) already created that database.
-    private bool JournalExistsInUnitDatabase()
+    // With -C, whether this prefork runs the DATABASE entry (-c's DROP, then CREATE DATABASE). Its first lease
+    // does, as pg_restore does, without looking. A lease after a lapse or under --resume looks first: a
+    // journal of this run in the unit database means an earlier lease created it (or, with --resume, the
+    // run resumed did). Only a database that is not there (3D000) counts as missing: any other failure to
+    // reach it fails the unit, since with -c taking it for missing would drop what the run restored so far.
+    private bool RecreatesDatabase(UnitLease lease)
+    {
+        if (lease.FirstRun)
+        {
+            return true;
+        }
+
+        bool? journal = JournalInUnitDatabase();
+        bool recreate = journal is null || (journal == false && !_spec.Resume);
+        if (recreate)
+        {
+            // DROP DATABASE refuses a database with sessions in it: ours goes first.
+            Close();
+        }
+
+        return recreate;
+    }
+
+    // True or false: the unit database is there, with or without a journal; null: it is not there.
+    private bool? JournalInUnitDatabase()
     {
         try
         {
@@ -352,22 +375,10 @@ internal sealed partial class UnitExecutor : IDisposable
                 return (bool)cmd.ExecuteScalar()!;
             });
         }
-        catch (RestoreFailedException)
+        catch (RestoreFailedException e) when (e.InnerException is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.InvalidCatalogName })
         {
-            // The database is not there yet: it will be created.
             Close();
-            return false;
+            return null;
         }
-    }
-
-    private bool DatabaseExists(string name)
-    {
-        using var probe = new UnitSession(_archive, _order, _options, _target, _journal, Message);
-        return probe.AsLoginRole(conn =>
-        {
-            using var cmd = new Npgsql.NpgsqlCommand("SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1", conn);
-            cmd.Parameters.Add(new Npgsql.NpgsqlParameter { Value = name });
-            return cmd.ExecuteScalar() is not null;
-        });
     }
 }
