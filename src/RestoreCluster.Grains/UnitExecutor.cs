@@ -105,7 +105,10 @@ internal sealed partial class UnitExecutor : IDisposable
                         RestoreJournal.Drop(conn, _spec.JobId);
                         return true;
                     });
-                    return [Report(first, 0, [], [], 0, 0, retriesBefore, [.. _messages])];
+                    // pg_restore -j's leader connects again after its workers (restore_toc_entries_postfork) and
+                    // sets the fixed settings once more, counting their failures again; -j 1 is serial.
+                    int postfork = _spec.Jobs > 1 ? Session.FixedSettingErrors : 0;
+                    return [Report(first, postfork, [], [], 0, 0, retriesBefore, [.. _messages])];
                 default:
                     return RunEntries(leases, retriesBefore, cancellation);
             }
@@ -228,6 +231,10 @@ internal sealed partial class UnitExecutor : IDisposable
         });
         // This session holds the job lock now; a session opened after a lost one joins the job again.
         OwnJournal();
+        // pg_restore's leader counts the failed fixed settings of its session (RestoreArchive's
+        // _doSetFixedOutputState; with -C, again after connecting to the new database, which RecreateDatabase
+        // has counted for the first connection).
+        errors += Session.FixedSettingErrors;
         var works = new List<UnitWork>();
         if (_options.Clean && database is null)
         {
