@@ -197,6 +197,40 @@ internal static partial class RestoreCommand
         return (selection, restore);
     }
 
+    /// <summary>
+    /// What <c>restore OPTIONS -d TARGET ARCHIVE</c> would refuse before it connects (an unknown option, a bad
+    /// value, conflicting options, a --filter file it cannot read), in restore's own words; null when nothing.
+    /// The fleet manifest checks each restore's options with it before anything is submitted.
+    /// </summary>
+    public static string? Refusal(IReadOnlyList<string> options, string target, string archive)
+    {
+        var spec = new RestoreOptionsSpec();
+        var command = new Command("restore");
+        spec.AddTo(command);
+        var p = command.Parse([.. options, "-d", target, archive]);
+        if (p.Errors.Count > 0)
+        {
+            var unknown = p.Tokens.FirstOrDefault(t => t.Type == System.CommandLine.Parsing.TokenType.Argument && t.Value.Length > 1 && t.Value[0] == '-');
+            return unknown is not null ? $"unrecognized option \"{unknown.Value}\"" : p.Errors[0].Message;
+        }
+
+        if (p.GetValue(spec.Archive) != archive)
+        {
+            return $"unexpected argument \"{p.GetValue(spec.Archive)}\"";
+        }
+
+        try
+        {
+            var (selection, _) = BuildOptions(p, spec);
+            Validate(p, spec, p.GetValue(spec.List), p.GetValue(spec.File), p.GetValue(spec.DbName), selection);
+            return null;
+        }
+        catch (Exception e) when (e is CliError or PlanningException or ArgumentException or IOException)
+        {
+            return e.Message;
+        }
+    }
+
     // pg_restore.c's checks of option combinations; cli.md makes them usage errors (exit code 2).
     private static void Validate(ParseResult p, RestoreOptionsSpec s, bool list, string? file, string? db, SelectionOptions selection)
     {
