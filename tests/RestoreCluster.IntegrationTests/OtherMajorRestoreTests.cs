@@ -48,7 +48,7 @@ public abstract class OtherMajorRestoreTests(OtherMajorTarget target)
         }
     }
 
-    private static async Task<string> ServerMajorAsync(PostgresServer server)
+    internal static async Task<string> ServerMajorAsync(PostgresServer server)
     {
         int number = int.Parse(await server.ScalarAsync<string>("postgres", "SHOW server_version_num") ?? "0", System.Globalization.CultureInfo.InvariantCulture);
         return $"PostgreSQL {number / 10000}";
@@ -59,4 +59,3 @@ public sealed class Postgres16RestoreTests(Postgres16Target target) : OtherMajor
 
 public sealed class Postgres17RestoreTests(Postgres17Target target) : OtherMajorRestoreTests(target), IClassFixture<Postgres17Target>;
 
-public sealed class Postgres18RestoreTests(Postgres18Target target) : OtherMajorRestoreTests(target), IClassFixture<Postgres18Target>;
