@@ -36,9 +36,7 @@ internal sealed partial class RestoreEmitter
         _options = options;
         _sink = sink;
         _reqs = EntrySelector.Select(order, archive, options.Selection);
-        // pg_restore 18's rules (SET transaction_timeout, ALTER VIEW/SEQUENCE/MATERIALIZED VIEW ... OWNER) depend on
-        // the pg_restore, not on the archive: a pg_dump 16 archive (1.15) is one that only a pg_restore 16+ reads.
-        _pg18 = archive.Header.Version >= ArchiveVersion.V1_15;
+        _pg18 = FollowsPgRestore18(archive);
         _searchPath = archive.Entries.LastOrDefault(e => e.Desc == "SEARCHPATH")?.GetRaw(TocField.Defn);
         _noSchema = !options.Selection.DumpSchema;
 
@@ -50,6 +48,13 @@ internal sealed partial class RestoreEmitter
             _impliedDataOnly = true;
         }
     }
+
+    /// <summary>
+    /// Whether an archive is restored by pg_restore 18's rules (SET transaction_timeout, ALTER VIEW/SEQUENCE/MATERIALIZED
+    /// VIEW ... OWNER, -v's wording) rather than pg_restore 15's. Those rules depend on the pg_restore, not on the
+    /// archive: a pg_dump 16 archive (1.15) is one only a pg_restore 16 or later reads, and the one we follow is 18's.
+    /// </summary>
+    public static bool FollowsPgRestore18(PgArchive archive) => archive.Header.Version >= ArchiveVersion.V1_15;
 
     /// <summary>pg_restore -v's messages (<see cref="VerboseMessages"/>), each without a line end; only with -v.</summary>
     public Action<string>? Info { get; init; }
@@ -91,7 +96,7 @@ internal sealed partial class RestoreEmitter
     {
         if (_impliedDataOnly)
         {
-            Verbose(VerboseMessages.ImpliedDataOnly);
+            Verbose(VerboseMessages.ImpliedDataOnly(_archive));
         }
 
         var b = new SqlBuffer();

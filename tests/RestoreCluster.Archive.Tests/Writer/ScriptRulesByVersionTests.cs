@@ -38,4 +38,32 @@ public sealed class ScriptRulesByVersionTests
             Directory.Delete(directory, recursive: true);
         }
     }
+
+    // RestoreArchive's -v line when no schema entry is selected (here an -L list of the table's data alone): pg_restore
+    // 15's "implied data-only restore", which pg_restore 18 words "implied no-schema restore".
+    [Theory]
+    [InlineData("1.14.0", "implied data-only restore")]
+    [InlineData("1.15.0", "implied no-schema restore")]
+    [InlineData("1.16.0", "implied no-schema restore")]
+    public async Task VerboseNamesTheImpliedDataOnlyRestoreInItsPgRestoresWords(string version, string line)
+    {
+        string directory = Directory.CreateTempSubdirectory("restorecluster-rules-").FullName;
+        try
+        {
+            var archive = SpecArchives.Sample(SpecVersion.Parse(version), SpecFormat.Custom, SpecCompression.None, largeObjects: false);
+            string path = Path.Combine(directory, "sample.dump");
+            new SpecArchiveWriter().Write(archive, path);
+            string list = Path.Combine(directory, "data.list");
+            await File.WriteAllTextAsync(list, "3350; 0 16387 TABLE DATA app items postgres\n");
+
+            var run = await CliRunner.RunAsync(["restore", "-v", "-L", list, "-f", "/dev/null", path]);
+
+            Assert.True(run.ExitCode == 0, run.Describe());
+            Assert.Contains($"restorecluster: {line}\n", run.Stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
 }
