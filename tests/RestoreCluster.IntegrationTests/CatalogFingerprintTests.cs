@@ -8,8 +8,43 @@ namespace RestoreCluster.IntegrationTests;
 /// equality on PostgreSQL 15: equal for pg_restore's and our restores of the same archive, whose dumps are equal, and
 /// different wherever a deliberate change makes the dumps differ.
 /// </summary>
-public sealed class CatalogFingerprintTests
+public sealed class CatalogFingerprintTests(CatalogFingerprintTests.RichRestore reference) : IClassFixture<CatalogFingerprintTests.RichRestore>
 {
+    /// <summary>
+    /// pg_restore's restore of rich.custom, its dump and fingerprint, made once for the class; and an untouched copy
+    /// (made before anything connected to the restore) that each change starts from as a template.
+    /// </summary>
+    public sealed class RichRestore : IAsyncLifetime
+    {
+        public PostgresServer Server { get; private set; } = null!;
+
+        public string Template { get; private set; } = "";
+
+        public string Dump { get; private set; } = "";
+
+        public string Fingerprint { get; private set; } = "";
+
+        private string database = "";
+
+        public async Task InitializeAsync()
+        {
+            var fixtures = await FixtureArchives.GetAsync();
+            Server = fixtures.Server;
+            database = await Server.CreateDatabaseAsync("fpc_pg");
+            (await Server.RunToolAsync("pg_restore", ["-d", database, fixtures["rich.custom"].Path], timeout: TimeSpan.FromMinutes(3))).EnsureSuccess();
+            Template = database + "_t";
+            await Server.ExecuteAsync("postgres", $"CREATE DATABASE \"{Template}\" TEMPLATE \"{database}\"");
+            Dump = await RestoreComparison.DumpAsync(Server, database);
+            Fingerprint = await CatalogFingerprint.TakeAsync(Server, database);
+        }
+
+        public async Task DisposeAsync()
+        {
+            await Server.DropDatabaseAsync(Template);
+            await Server.DropDatabaseAsync(database);
+        }
+    }
+
     public static TheoryData<string, string> EqualCases() => new()
     {
         { "rich.custom", "" },
@@ -75,30 +110,24 @@ public sealed class CatalogFingerprintTests
     [MemberData(nameof(Changes))]
     public async Task FingerprintsDifferWherePgDumpsDiffer(string change, string sql)
     {
-        var fixtures = await FixtureArchives.GetAsync();
-        var server = fixtures.Server;
-        string refDb = await server.CreateDatabaseAsync("fpc_pg");
-        string changedDb = refDb + "_x";
+        var server = reference.Server;
+        string changedDb = $"fpc_x_{Guid.NewGuid():N}";
         try
         {
-            (await server.RunToolAsync("pg_restore", ["-d", refDb, fixtures["rich.custom"].Path], timeout: TimeSpan.FromMinutes(3))).EnsureSuccess();
-            // A copy made from the restore as a template: the same catalog and the same rows in the same places.
-            await server.ExecuteAsync("postgres", $"CREATE DATABASE \"{changedDb}\" TEMPLATE \"{refDb}\"");
+            // A copy of the restore: the same catalog and the same rows in the same places.
+            await server.ExecuteAsync("postgres", $"CREATE DATABASE \"{changedDb}\" TEMPLATE \"{reference.Template}\"");
             string unchanged = await CatalogFingerprint.TakeAsync(server, changedDb);
             await server.ExecuteAsync(changedDb, sql);
 
-            string refDump = await RestoreComparison.DumpAsync(server, refDb);
             string changedDump = await RestoreComparison.DumpAsync(server, changedDb);
-            Assert.True(refDump != changedDump, $"the precondition, different dumps, does not hold for {change}");
-            string expected = await CatalogFingerprint.TakeAsync(server, refDb);
+            Assert.True(reference.Dump != changedDump, $"the precondition, different dumps, does not hold for {change}");
             string actual = await CatalogFingerprint.TakeAsync(server, changedDb);
-            Assert.Equal(expected, unchanged);
-            Assert.NotEqual(expected, actual);
+            Assert.Equal(reference.Fingerprint, unchanged);
+            Assert.NotEqual(reference.Fingerprint, actual);
         }
         finally
         {
             await server.DropDatabaseAsync(changedDb);
-            await server.DropDatabaseAsync(refDb);
         }
     }
 
