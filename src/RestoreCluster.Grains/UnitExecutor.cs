@@ -211,7 +211,7 @@ internal sealed partial class UnitExecutor : IDisposable
         if (_options.Verbose && Session.ImpliedDataOnly)
         {
             // RestoreArchive says so once, before the -c drops.
-            _messages.Add(VerboseMessages.Mark(VerboseMessages.ImpliedDataOnly));
+            _messages.Add(VerboseMessages.Mark(VerboseMessages.ImpliedDataOnly(_archive)));
         }
 
         // Only -C restores the DATABASE entry (without it, the entry is a no-op like any unselected one).
