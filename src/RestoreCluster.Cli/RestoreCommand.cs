@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
@@ -149,12 +150,6 @@ internal static partial class RestoreCommand
 
         var selection = new SelectionOptions
         {
-            SchemaNames = p.GetValue(s.Schema) ?? [],
-            ExcludeSchemaNames = p.GetValue(s.ExcludeSchema) ?? [],
-            TableNames = p.GetValue(s.Table) ?? [],
-            IndexNames = p.GetValue(s.Index) ?? [],
-            FunctionNames = p.GetValue(s.Function) ?? [],
-            TriggerNames = p.GetValue(s.Trigger) ?? [],
             SchemaOnly = p.GetValue(s.SchemaOnly),
             DataOnly = p.GetValue(s.DataOnly),
             NoData = p.GetValue(s.NoData),
@@ -172,11 +167,7 @@ internal static partial class RestoreCommand
             Sections = sections == RestoreSections.None ? RestoreSections.All : sections,
             StrictNames = p.GetValue(s.StrictNames),
         };
-        // pg_restore reads each --filter file while it parses its options: a bad one stops it before anything else.
-        foreach (string filter in p.GetValue(s.Filter) ?? [])
-        {
-            selection = ReadFilter(filter, selection);
-        }
+        selection = WithNames(p, s, selection);
 
         bool single = p.GetValue(s.SingleTransaction);
         int transactionSize = p.GetValue(s.TransactionSize) is { } size ? ParseInt(size, "--transaction-size", 1, int.MaxValue) : 0;
@@ -203,6 +194,40 @@ internal static partial class RestoreCommand
             RestrictKey = p.GetValue(s.RestrictKey) ?? (p.GetValue(s.DbName) is null ? NewRestrictKey() : null),
         };
         return (selection, restore);
+    }
+
+    /// <summary>
+    /// What <c>restore OPTIONS -d TARGET ARCHIVE</c> would refuse before it connects (an unknown option, a bad
+    /// value, conflicting options, a --filter file it cannot read), in restore's own words; null when nothing.
+    /// The fleet manifest checks each restore's options with it before anything is submitted.
+    /// </summary>
+    public static string? Refusal(IReadOnlyList<string> options, string target, string archive)
+    {
+        var spec = new RestoreOptionsSpec();
+        var command = new Command("restore");
+        spec.AddTo(command);
+        var p = command.Parse([.. options, "-d", target, archive]);
+        if (p.Errors.Count > 0)
+        {
+            var unknown = p.Tokens.FirstOrDefault(t => t.Type == System.CommandLine.Parsing.TokenType.Argument && t.Value.Length > 1 && t.Value[0] == '-');
+            return unknown is not null ? $"unrecognized option \"{unknown.Value}\"" : p.Errors[0].Message;
+        }
+
+        if (p.GetValue(spec.Archive) != archive)
+        {
+            return $"unexpected argument \"{p.GetValue(spec.Archive)}\"";
+        }
+
+        try
+        {
+            var (selection, _) = BuildOptions(p, spec);
+            Validate(p, spec, p.GetValue(spec.List), p.GetValue(spec.File), p.GetValue(spec.DbName), selection);
+            return null;
+        }
+        catch (Exception e) when (e is CliError or PlanningException or ArgumentException or IOException)
+        {
+            return e.Message;
+        }
     }
 
     // pg_restore.c's checks of option combinations; cli.md makes them usage errors (exit code 2).
@@ -294,6 +319,43 @@ internal static partial class RestoreCommand
         {
             Usage($"unrecognized archive format \"{format}\"; please specify \"c\", \"d\", or \"t\"");
         }
+    }
+
+    /// <summary>
+    /// The -n, -N, -t, -I, -P and -T names and the --filter files' names, in the order pg_restore 18's getopt loop meets
+    /// them (pg_restore.c reads a --filter file, through read_restore_filters, when it reaches the option, appending to
+    /// the same lists as the options do): --strict-names then reports the same first unmatched name. A bad filter file
+    /// stops it before anything else.
+    /// </summary>
+    internal static SelectionOptions WithNames(ParseResult p, RestoreOptionsSpec s, SelectionOptions selection)
+    {
+        var position = new Dictionary<Token, int>(ReferenceEqualityComparer.Instance);
+        for (int i = 0; i < p.Tokens.Count; i++)
+        {
+            position[p.Tokens[i]] = i;
+        }
+
+        var given = new List<(int Position, Option<string[]> Option, string Value)>();
+        foreach (var option in (Option<string[]>[])[s.Schema, s.ExcludeSchema, s.Table, s.Index, s.Function, s.Trigger, s.Filter])
+        {
+            foreach (var token in p.GetResult(option)?.Tokens ?? [])
+            {
+                given.Add((position.TryGetValue(token, out int at) ? at : int.MaxValue, option, token.Value));
+            }
+        }
+
+        foreach (var (_, option, value) in given.OrderBy(g => g.Position))
+        {
+            selection = option == s.Filter ? ReadFilter(value, selection)
+                : option == s.Schema ? selection with { SchemaNames = [.. selection.SchemaNames, value] }
+                : option == s.ExcludeSchema ? selection with { ExcludeSchemaNames = [.. selection.ExcludeSchemaNames, value] }
+                : option == s.Table ? selection with { TableNames = [.. selection.TableNames, value] }
+                : option == s.Index ? selection with { IndexNames = [.. selection.IndexNames, value] }
+                : option == s.Function ? selection with { FunctionNames = [.. selection.FunctionNames, value] }
+                : selection with { TriggerNames = [.. selection.TriggerNames, value] };
+        }
+
+        return selection;
     }
 
     // --filter: pg_restore's read_restore_filters ("-" is standard input); a bad line is bad input (exit code 1).

@@ -280,6 +280,9 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger, I
             _progress?.Finished(report.LeaseId, report.Rows, report.BytesRead, now);
             _progress?.Phase(RestorePhase.Finished, now);
             _finishLease = null;
+            // The end's own count: pg_restore -j's leader sets its session's fixed settings again after the workers.
+            _errors += report.Errors;
+            KeepMessages(report.ErrorMessages);
             // A journal that could not be dropped is a failure too: the target is not as pg_restore leaves it.
             _fatal ??= report.Fatal;
             _state = _fatal is not null ? JobState.Failed : _errors > 0 ? JobState.CompletedWithErrors : JobState.Succeeded;

@@ -105,7 +105,10 @@ internal sealed partial class UnitExecutor : IDisposable
                         RestoreJournal.Drop(conn, _spec.JobId);
                         return true;
                     });
-                    return [Report(first, 0, [], [], 0, 0, retriesBefore, [.. _messages])];
+                    // pg_restore -j's leader connects again after its workers (restore_toc_entries_postfork) and
+                    // sets the fixed settings once more, counting their failures again; -j 1 is serial.
+                    int postfork = _spec.Jobs > 1 ? Session.FixedSettingErrors : 0;
+                    return [Report(first, postfork, [], [], 0, 0, retriesBefore, [.. _messages])];
                 default:
                     return RunEntries(leases, retriesBefore, cancellation);
             }
@@ -208,12 +211,12 @@ internal sealed partial class UnitExecutor : IDisposable
         if (_options.Verbose && Session.ImpliedDataOnly)
         {
             // RestoreArchive says so once, before the -c drops.
-            _messages.Add(VerboseMessages.Mark(VerboseMessages.ImpliedDataOnly));
+            _messages.Add(VerboseMessages.Mark(VerboseMessages.ImpliedDataOnly(_archive)));
         }
 
         // Only -C restores the DATABASE entry (without it, the entry is a no-op like any unselected one).
         var database = _options.Selection.CreateDatabase ? entries.FirstOrDefault(e => e.Desc == "DATABASE") : null;
-        if (database is not null && !((_spec.Resume || JournalExistsInUnitDatabase()) && DatabaseExists(database.Tag)))
+        if (database is not null && RecreatesDatabase(lease))
         {
             // DROP and CREATE DATABASE cannot run in a transaction: they run on the -d database first. They run
             // once: a prefork leased again in the same run finds its database and its journal there.
@@ -228,6 +231,10 @@ internal sealed partial class UnitExecutor : IDisposable
         });
         // This session holds the job lock now; a session opened after a lost one joins the job again.
         OwnJournal();
+        // pg_restore's leader counts the failed fixed settings of its session (RestoreArchive's
+        // _doSetFixedOutputState; with -C, again after connecting to the new database, which RecreateDatabase
+        // has counted for the first connection).
+        errors += Session.FixedSettingErrors;
         var works = new List<UnitWork>();
         if (_options.Clean && database is null)
         {
@@ -341,8 +348,31 @@ internal sealed partial class UnitExecutor : IDisposable
 
     private int Retries(int before) => (_session?.Retries ?? before) - before;
 
-    // A journal in the unit database means this run (or the one it resumes) already created that database.
-    private bool JournalExistsInUnitDatabase()
+    // With -C, whether this prefork runs the DATABASE entry (-c's DROP, then CREATE DATABASE). Its first lease
+    // does, as pg_restore does, without looking. A lease after a lapse or under --resume looks first: a
+    // journal of this run in the unit database means an earlier lease created it (or, with --resume, the
+    // run resumed did). Only a database that is not there (3D000) counts as missing: any other failure to
+    // reach it fails the unit, since with -c taking it for missing would drop what the run restored so far.
+    private bool RecreatesDatabase(UnitLease lease)
+    {
+        if (lease.FirstRun)
+        {
+            return true;
+        }
+
+        bool? journal = JournalInUnitDatabase();
+        bool recreate = journal is null || (journal == false && !_spec.Resume);
+        if (recreate)
+        {
+            // DROP DATABASE refuses a database with sessions in it: ours goes first.
+            Close();
+        }
+
+        return recreate;
+    }
+
+    // True or false: the unit database is there, with or without a journal; null: it is not there.
+    private bool? JournalInUnitDatabase()
     {
         try
         {
@@ -352,22 +382,10 @@ internal sealed partial class UnitExecutor : IDisposable
                 return (bool)cmd.ExecuteScalar()!;
             });
         }
-        catch (RestoreFailedException)
+        catch (RestoreFailedException e) when (e.InnerException is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.InvalidCatalogName })
         {
-            // The database is not there yet: it will be created.
             Close();
-            return false;
+            return null;
         }
-    }
-
-    private bool DatabaseExists(string name)
-    {
-        using var probe = new UnitSession(_archive, _order, _options, _target, _journal, Message);
-        return probe.AsLoginRole(conn =>
-        {
-            using var cmd = new Npgsql.NpgsqlCommand("SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1", conn);
-            cmd.Parameters.Add(new Npgsql.NpgsqlParameter { Value = name });
-            return cmd.ExecuteScalar() is not null;
-        });
     }
 }

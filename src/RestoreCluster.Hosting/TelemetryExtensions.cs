@@ -22,7 +22,9 @@ public static class TelemetryExtensions
             .ConfigureResource(r => r.AddService("restorecluster", serviceInstanceId: instance))
             .WithTracing(t =>
             {
-                t.AddSource(RestoreInstruments.Name, GrainInstruments.Name, "Microsoft.Orleans.Application").AddNpgsql();
+                // The redaction runs before the exporters (processors run in the order they are added).
+                t.AddSource(RestoreInstruments.Name, GrainInstruments.Name, "Microsoft.Orleans.Application").AddNpgsql()
+                    .AddProcessor(new NpgsqlSpanRedaction());
                 if (options.OtlpEndpoint is not null)
                 {
                     t.AddOtlpExporter();

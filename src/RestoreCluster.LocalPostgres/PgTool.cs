@@ -6,7 +6,7 @@ namespace RestoreCluster.LocalPostgres;
 /// Runs a program (initdb, pg_dump, chown, ...) with an argument list and no shell. The libpq environment
 /// (every PG* variable: PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGOPTIONS, PGTZ, ...) is removed
 /// from the child's environment, so a throwaway server's tools never reach, or are shaped by, another server.
-/// On cancellation or timeout the process tree is killed.
+/// <paramref name="environment"/> adds variables (another major's LD_LIBRARY_PATH). On cancellation or timeout the process tree is killed.
 /// </summary>
 public static class PgTool
 {
@@ -19,6 +19,7 @@ public static class PgTool
         string? stdoutFile = null,
         string? workingDirectory = null,
         TimeSpan? timeout = null,
+        IReadOnlyDictionary<string, string>? environment = null,
         CancellationToken cancellationToken = default)
     {
         var start = new ProcessStartInfo(fileName)
@@ -37,6 +38,11 @@ public static class PgTool
         foreach (string name in start.Environment.Keys.Where(IsLibpqVariable).ToList())
         {
             start.Environment.Remove(name);
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
         }
 
         string name0 = Path.GetFileName(fileName);

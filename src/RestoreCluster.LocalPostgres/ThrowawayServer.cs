@@ -86,9 +86,10 @@ public sealed class ThrowawayServer : IAsyncDisposable
                     .ConfigureAwait(false)).EnsureSuccess();
             }
 
-            var (initdb, initdbArgs) = ServerUser.Command(PgBinaries.Tool("initdb"), "-D", dataDirectory, "--auth=trust", "-U", SuperUser,
+            var binaries = options.Binaries ?? ServerBinaries.Installed;
+            var (initdb, initdbArgs) = ServerUser.Command(binaries.Tool("initdb"), "-D", dataDirectory, "--auth=trust", "-U", SuperUser,
                 "--encoding=UTF8", "--locale=C", "--no-sync");
-            (await PgTool.RunAsync(initdb, initdbArgs, workingDirectory: root, timeout: TimeSpan.FromMinutes(2), cancellationToken: cancellationToken)
+            (await PgTool.RunAsync(initdb, initdbArgs, workingDirectory: root, timeout: TimeSpan.FromMinutes(2), environment: binaries.Environment, cancellationToken: cancellationToken)
                 .ConfigureAwait(false)).EnsureSuccess();
 
             // A port picked free can be taken by a concurrent process before postgres binds it: retry.
@@ -149,8 +150,9 @@ public sealed class ThrowawayServer : IAsyncDisposable
     /// </summary>
     public async Task RestartAsync(TimeSpan downtime, CancellationToken cancellationToken = default)
     {
-        var (pgCtl, args) = ServerUser.Command(PgBinaries.Tool("pg_ctl"), "stop", "-D", DataDirectory, "-m", "fast", "-w", "-t", "60");
-        (await PgTool.RunAsync(pgCtl, args, workingDirectory: RootDirectory, timeout: TimeSpan.FromSeconds(90), cancellationToken: cancellationToken)
+        var binaries = options.Binaries ?? ServerBinaries.Installed;
+        var (pgCtl, args) = ServerUser.Command(binaries.Tool("pg_ctl"), "stop", "-D", DataDirectory, "-m", "fast", "-w", "-t", "60");
+        (await PgTool.RunAsync(pgCtl, args, workingDirectory: RootDirectory, timeout: TimeSpan.FromSeconds(90), environment: binaries.Environment, cancellationToken: cancellationToken)
             .ConfigureAwait(false)).EnsureSuccess();
         await postmaster.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
         postmaster.Dispose();
@@ -190,7 +192,8 @@ public sealed class ThrowawayServer : IAsyncDisposable
             serverArgs.Add(setting);
         }
 
-        var (fileName, args) = ServerUser.Command(PgBinaries.Tool("postgres"), [.. serverArgs]);
+        var binaries = options.Binaries ?? ServerBinaries.Installed;
+        var (fileName, args) = ServerUser.Command(binaries.Tool("postgres"), [.. serverArgs]);
         var startInfo = new ProcessStartInfo(fileName)
         {
             RedirectStandardOutput = true,
@@ -207,6 +210,11 @@ public sealed class ThrowawayServer : IAsyncDisposable
         foreach (string name in startInfo.Environment.Keys.Where(PgTool.IsLibpqVariable).ToList())
         {
             startInfo.Environment.Remove(name);
+        }
+
+        foreach (var (name, value) in binaries.Environment)
+        {
+            startInfo.Environment[name] = value;
         }
 
         var log = new ServerLog();

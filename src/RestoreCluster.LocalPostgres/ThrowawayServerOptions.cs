@@ -6,6 +6,9 @@ public sealed record ThrowawayServerOptions
     /// <summary>The temporary folder's name starts with this (under the system temp directory).</summary>
     public string DirectoryPrefix { get; init; } = "restorecluster-pg-";
 
+    /// <summary>The initdb, postgres and pg_ctl to run; null for the installed PostgreSQL's.</summary>
+    public ServerBinaries? Binaries { get; init; }
+
     /// <summary>More server settings (<c>name=value</c>, passed as <c>-c</c>), after the built-in ones so they win.</summary>
     public IReadOnlyList<string> Settings { get; init; } = [];
 

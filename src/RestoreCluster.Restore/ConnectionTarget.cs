@@ -75,6 +75,7 @@ public sealed class ConnectionTarget
                  {
                      ("host", "PGHOST"), ("port", "PGPORT"), ("user", "PGUSER"), ("password", "PGPASSWORD"),
                      ("dbname", "PGDATABASE"), ("sslmode", "PGSSLMODE"), ("passfile", "PGPASSFILE"),
+                     ("sslrootcert", "PGSSLROOTCERT"), ("sslcert", "PGSSLCERT"), ("sslkey", "PGSSLKEY"),
                  })
         {
             if (!values.ContainsKey(key))
@@ -86,6 +87,12 @@ public sealed class ConnectionTarget
         if (values.TryGetValue("port", out string? p) && !int.TryParse(p, out _))
         {
             throw new ArgumentException($"invalid port number: \"{p}\"");
+        }
+
+        if (values.TryGetValue("sslmode", out string? sslmode) && ParseSslMode(sslmode) is null)
+        {
+            // libpq's own message (fe-connect.c).
+            throw new ArgumentException($"invalid sslmode value: \"{sslmode}\"");
         }
 
         return new ConnectionTarget(values);
@@ -133,13 +140,72 @@ public sealed class ConnectionTarget
             b.Passfile = File.Exists(passfile) ? passfile : NoPasswordFile;
         }
 
-        if (Values.GetValueOrDefault("sslmode") is { } ssl && Enum.TryParse<SslMode>(ssl.Replace("-", "", StringComparison.Ordinal), ignoreCase: true, out var mode))
+        var tls = Tls;
+        b.SslMode = tls.Mode;
+        if (tls.Mode != SslMode.Disable)
         {
-            b.SslMode = mode;
+            if (tls.RootCertificate is { } root)
+            {
+                b.RootCertificate = root;
+            }
+
+            if (tls.Certificate is { } cert)
+            {
+                b.SslCertificate = cert;
+            }
+
+            if (tls.Key is { } key)
+            {
+                b.SslKey = key;
+            }
         }
 
         return b.ConnectionString;
     }
+
+    /// <summary>
+    /// TLS as libpq sets it up (libpq's "SSL Support"): <c>sslmode</c> (default <c>prefer</c>),
+    /// <c>sslrootcert</c>, <c>sslcert</c> and <c>sslkey</c> from the target or PGSSLMODE, PGSSLROOTCERT,
+    /// PGSSLCERT and PGSSLKEY, else the files <c>~/.postgresql/root.crt</c>, <c>postgresql.crt</c> and
+    /// <c>postgresql.key</c> where they exist. As in libpq, <c>require</c> with a root certificate file
+    /// verifies the server's chain as <c>verify-ca</c> does.
+    /// </summary>
+    public TlsSettings Tls
+    {
+        get
+        {
+            var mode = ParseSslMode(Values.GetValueOrDefault("sslmode") ?? "prefer") ?? SslMode.Prefer;
+            // libpq looks for the root file; one that is not there only matters to the verify modes.
+            string? rootNamed = Values.GetValueOrDefault("sslrootcert") ?? DefaultPath("root.crt");
+            string? root = rootNamed is not null && File.Exists(rootNamed) ? rootNamed : null;
+            if (mode == SslMode.Require && root is not null)
+            {
+                mode = SslMode.VerifyCA;
+            }
+
+            // A client certificate that is not there is not sent (the server may then refuse); its key goes with it.
+            string? cert = Existing(Values.GetValueOrDefault("sslcert") ?? DefaultPath("postgresql.crt"));
+            string? key = cert is null ? null : Values.GetValueOrDefault("sslkey") ?? DefaultPath("postgresql.key");
+            return new TlsSettings(mode, root, rootNamed ?? "~/.postgresql/root.crt", cert, key);
+        }
+    }
+
+    // libpq's six modes; anything else is refused as libpq refuses it.
+    private static SslMode? ParseSslMode(string value) => value switch
+    {
+        "disable" => SslMode.Disable,
+        "allow" => SslMode.Allow,
+        "prefer" => SslMode.Prefer,
+        "require" => SslMode.Require,
+        "verify-ca" => SslMode.VerifyCA,
+        "verify-full" => SslMode.VerifyFull,
+        _ => null,
+    };
+
+    private static string? DefaultPath(string file) =>
+        Environment.GetFolderPath(Environment.SpecialFolder.UserProfile) is { Length: > 0 } home ? Path.Combine(home, ".postgresql", file) : null;
+
+    private static string? Existing(string? path) => path is not null && File.Exists(path) ? path : null;
 
     /// <summary>
     /// The server as the user named it, <c>HOST:PORT</c> (a host name or address, or a socket directory), for
@@ -168,4 +234,14 @@ public sealed class ConnectionTarget
 
         return "localhost";
     }
+}
+
+/// <summary>
+/// The TLS a session asks for: the mode, the root certificate file (null when the file libpq looks for,
+/// <see cref="RootLookedFor"/>, is not there), and the client certificate and its key.
+/// </summary>
+public sealed record TlsSettings(SslMode Mode, string? RootCertificate, string RootLookedFor, string? Certificate, string? Key)
+{
+    /// <summary>verify-ca and verify-full check the server's chain against the root certificate file.</summary>
+    public bool VerifiesServer => Mode is SslMode.VerifyCA or SslMode.VerifyFull;
 }

@@ -68,7 +68,7 @@ internal sealed partial class RestoreEmitter
             _sink.CurrentEntry = te;
             BecomeOwner(te);
             SelectOutputSchema(te.GetRaw(TocField.Namespace));
-            if (_pg17 && te.Desc == "BLOB METADATA")
+            if (_pg18 && te.Desc == "BLOB METADATA")
             {
                 // PostgreSQL 17: large objects of a group are dropped one by one.
                 IssueCommandPerBlob(te,
@@ -89,7 +89,7 @@ internal sealed partial class RestoreEmitter
             {
                 Emit(b.Add(te.GetRaw(TocField.DropStmt)!));
             }
-            else if (te.Desc is "BLOB" || (!_pg17 && te.Desc.StartsWith("BLOB", StringComparison.Ordinal)))
+            else if (te.Desc is "BLOB" || (!_pg18 && te.Desc.StartsWith("BLOB", StringComparison.Ordinal)))
             {
                 Emit(b.Add($"SELECT pg_catalog.lo_unlink(oid) FROM pg_catalog.pg_largeobject_metadata WHERE oid = '{te.OidValue}';\n"));
             }

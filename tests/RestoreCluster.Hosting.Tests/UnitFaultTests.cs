@@ -239,6 +239,92 @@ public sealed class UnitFaultTests(ITestOutputHelper output) : IAsyncLifetime, I
         Assert.Contains(stopped, r => r.Exception is RestoreFailedException && r.Message.Contains(job.Database, StringComparison.Ordinal));
     }
 
+    // -C -c: the prefork's DATABASE entry. A first lease runs it as pg_restore does; a lease after a lapse
+    // looks at the unit database first and takes only "no such database" (3D000) for missing.
+    [Fact]
+    public async Task WithCreateAPreforkLeasedAgainFailsInsteadOfDroppingADatabaseItCannotReach()
+    {
+        var (job, created) = await StartCreatingAsync();
+        await Server.ExecuteAsync("postgres", $"CREATE DATABASE {created}");
+        await Server.ExecuteAsync(created, "CREATE TABLE public.restored_so_far (id integer)");
+        ClearPool(created);
+        await Server.ExecuteAsync("postgres", $"ALTER DATABASE {created} ALLOW_CONNECTIONS false");
+        try
+        {
+            var prefork = await LeasePreforkAsync(job);
+            using var executor = Executor(job.Spec);
+
+            var report = Assert.Single(executor.Run([prefork with { FirstRun = false }], CancellationToken.None));
+
+            Assert.NotNull(report.Fatal);
+            Assert.Contains("not currently accepting connections", report.Fatal, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await Server.ExecuteAsync("postgres", $"ALTER DATABASE {created} ALLOW_CONNECTIONS true");
+        }
+
+        Assert.True(await Server.ScalarAsync<bool>(created, "SELECT to_regclass('public.restored_so_far') IS NOT NULL"), "the database was dropped and created again");
+    }
+
+    [Fact]
+    public async Task WithCreateAPreforkLeasedAgainCreatesTheDatabaseWhenItIsNotThere()
+    {
+        var (job, created) = await StartCreatingAsync();
+        var prefork = await LeasePreforkAsync(job);
+        using var executor = Executor(job.Spec);
+
+        var report = Assert.Single(executor.Run([prefork with { FirstRun = false }], CancellationToken.None));
+        executor.Close();
+
+        Assert.Null(report.Fatal);
+        Assert.Equal(0, report.Errors);
+        Assert.True(await Server.ScalarAsync<bool>(created, "SELECT to_regclass('public.items') IS NOT NULL"), "the prefork did not create the database and its tables");
+    }
+
+    [Fact]
+    public async Task WithCreateAPreforksFirstLeaseDropsAndCreatesTheDatabaseAsPgRestoreDoes()
+    {
+        var (job, created) = await StartCreatingAsync();
+        await Server.ExecuteAsync("postgres", $"CREATE DATABASE {created}");
+        await Server.ExecuteAsync(created, "CREATE TABLE public.left_before (id integer)");
+        ClearPool(created);
+        await Server.ExecuteAsync("postgres", $"ALTER DATABASE {created} ALLOW_CONNECTIONS false");
+        var prefork = await LeasePreforkAsync(job);
+        Assert.True(prefork.FirstRun);
+        using var executor = Executor(job.Spec);
+
+        var report = Assert.Single(executor.Run([prefork], CancellationToken.None));
+        executor.Close();
+
+        Assert.True(report.Fatal is null, report.Fatal + "\n" + string.Join("\n", report.ErrorMessages));
+        Assert.True(await Server.ScalarAsync<bool>(created, "SELECT to_regclass('public.left_before') IS NULL AND to_regclass('public.items') IS NOT NULL"), "-c did not drop and create the database");
+    }
+
+    // A -C -c job on the shared server: it creates the archive's database under its source's name (gone since the dump).
+    private async Task<(Job Job, string Created)> StartCreatingAsync()
+    {
+        using var archive = PgArchive.Open(_archive);
+        string created = archive.Entries.Single(e => e.Desc == "DATABASE").Tag;
+        _databases.Add(created);
+        var options = new RestoreOptions { Selection = new() { CreateDatabase = true }, Clean = true, IfExists = true };
+        return (await StartAsync(Fast, options: options), created);
+    }
+
+    // The test's pooled session would keep DROP DATABASE from running.
+    private void ClearPool(string database)
+    {
+        using var pooled = new Npgsql.NpgsqlConnection(Server.ConnectionString(database));
+        Npgsql.NpgsqlConnection.ClearPool(pooled);
+    }
+
+    private static async Task<UnitLease> LeasePreforkAsync(Job job)
+    {
+        var prefork = Assert.Single(await job.Coordinator.Lease("played/0", 1, TimeSpan.FromSeconds(5)));
+        Assert.Equal(UnitKind.Prefork, prefork.Kind);
+        return prefork;
+    }
+
     private sealed record Job(JobSpec Spec, string Database, ICoordinatorGrain Coordinator, IHostBudgetGrain Budget);
 
     // A job on a fresh target database (with the setup SQL run in it first), budget 1, not yet joined by any worker.

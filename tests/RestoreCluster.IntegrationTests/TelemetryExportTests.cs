@@ -52,4 +52,54 @@ public sealed class TelemetryExportTests
             Assert.Contains(expected, metrics, StringComparison.Ordinal);
         }
     }
+
+    [Fact]
+    public async Task NoStatementTextLeavesInSpansSoAUserMappingsPasswordIsNotExported()
+    {
+        const string Secret = "Fdw5ecretInSpans";
+        var server = await PostgresServer.GetSharedAsync();
+        string source = await server.CreateDatabaseAsync("otlp_fdw_src");
+        string target = await server.CreateDatabaseAsync("otlp_fdw");
+        var directory = Directory.CreateTempSubdirectory("rc-otlp-fdw-");
+        string archive = Path.Combine(directory.FullName, "fdw.dump");
+        try
+        {
+            // A wrapper needs no handler to hold servers and user mappings: no extension is needed.
+            await server.ExecuteAsync(source, $"""
+                CREATE FOREIGN DATA WRAPPER rc_dummy_fdw;
+                CREATE SERVER rc_remote FOREIGN DATA WRAPPER rc_dummy_fdw OPTIONS (host 'remote.example');
+                CREATE USER MAPPING FOR CURRENT_USER SERVER rc_remote OPTIONS (user 'remote_user', password '{Secret}');
+                CREATE TABLE public.plain (id integer PRIMARY KEY);
+                INSERT INTO public.plain SELECT generate_series(1, 10);
+                """);
+            (await server.RunToolAsync("pg_dump", ["-Fc", "-f", archive, "-d", source], timeout: TimeSpan.FromMinutes(1))).EnsureSuccess();
+            await using var collector = new OtlpCollector();
+
+            var result = await CliRunner.RunAsync(
+                server,
+                ["restore", "-j", "2", "--progress", "none", "-d", target, archive],
+                new Dictionary<string, string>
+                {
+                    ["OTEL_EXPORTER_OTLP_ENDPOINT"] = collector.Endpoint,
+                    ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+                    ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
+                },
+                timeout: TimeSpan.FromMinutes(2));
+
+            Assert.True(result.ExitCode == 0, result.Describe());
+            Assert.Equal(Secret, await server.ScalarAsync<string>(target, "SELECT option_value FROM pg_catalog.pg_options_to_table((SELECT umoptions FROM pg_catalog.pg_user_mapping LIMIT 1)) WHERE option_name = 'password'"));
+            string traces = collector.Payload("/v1/traces");
+            // Npgsql's spans are exported (named after the database), without the statements they ran.
+            Assert.Contains("Npgsql", traces, StringComparison.Ordinal);
+            Assert.DoesNotContain(Secret, traces, StringComparison.Ordinal);
+            Assert.DoesNotContain("CREATE USER MAPPING", traces, StringComparison.Ordinal);
+            Assert.DoesNotContain(Secret, collector.Payload("/v1/metrics"), StringComparison.Ordinal);
+        }
+        finally
+        {
+            await server.DropDatabaseAsync(source);
+            await server.DropDatabaseAsync(target);
+            directory.Delete(recursive: true);
+        }
+    }
 }

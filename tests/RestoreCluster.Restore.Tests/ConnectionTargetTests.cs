@@ -66,4 +66,50 @@ public sealed class ConnectionTargetTests
         Assert.Throws<ArgumentException>(() => ConnectionTarget.Resolve("db", null, "fivefour", null, NoEnv));
         Assert.Throws<ArgumentException>(() => ConnectionTarget.Resolve("host=x dbname", null, null, null, NoEnv));
     }
+
+    [Fact]
+    public void TlsKeywordsComeFromTheTargetThenTheEnvironment()
+    {
+        string root = Path.GetTempFileName();
+        try
+        {
+            var env = new Dictionary<string, string?> { ["PGSSLMODE"] = "verify-ca", ["PGSSLROOTCERT"] = "/nowhere/root.crt" };
+            var fromEnv = ConnectionTarget.Resolve("db", null, null, null, env).Tls;
+            var fromTarget = ConnectionTarget.Resolve($"dbname=db sslmode=verify-full sslrootcert={root}", null, null, null, env).Tls;
+
+            Assert.Equal((Npgsql.SslMode.VerifyCA, null, "/nowhere/root.crt"), (fromEnv.Mode, fromEnv.RootCertificate, fromEnv.RootLookedFor));
+            Assert.True(fromEnv.VerifiesServer);
+            Assert.Equal((Npgsql.SslMode.VerifyFull, root), (fromTarget.Mode, fromTarget.RootCertificate));
+        }
+        finally
+        {
+            File.Delete(root);
+        }
+    }
+
+    [Fact]
+    public void RequireWithARootFileVerifiesTheChainAsLibpqDoesAndPreferIsTheDefault()
+    {
+        string root = Path.GetTempFileName();
+        try
+        {
+            Assert.Equal(Npgsql.SslMode.VerifyCA, ConnectionTarget.Resolve($"dbname=db sslmode=require sslrootcert={root}", null, null, null, NoEnv).Tls.Mode);
+            Assert.Equal(Npgsql.SslMode.Require, ConnectionTarget.Resolve("dbname=db sslmode=require sslrootcert=/nowhere/root.crt", null, null, null, NoEnv).Tls.Mode);
+            Assert.Equal(Npgsql.SslMode.Prefer, ConnectionTarget.Resolve("dbname=db", null, null, null, NoEnv).Tls.Mode);
+        }
+        finally
+        {
+            File.Delete(root);
+        }
+    }
+
+    [Theory]
+    [InlineData("sslmode=maybe")]
+    [InlineData("sslmode=verify_full")]
+    [InlineData("sslmode=Require")]
+    public void AnSslModeLibpqDoesNotKnowIsRefused(string keyword)
+    {
+        var e = Assert.Throws<ArgumentException>(() => ConnectionTarget.Resolve($"dbname=db {keyword}", null, null, null, NoEnv));
+        Assert.Equal($"invalid sslmode value: \"{keyword["sslmode=".Length..]}\"", e.Message);
+    }
 }

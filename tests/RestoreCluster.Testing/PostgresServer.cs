@@ -70,7 +70,7 @@ public sealed class PostgresServer : IAsyncDisposable
         NpgsqlConnection.ClearAllPools();
     }
 
-    /// <summary>Where pg_dump, pg_restore, psql (and for a private server initdb/postgres) live.</summary>
+    /// <summary>Where pg_dump, pg_restore and psql live (the installed PostgreSQL's, whatever major the server is).</summary>
     public string BinDirectory => PgBinaries.BinDirectory;
 
     /// <summary>True when this is an existing server from <see cref="ExternalServerVariable"/>.</summary>
@@ -80,10 +80,17 @@ public sealed class PostgresServer : IAsyncDisposable
     public static Task<PostgresServer> GetSharedAsync() => Shared.Value;
 
     /// <summary>Starts a dedicated private server; the caller disposes it.</summary>
-    public static async Task<PostgresServer> StartAsync(CancellationToken cancellationToken = default)
+    public static Task<PostgresServer> StartAsync(CancellationToken cancellationToken = default) =>
+        StartAsync(null, [], cancellationToken);
+
+    /// <summary>
+    /// Starts a dedicated private server from <paramref name="binaries"/> (null: the installed PostgreSQL) with more
+    /// <paramref name="settings"/> (<c>name=value</c>); the caller disposes it. Client tools still come from the installed one.
+    /// </summary>
+    public static async Task<PostgresServer> StartAsync(ServerBinaries? binaries, IReadOnlyList<string> settings, CancellationToken cancellationToken = default)
     {
         // The watchdog cleans up after a test host that is killed before its exit handlers run.
-        var options = new ThrowawayServerOptions { Started = TempDirectoryWatchdog.StartAsync };
+        var options = new ThrowawayServerOptions { Started = TempDirectoryWatchdog.StartAsync, Binaries = binaries, Settings = settings };
         var instance = await ThrowawayServer.StartAsync(options, cancellationToken).ConfigureAwait(false);
         return new PostgresServer("127.0.0.1", instance.Port, ThrowawayServer.SuperUser, null, null, instance);
     }
