@@ -99,6 +99,17 @@ public sealed class ClusterDatabase
             }
 
             string text = Convert.ToString(parsed[key], System.Globalization.CultureInfo.InvariantCulture) ?? "";
+            if (libpq == "sslmode")
+            {
+                // Npgsql names the modes as its SslMode enum does (Require, VerifyFull); libpq as require, verify-full.
+                text = text.ToLowerInvariant() switch
+                {
+                    "verifyca" => "verify-ca",
+                    "verifyfull" => "verify-full",
+                    var mode => mode,
+                };
+            }
+
             parts.Add($"{libpq}='{text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "\\'", StringComparison.Ordinal)}'");
         }
 
