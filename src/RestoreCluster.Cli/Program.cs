@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using RestoreCluster.Archive;
+using RestoreCluster.Cli.Cluster;
 using RestoreCluster.Cli.Demo;
 using RestoreCluster.Planning;
 using RestoreCluster.Restore;
@@ -134,6 +135,28 @@ internal static class Program
         var forget = new ForgetCommand();
         root.Subcommands.Add(forget.Command);
         handlers[forget.Command] = p => forget.Run(p, io);
+
+        // The cluster: its database, its members, and the clients that submit and follow jobs (docs/cluster.md).
+        var submitSpec = new RestoreOptionsSpec();
+        var submit = new Command("submit", "submit a restore job to the cluster (-d TARGET ARCHIVE); prints its job id and returns");
+        submitSpec.AddTo(submit);
+        root.Subcommands.Add(submit);
+        handlers[submit] = p => RestoreCommand.Run(p, submitSpec, io, submit: true);
+        var clusterInit = new ClusterInitCommand();
+        root.Subcommands.Add(clusterInit.Command);
+        handlers[clusterInit.Init] = p => clusterInit.Run(p, io);
+        var silo = new SiloCommand();
+        root.Subcommands.Add(silo.Command);
+        handlers[silo.Command] = p => silo.Run(p, io);
+        var status = new StatusCommand();
+        root.Subcommands.Add(status.Command);
+        handlers[status.Command] = p => status.Run(p, io);
+        var wait = new WaitCommand();
+        root.Subcommands.Add(wait.Command);
+        handlers[wait.Command] = p => wait.Run(p, io);
+        var cancel = new CancelCommand();
+        root.Subcommands.Add(cancel.Command);
+        handlers[cancel.Command] = p => cancel.Run(p, io);
 
         var demo = new DemoCommand();
         root.Subcommands.Add(demo.Command);

@@ -13,7 +13,8 @@ namespace RestoreCluster.Cli;
 /// <summary><c>restorecluster restore</c>: pg_restore's command line (-l, -f and, in later work, -d).</summary>
 internal static partial class RestoreCommand
 {
-    public static int Run(ParseResult p, RestoreOptionsSpec s, CliOutput io)
+    /// <summary>Runs <c>restore</c>, or with <paramref name="submit"/> <c>submit</c> (the same options; -d and a cluster required).</summary>
+    public static int Run(ParseResult p, RestoreOptionsSpec s, CliOutput io, bool submit = false)
     {
         string? archivePath = p.GetValue(s.Archive);
         Program.RejectUnknownOption(archivePath);
@@ -21,6 +22,11 @@ internal static partial class RestoreCommand
         bool list = p.GetValue(s.List);
         string? file = p.GetValue(s.File);
         string? db = p.GetValue(s.DbName);
+        if (submit && (db is null || list || file is not null))
+        {
+            throw new CliError("submit needs -d/--dbname (a job restores into a database)", ExitCodes.Usage);
+        }
+
         Validate(p, s, list, file, db, selection);
 
         using var archive = ArchiveOpener.Open(archivePath, io);
@@ -56,7 +62,9 @@ internal static partial class RestoreCommand
         using var logs = OpenLogs(p.GetValue(s.LogFile), io, restore.Verbose);
         if (db is not null)
         {
-            return RestoreIntoDatabase(p, s, io, logs, archive, order, restore, db);
+            return submit || p.GetValue(s.Cluster) is not null
+                ? Cluster.ClusterRestore.Run(p, s, io, logs, archive, order, restore, db, submit)
+                : RestoreIntoDatabase(p, s, io, logs, archive, order, restore, db);
         }
 
         using var loggers = logs.CreateFactory();

@@ -119,6 +119,8 @@ internal sealed class RestoreOptionsSpec
 
     public Option<string?> LogFile { get; } = new("--log-file") { HelpName = "FILE", Description = "append log records (information and above, with exceptions) to this file instead of warnings on stderr" };
 
+    public Option<string?> Cluster { get; } = Cli.Cluster.ClusterOption.Create();
+
     public Option<bool> OtelConsole { get; } = new("--otel-console") { Description = "print telemetry (traces and metrics) to the console" };
 
     public Argument<string?> Archive { get; } = new("archive") { Description = "the archive file or directory (standard input when absent or -)", Arity = ArgumentArity.ZeroOrOne };
@@ -139,7 +141,7 @@ internal sealed class RestoreOptionsSpec
             TransactionSize, UseSetSessionAuthorization,
         ]),
         new("Connection options", [Host, Port, UserName, NoPassword, Password, Role]),
-        new("RestoreCluster options", [HostBudget, Resume, Progress, StallWarning, LogFile, OtelConsole]),
+        new("RestoreCluster options", [HostBudget, Resume, Progress, StallWarning, LogFile, Cluster, OtelConsole]),
     ];
 
     public void AddTo(Command command)

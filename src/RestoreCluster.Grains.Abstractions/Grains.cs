@@ -54,6 +54,11 @@ public interface ICoordinatorGrain : IGrainWithStringKey
     [Alias("Status")]
     Task<JobStatus> Status();
 
+    /// <summary>The name of the silo this job's coordinator lives on (status; the failover tests kill it or spare it).</summary>
+    [ReadOnly]
+    [Alias("Silo")]
+    Task<string> Silo();
+
     /// <summary>
     /// The status once there is news (the job's state changed, or messages came) after
     /// <paramref name="seenNews"/> (<see cref="JobStatus.News"/>), or after <paramref name="wait"/>; the
@@ -76,7 +81,17 @@ public interface IWorkerGrain : IGrainWithStringKey
     [ReadOnly]
     [Alias("Running")]
     Task<int> Running();
+
+    /// <summary>The silo's slots, the units running now and the jobs it works on (status).</summary>
+    [ReadOnly]
+    [Alias("Info")]
+    Task<WorkerInfo> Info();
+
+    /// <summary>The silo is stopping: lease nothing more, let the running units finish (a silo's SIGTERM).</summary>
+    [Alias("Drain")]
+    Task Drain();
 }
+
 
 /// <summary>One per target host (server): grants permits up to its budget; permits expire unless renewed.</summary>
 [Alias("RestoreCluster.IHostBudgetGrain")]

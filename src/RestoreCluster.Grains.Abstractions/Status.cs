@@ -21,7 +21,8 @@ public enum JobState
 /// order they came: errors, warnings (marked "warning: ") and -v lines (marked "info: "); ask from
 /// <see cref="MessagesNext"/> next time. <see cref="MessageCount"/> counts the errors and warnings, kept or
 /// not (the first 10,000 are kept); <see cref="VerboseDropped"/> the -v lines that were not kept because
-/// 100,000 were waiting for a reader (a -v line is kept until a reader has asked past it).
+/// 100,000 were waiting for a reader (a -v line is kept until a reader has asked past it). <see cref="RanAgain"/>
+/// names the units leased again after their lease lapsed (a worker or its silo died or stalled), in order.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("RestoreCluster.JobStatus")]
 public sealed record JobStatus(
@@ -45,7 +46,8 @@ public sealed record JobStatus(
     [property: Id(17)] int MessagesFrom = 0,
     [property: Id(18)] int MessageCount = 0,
     [property: Id(19)] int MessagesNext = 0,
-    [property: Id(20)] int VerboseDropped = 0);
+    [property: Id(20)] int VerboseDropped = 0,
+    [property: Id(21)] IReadOnlyList<string>? RanAgain = null);
 
 /// <summary>The phase of a restore: the earliest section with work not done (RestoreCluster.Planning.RestorePhase).</summary>
 [GenerateSerializer, Alias("RestoreCluster.JobPhase")]
@@ -94,3 +96,21 @@ public sealed record HostStatus(
     [property: Id(1)] int Budget,
     [property: Id(2)] int InFlight,
     [property: Id(3)] int Waiting);
+
+/// <summary>A silo's worker: its name (the silo's), its slots (0: as many as each job asks), units running now, jobs, whether it drains.</summary>
+[GenerateSerializer, Immutable, Alias("RestoreCluster.WorkerInfo")]
+public sealed record WorkerInfo(
+    [property: Id(0)] string Silo,
+    [property: Id(1)] int Slots,
+    [property: Id(2)] int Running,
+    [property: Id(3)] IReadOnlyList<string> Jobs,
+    [property: Id(4)] bool Draining);
+
+/// <summary>A submitted job as the registry knows it: its id, archive, target (never a password), host key, when.</summary>
+[GenerateSerializer, Immutable, Alias("RestoreCluster.JobEntry")]
+public sealed record JobEntry(
+    [property: Id(0)] string JobId,
+    [property: Id(1)] string Archive,
+    [property: Id(2)] string Target,
+    [property: Id(3)] string HostKey,
+    [property: Id(4)] DateTimeOffset Submitted);

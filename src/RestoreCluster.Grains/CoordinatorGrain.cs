@@ -16,7 +16,7 @@ namespace RestoreCluster.Grains;
 /// await in the middle of a change, so turns interleave only between whole calls).
 /// </summary>
 [Reentrant]
-public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger) : Grain, ICoordinatorGrain
+public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger, ILocalSiloDetails silo) : Grain, ICoordinatorGrain
 {
     /// <summary>Units up to this data size may join another unit's batch (one transaction).</summary>
     public const long SmallUnitBytes = 256 << 10;
@@ -49,6 +49,9 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger) :
     private long _startedAt;
     // Units whose lease lapsed and that are not leased again yet (for the log's "leased again").
     private readonly HashSet<int> _lapsed = [];
+
+    // The units leased again after a lapse (their worker or its silo died, or stalled), in order: status shows them.
+    private readonly List<string> _ranAgain = [];
 
     public Task<JobStatus> Start(JobSpec spec)
     {
@@ -178,6 +181,7 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger) :
             _progress?.Leased(lease.LeaseId, lease.UnitId, now);
             if (_lapsed.Remove(lease.UnitId))
             {
+                _ranAgain.Add(Label(lease.UnitId));
                 Log.LeasedAgain(logger, lease.UnitId, Label(lease.UnitId), workerId, lease.LeaseId);
             }
             else
@@ -428,6 +432,8 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger) :
 
     public Task<JobSpec?> Spec() => Task.FromResult(_spec);
 
+    public Task<string> Silo() => Task.FromResult(silo.Name);
+
     public Task<JobStatus> Status() => Task.FromResult(BuildStatus(0));
 
     public async Task<JobStatus> WaitStatus(long seenNews, int messagesFrom, TimeSpan wait)
@@ -467,7 +473,7 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger) :
             this.GetPrimaryKeyString(), _state, done, total, _progress?.BytesDone(p!.DoneDataBytes) ?? 0, p?.TotalDataBytes ?? 0, _errors, _retries,
             p?.LeasedUnits ?? 0, _message, _messages.From(from), CurrentPhase(), running, _progress?.Rows ?? 0,
             new PhaseSeconds(phases.PreData, phases.Data, phases.PostData), slowest, _news, from, _messages.Problems,
-            _messages.Next, _messages.VerboseDropped);
+            _messages.Next, _messages.VerboseDropped, _ranAgain.ToList());
     }
 
     // Wakes every call waiting for work or news.

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using RestoreCluster.Archive;
 using RestoreCluster.Grains.Abstractions;
 using RestoreCluster.Restore;
@@ -13,7 +14,8 @@ namespace RestoreCluster.Grains;
 /// calls (they return when there is a permit or a unit, or after <see cref="FallbackWait"/>); a slot that
 /// finds no unit for a while hands its session and permit back.
 /// </summary>
-public sealed partial class WorkerGrain(ILogger<WorkerGrain> logger, ILoggerFactory loggers) : Grain, IWorkerGrain
+[PinToSilo]
+public sealed partial class WorkerGrain(ILogger<WorkerGrain> logger, ILoggerFactory loggers, IOptions<WorkerOptions> options) : Grain, IWorkerGrain
 {
     // How long a slot holding a permit waits for a unit before it gives the permit back for others. (The
     // permit and lease times, and how often a running unit's progress goes to the coordinator, which answers
@@ -32,10 +34,13 @@ public sealed partial class WorkerGrain(ILogger<WorkerGrain> logger, ILoggerFact
     private readonly Dictionary<string, Task> _jobs = new(StringComparer.Ordinal);
     private int _running;
     private IGrainTimer? _keepAlive;
+    private bool _draining;
 
     public Task Join(string jobId, int slots)
     {
-        if (!_jobs.ContainsKey(jobId))
+        // A draining silo takes no new work; a silo's --slots caps what one job gets here.
+        slots = WorkerOptions.SlotsFor(slots, options.Value.Slots);
+        if (!_draining && !_jobs.ContainsKey(jobId))
         {
             _keepAlive ??= this.RegisterGrainTimer(_ => Task.CompletedTask, new GrainTimerCreationOptions(TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30)) { KeepAlive = true });
             _jobs[jobId] = RunJobAsync(jobId, slots);
@@ -45,6 +50,14 @@ public sealed partial class WorkerGrain(ILogger<WorkerGrain> logger, ILoggerFact
     }
 
     public Task<int> Running() => Task.FromResult(_running);
+
+    public Task<WorkerInfo> Info() => Task.FromResult(new WorkerInfo(this.GetPrimaryKeyString(), options.Value.Slots, _running, _jobs.Keys.ToList(), _draining));
+
+    public Task Drain()
+    {
+        _draining = true;
+        return Task.CompletedTask;
+    }
 
     private async Task RunJobAsync(string jobId, int slots)
     {
@@ -117,6 +130,12 @@ public sealed partial class WorkerGrain(ILogger<WorkerGrain> logger, ILoggerFact
 
                         continue;
                     }
+                }
+
+                if (_draining)
+                {
+                    // The silo is stopping: the units running have finished (their reports go out below); lease no more.
+                    return;
                 }
 
                 var leases = reports.Count > 0

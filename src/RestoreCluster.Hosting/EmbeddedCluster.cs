@@ -8,6 +8,7 @@ using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 using Orleans.Configuration;
+using RestoreCluster.Grains;
 
 namespace RestoreCluster.Hosting;
 
@@ -54,6 +55,7 @@ public sealed class EmbeddedCluster : IAsyncDisposable
             silo.Configure<EndpointOptions>(o => o.GatewayPort = 0);
             silo.AddMemoryGrainStorage("restore");
             silo.AddActivityPropagation();
+            silo.Services.AddPlacementDirector<PinToSiloStrategy, PinToSiloDirector>();
         });
         builder.Services.AddRestoreTelemetry(telemetry, siloName);
         // The CLI owns Ctrl-C (it cancels the job and keeps the journal): the host must not stop the silo itself.

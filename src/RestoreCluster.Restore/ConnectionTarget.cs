@@ -16,6 +16,9 @@ public sealed class ConnectionTarget
         Values = values;
     }
 
+    /// <summary>An empty password file: what Npgsql reads where libpq would read none.</summary>
+    public const string NoPasswordFile = "/dev/null";
+
     /// <summary>The resolved libpq keywords (host, port, user, password, dbname, sslmode, ...).</summary>
     public IReadOnlyDictionary<string, string> Values { get; }
 
@@ -129,9 +132,12 @@ public sealed class ConnectionTarget
             b.Password = pw;
         }
 
-        if (Values.GetValueOrDefault("passfile") is { } passfile)
+        // libpq ignores a password file that does not exist (PGPASSFILE or passfile=), and then reads no other;
+        // Npgsql would fail on it, so it reads an empty one instead.
+        string? passfile = Values.GetValueOrDefault("passfile") ?? Environment.GetEnvironmentVariable("PGPASSFILE");
+        if (!string.IsNullOrEmpty(passfile))
         {
-            b.Passfile = passfile;
+            b.Passfile = File.Exists(passfile) ? passfile : NoPasswordFile;
         }
 
         var tls = Tls;

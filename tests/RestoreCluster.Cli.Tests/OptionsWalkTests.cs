@@ -20,7 +20,7 @@ public sealed class OptionsWalkTests
     private static readonly string[] NotRestoreOptions =
     [
         "--dbname", "--file", "--format", "--list", "--host", "--port", "--username", "--no-password", "--password",
-        "--jobs", "--use-list", "--host-budget", "--resume", "--progress", "--stall-warning", "--log-file", "--otel-console",
+        "--jobs", "--use-list", "--host-budget", "--resume", "--progress", "--stall-warning", "--log-file", "--otel-console", "--cluster",
     ];
 
     // Restore options that do not change what reaches the target, so --resume may differ in them.

@@ -1,0 +1,110 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text;
+using RestoreCluster.Archive;
+using RestoreCluster.Grains;
+using RestoreCluster.Grains.Abstractions;
+using RestoreCluster.Hosting;
+using RestoreCluster.Restore;
+
+namespace RestoreCluster.Cli.Cluster;
+
+/// <summary>
+/// <c>submit</c> and <c>restore --cluster</c>: the job goes to the cluster's silos instead of an embedded one.
+/// The archive is a path every silo reads (a shared filesystem); the target travels without its password (the
+/// silos use their own credentials). <c>submit</c> prints the job id and returns; <c>restore --cluster</c> then
+/// follows the job as <c>restore</c> does, and Ctrl-C detaches from it (the job goes on; <c>cancel</c> stops it).
+/// </summary>
+internal static class ClusterRestore
+{
+    /// <summary>The keywords of a target that stay with the submitter: the password, and where it would read one.</summary>
+    private static readonly string[] LocalOnly = ["password", "passfile"];
+
+    public static int Run(
+        ParseResult p, RestoreOptionsSpec s, CliOutput io, RestoreLogs logs, PgArchive archive, IReadOnlyList<TocEntry> order, RestoreOptions restore, string db, bool submit)
+    {
+        var database = ClusterOption.Resolve(p, s.Cluster);
+        if (restore.SingleTransaction)
+        {
+            throw new CliError("-1/--single-transaction runs on one session: not with a cluster", ExitCodes.Usage);
+        }
+
+        if (!archive.IsSeekable)
+        {
+            throw new CliError("a cluster job needs an archive file or directory every silo can read, not standard input");
+        }
+
+        var (target, _) = s.Connection.Resolve(p, db);
+        int jobs = p.GetValue(s.Jobs);
+        int hostBudget = p.GetValue(s.HostBudget) ?? jobs;
+        return RunAsync(p, s, io, logs, archive, order, restore, database, target, jobs, hostBudget, submit).GetAwaiter().GetResult();
+    }
+
+    /// <summary>The target as it travels to the cluster: without a password or a local password file.</summary>
+    public static IReadOnlyDictionary<string, string> Shareable(ConnectionTarget target) =>
+        target.Values.Where(kv => !LocalOnly.Contains(kv.Key, StringComparer.Ordinal)).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+
+    private static async Task<int> RunAsync(
+        ParseResult p, RestoreOptionsSpec s, CliOutput io, RestoreLogs logs, PgArchive archive, IReadOnlyList<TocEntry> order, RestoreOptions restore,
+        ClusterDatabase database, ConnectionTarget target, int jobs, int hostBudget, bool submit)
+    {
+        var started = Stopwatch.StartNew();
+        if (target.Password is not null)
+        {
+            io.Warn("the target's password is not sent to the cluster: its silos connect with their own .pgpass, PGPASSFILE or --pgpass");
+        }
+
+        // The host key counts one server once whatever it is called; read here, where the password (if any) is.
+        string hostKey = await Task.Run(() => HostIdentity.Resolve(target, io.Warn));
+        await using var cluster = await ClusterClient.ConnectAsync(database);
+        string jobId = $"job-{Guid.NewGuid():N}";
+        string archivePath = Path.GetFullPath(archive.DisplayName);
+        var spec = new JobSpec(
+            jobId, archivePath, Shareable(target), restore.ToJobOptions(),
+            ReferenceEquals(order, archive.Entries) ? null : order.Select(e => e.DumpId).ToList(), jobs, hostBudget, p.GetValue(s.Resume), null, hostKey);
+        var budget = cluster.Grains.GetGrain<IHostBudgetGrain>(hostKey);
+        await budget.SetBudget(hostBudget);
+        var coordinator = cluster.Grains.GetGrain<ICoordinatorGrain>(jobId);
+        try
+        {
+            await coordinator.Start(spec);
+        }
+        catch (Exception e) when (e is not (TimeoutException or OperationCanceledException))
+        {
+            // Whatever the coordinator's silo met (an archive it cannot see or read, say) comes back as the grain's exception.
+            throw new CliError($"the cluster could not start the job: {e.Message.Split('\n')[0].Trim()}");
+        }
+
+        await JobRegistry.AddAsync(database, new JobEntry(jobId, archivePath, target.ToString(), hostKey, DateTimeOffset.UtcNow));
+        foreach (string silo in await ActiveSilosAsync(cluster.Grains))
+        {
+            await cluster.Grains.GetGrain<IWorkerGrain>(silo).Join(jobId, jobs);
+        }
+
+        if (submit)
+        {
+            using var stdout = new StreamWriter(io.OpenStdout(), new UTF8Encoding(false));
+            stdout.WriteLine(jobId);
+            return ExitCodes.Success;
+        }
+
+        io.Error.WriteLine($"restorecluster: job {jobId} submitted to the cluster in {database}");
+        var status = await JobWatch.FollowAsync(
+            coordinator, budget, p.GetValue(s.Progress) ?? "auto", TimeSpan.FromSeconds(p.GetValue(s.StallWarning)), target.HostLabel, io, logs, started,
+            JobWatch.OnInterrupt.Detach);
+        if (status is null)
+        {
+            io.Warn($"detached from job {jobId}; it goes on in the cluster (restorecluster wait or cancel --cluster ... {jobId})");
+            return ExitCodes.Failure;
+        }
+
+        return JobWatch.Exit(status, io, $"job {jobId} was cancelled");
+    }
+
+    /// <summary>The names of the cluster's active silos (their workers' keys).</summary>
+    public static async Task<IReadOnlyList<string>> ActiveSilosAsync(IGrainFactory grains)
+    {
+        var hosts = await grains.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: true);
+        return hosts.Where(h => h.Status == SiloStatus.Active).Select(h => h.SiloName).Distinct(StringComparer.Ordinal).ToList();
+    }
+}

@@ -1,0 +1,208 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using RestoreCluster.Grains.Abstractions;
+
+namespace RestoreCluster.Cli.Cluster;
+
+/// <summary>
+/// <c>restorecluster status --cluster CONNSTR [JOB] [--watch] [--json]</c>: the cluster's jobs (state, units,
+/// errors, units that ran again), each target host's budget, in-flight and waiting counts, and the silos with
+/// their slots and running units; with JOB, that job alone with its running units. Exits 0 whenever the cluster
+/// answers, with or without jobs.
+/// </summary>
+internal sealed class StatusCommand
+{
+    private readonly Option<string?> _cluster = ClusterOption.Create();
+    private readonly Option<bool> _watch = new("--watch") { Description = "show it again every second (until the job ends, or Ctrl-C)" };
+    private readonly Option<bool> _json = new("--json") { Description = "one JSON object (with --watch: one per line)" };
+    private readonly Argument<string?> _job = new("job") { Description = "one job in detail", Arity = ArgumentArity.ZeroOrOne };
+
+    public StatusCommand()
+    {
+        Command = new Command("status", "jobs, hosts (budget, in flight, waiting) and silos of the cluster; one job in detail") { _cluster, _watch, _json, _job };
+    }
+
+    public Command Command { get; }
+
+    public int Run(ParseResult p, CliOutput io) => RunAsync(p, io).GetAwaiter().GetResult();
+
+    /// <summary>A job state as status and cancel name it.</summary>
+    public static string StateName(JobState state) => state switch
+    {
+        JobState.NotStarted => "not started",
+        JobState.Running => "running",
+        JobState.Succeeded => "done",
+        JobState.CompletedWithErrors => "done with errors",
+        JobState.Failed => "failed",
+        _ => "cancelled",
+    };
+
+    private async Task<int> RunAsync(ParseResult p, CliOutput io)
+    {
+        var database = ClusterOption.Resolve(p, _cluster);
+        await using var cluster = await ClusterClient.ConnectAsync(database);
+        string? jobId = p.GetValue(_job);
+        if (jobId is not null)
+        {
+            await cluster.FindJobAsync(jobId);
+        }
+
+        using var cancel = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true;
+            cancel.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            using var stdout = new StreamWriter(io.OpenStdout(), new UTF8Encoding(false)) { AutoFlush = true };
+            while (true)
+            {
+                var snapshot = await ClusterSnapshot.TakeAsync(cluster.Grains, database, jobId);
+                await stdout.WriteLineAsync(p.GetValue(_json) ? Json(snapshot) : Text(snapshot));
+                bool ended = jobId is not null && snapshot.Jobs.All(j => j.Status.State is not (JobState.Running or JobState.NotStarted));
+                if (!p.GetValue(_watch) || ended || cancel.IsCancellationRequested)
+                {
+                    return ExitCodes.Success;
+                }
+
+                try
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(1), cancel.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    return ExitCodes.Success;
+                }
+            }
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+
+    private static string Text(ClusterSnapshot s)
+    {
+        var t = new StringBuilder();
+        t.Append(CultureInfo.InvariantCulture, $"jobs: {s.Jobs.Count}\n");
+        foreach (var (entry, status, coordinator) in s.Jobs)
+        {
+            t.Append(CultureInfo.InvariantCulture, $"  {entry.JobId}  {StateName(status.State)}  {status.UnitsDone}/{status.UnitsTotal} units  {status.Errors} errors  {entry.Archive} -> {entry.Target}  (coordinator on {coordinator})\n");
+            foreach (var unit in status.Running)
+            {
+                t.Append(CultureInfo.InvariantCulture, $"    running: {unit.Label}\n");
+            }
+
+            if (status.RanAgain is { Count: > 0 } again)
+            {
+                t.Append(CultureInfo.InvariantCulture, $"    ran again: {again.Count} ({string.Join(", ", again)})\n");
+            }
+
+            if (status.Message is { } message)
+            {
+                t.Append(CultureInfo.InvariantCulture, $"    {message}\n");
+            }
+        }
+
+        t.Append(CultureInfo.InvariantCulture, $"hosts: {s.Hosts.Count}\n");
+        foreach (var h in s.Hosts)
+        {
+            t.Append(CultureInfo.InvariantCulture, $"  {h.Host}  budget {h.Budget}  in flight {h.InFlight}  waiting {h.Waiting}\n");
+        }
+
+        t.Append(CultureInfo.InvariantCulture, $"silos: {s.Silos.Count}\n");
+        foreach (var (address, worker) in s.Silos)
+        {
+            t.Append(CultureInfo.InvariantCulture, $"  {worker.Silo}  {address}  slots {worker.Slots}  running {worker.Running}{(worker.Draining ? "  draining" : "")}\n");
+        }
+
+        return t.ToString().TrimEnd('\n');
+    }
+
+    private static string Json(ClusterSnapshot s)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("jobs");
+            foreach (var (entry, status, coordinator) in s.Jobs)
+            {
+                w.WriteStartObject();
+                w.WriteString("id", entry.JobId);
+                w.WriteString("coordinator", coordinator);
+                w.WriteString("state", status.State switch
+                {
+                    JobState.Succeeded => "done",
+                    JobState.CompletedWithErrors => "done-with-errors",
+                    JobState.NotStarted => "not-started",
+                    _ => status.State.ToString().ToLowerInvariant(),
+                });
+                w.WriteString("archive", entry.Archive);
+                w.WriteString("target", entry.Target);
+                w.WriteString("host", entry.HostKey);
+                w.WriteString("submitted", entry.Submitted);
+                w.WriteNumber("unitsDone", status.UnitsDone);
+                w.WriteNumber("unitsTotal", status.UnitsTotal);
+                w.WriteNumber("bytesDone", status.BytesDone);
+                w.WriteNumber("bytesTotal", status.BytesTotal);
+                w.WriteNumber("errors", status.Errors);
+                w.WriteNumber("retries", status.Retries);
+                w.WriteStartArray("running");
+                foreach (var unit in status.Running)
+                {
+                    w.WriteStringValue(unit.Label);
+                }
+
+                w.WriteEndArray();
+                w.WriteStartArray("ranAgain");
+                foreach (string label in status.RanAgain ?? [])
+                {
+                    w.WriteStringValue(label);
+                }
+
+                w.WriteEndArray();
+                if (status.Message is { } message)
+                {
+                    w.WriteString("message", message);
+                }
+
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteStartArray("hosts");
+            foreach (var h in s.Hosts)
+            {
+                w.WriteStartObject();
+                w.WriteString("host", h.Host);
+                w.WriteNumber("budget", h.Budget);
+                w.WriteNumber("inFlight", h.InFlight);
+                w.WriteNumber("waiting", h.Waiting);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteStartArray("silos");
+            foreach (var (address, worker) in s.Silos)
+            {
+                w.WriteStartObject();
+                w.WriteString("name", worker.Silo);
+                w.WriteString("address", address);
+                w.WriteNumber("slots", worker.Slots);
+                w.WriteNumber("running", worker.Running);
+                w.WriteBoolean("draining", worker.Draining);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+}

@@ -1,0 +1,79 @@
+using RestoreCluster.Testing;
+using Xunit;
+
+namespace RestoreCluster.IntegrationTests;
+
+/// <summary>
+/// A password never leaves the submitter: submit strips it from the target and says so in one line; the silo
+/// logs in to the target with its own password file (--pgpass); no output, status or cluster table holds it.
+/// </summary>
+public sealed class ClusterPasswordTests : IAsyncLifetime
+{
+    private const string Role = "pw_cluster";
+    private const string Secret = "Cluster-Secret-9876";
+    private PostgresServer? _server;
+
+    public async Task InitializeAsync()
+    {
+        _server = await PostgresServer.StartAsync();
+        await _server.ExecuteAsync("postgres", $"CREATE ROLE {Role} LOGIN SUPERUSER PASSWORD '{Secret}'");
+        await _server.RequirePasswordOverTcpAsync(Role);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task SubmitStripsThePasswordAndTheSiloLogsInWithItsOwnPasswordFile()
+    {
+        var server = _server!;
+        var fixtures = await FixtureArchives.GetAsync();
+        await fixtures.PrepareTargetRolesAsync(server);
+        string target = await server.CreateDatabaseAsync("pw_target");
+        string home = Directory.CreateTempSubdirectory("restorecluster-silo-").FullName;
+        string pgpass = Path.Combine(home, "silo.pgpass");
+        await File.WriteAllTextAsync(pgpass, $"127.0.0.1:{server.Port}:*:{Role}:{Secret}\n");
+        if (!OperatingSystem.IsWindows())
+        {
+            // libpq (and Npgsql) ignore a password file others can read.
+            File.SetUnixFileMode(pgpass, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        await using var cluster = await SiloCluster.StartAsync(server, silos: 1, siloArgs: ["--pgpass", pgpass]);
+        string dsn = $"host=127.0.0.1 port={server.Port} user={Role} dbname={target} password={Secret}";
+
+        var submit = await cluster.RunAsync(["submit", "-j", "2", "-d", dsn, fixtures["rich.custom"].Path]);
+        string job = submit.StdoutText.TrimEnd('\n').Split('\n')[^1];
+        var wait = await cluster.RunAsync(["wait", job]);
+        var status = await cluster.RunAsync(["status", job]);
+        var statusJson = await cluster.RunAsync(["status", "--json"]);
+        var clusterTables = await server.RunToolAsync("pg_dump", ["--data-only", "-d", cluster.Database]);
+
+        Assert.True(submit.ExitCode == 0, submit.Describe());
+        Assert.Equal(
+            "restorecluster: warning: the target's password is not sent to the cluster: its silos connect with their own .pgpass, PGPASSFILE or --pgpass\n",
+            submit.Stderr);
+        Assert.True(wait.ExitCode == 0, wait.Describe());
+        string reference = await server.CreateDatabaseAsync("pw_reference");
+        var pgRestore = await server.RunToolAsync("pg_restore", ["-d", reference, fixtures["rich.custom"].Path]);
+        Assert.True(wait.ExitCode == pgRestore.ExitCode, wait.Describe());
+        Assert.Equal(await RestoreComparison.DumpAsync(server, reference), await RestoreComparison.DumpAsync(server, target));
+        clusterTables.EnsureSuccess();
+        Assert.Contains("COPY public.orleansmembershiptable", clusterTables.StdoutText, StringComparison.Ordinal);
+        foreach (var (what, text) in new[]
+                 {
+                     ("submit", submit.StdoutText + submit.Stderr), ("wait", wait.StdoutText + wait.Stderr),
+                     ("status", status.StdoutText + status.Stderr), ("status --json", statusJson.StdoutText + statusJson.Stderr),
+                     ("the cluster tables", clusterTables.StdoutText),
+                     ("the silo", string.Join('\n', cluster.Silos[0].StdoutLines.Concat(cluster.Silos[0].StderrLines))),
+                 })
+        {
+            Assert.False(text.Contains(Secret, StringComparison.Ordinal), $"{what} holds the password:\n{text}");
+        }
+    }
+}

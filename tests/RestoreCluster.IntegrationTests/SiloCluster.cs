@@ -1,0 +1,129 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using RestoreCluster.Testing;
+using Xunit;
+
+namespace RestoreCluster.IntegrationTests;
+
+/// <summary>
+/// A cluster of real <c>restorecluster silo</c> processes on loopback (<c>--advertise 127.0.0.1</c>, free ports, fast
+/// failure detection) with its own cluster database on the test server, initialised by <c>cluster init</c>. The
+/// silos are killed when it is disposed.
+/// </summary>
+internal sealed class SiloCluster : IAsyncDisposable
+{
+    private static readonly TimeSpan JoinLimit = TimeSpan.FromSeconds(60);
+    private readonly List<WatchedCli> _silos = [];
+    private readonly Dictionary<string, string> _siloEnv;
+
+    private SiloCluster(PostgresServer server, string database, IDictionary<string, string>? siloEnv)
+    {
+        Server = server;
+        Database = database;
+        _siloEnv = siloEnv is null ? [] : new Dictionary<string, string>(siloEnv);
+        // Npgsql's form of a connection string: the libpq environment (PGPASSWORD, when the server has one) fills the rest.
+        Connection = $"Host={server.Host};Port={server.Port};Username={server.UserName};Database={database}";
+    }
+
+    public PostgresServer Server { get; }
+
+    /// <summary>The cluster database's name on <see cref="Server"/>.</summary>
+    public string Database { get; }
+
+    /// <summary>The <c>--cluster</c> value.</summary>
+    public string Connection { get; }
+
+    public IReadOnlyList<WatchedCli> Silos => _silos;
+
+    /// <summary>Creates the cluster database, runs cluster init, starts <paramref name="silos"/> silos named s0, s1, ... and waits until each joined.</summary>
+    public static async Task<SiloCluster> StartAsync(PostgresServer server, int silos, int slots = 2, IDictionary<string, string>? siloEnv = null, IReadOnlyList<string>? siloArgs = null)
+    {
+        string database = await server.CreateDatabaseAsync("cluster");
+        var cluster = new SiloCluster(server, database, siloEnv);
+        var init = await cluster.RunAsync(["cluster", "init"]);
+        Assert.True(init.ExitCode == 0, init.Describe());
+        for (int i = 0; i < silos; i++)
+        {
+            cluster.StartSilo($"s{i}", slots, siloArgs ?? []);
+        }
+
+        foreach (var silo in cluster._silos)
+        {
+            await silo.WaitUntilAsync(() => silo.StdoutLines.Any(l => l.Contains(" joined the cluster ", StringComparison.Ordinal)), JoinLimit, "the silo to join");
+        }
+
+        return cluster;
+    }
+
+    /// <summary>Runs a client command with <c>--cluster</c> added.</summary>
+    public Task<ProcessResult> RunAsync(IReadOnlyList<string> args, IDictionary<string, string>? env = null) =>
+        CliRunner.RunAsync(Server, [.. args, "--cluster", Connection], env, timeout: TimeSpan.FromMinutes(4));
+
+    /// <summary>status --json, parsed.</summary>
+    public async Task<JsonElement> StatusAsync(string? job = null)
+    {
+        var status = await RunAsync(job is null ? ["status", "--json"] : ["status", "--json", job]);
+        Assert.True(status.ExitCode == 0, status.Describe());
+        return JsonDocument.Parse(status.StdoutText).RootElement.Clone();
+    }
+
+    /// <summary>The silo process named <paramref name="name"/>.</summary>
+    public WatchedCli Silo(string name) => _silos[int.Parse(name[1..], System.Globalization.CultureInfo.InvariantCulture)];
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var silo in _silos)
+        {
+            silo.Dispose();
+        }
+
+        await Server.DropDatabaseAsync(Database);
+    }
+
+    private void StartSilo(string name, int slots, IReadOnlyList<string> extra)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(RepoPaths.DotnetHost);
+        foreach (string arg in (string[])[
+                     RepoPaths.CliDll, "silo", "--cluster", Connection, "--name", name, "--slots", slots.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                     "--port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+                     "--gateway-port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture), "--advertise", "127.0.0.1",
+                     "--probe-timeout", "1", "--missed-probes", "2", "--death-votes", "1", "--table-refresh", "2", "--alive-publish", "5", .. extra])
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        foreach (var (key, value) in Server.LibpqEnvironment())
+        {
+            start.Environment[key] = value;
+        }
+
+        foreach (var (key, value) in _siloEnv)
+        {
+            start.Environment[key] = value;
+        }
+
+        _silos.Add(WatchedCli.Start(start));
+    }
+
+    // A port nobody listens on now and that no silo of this test process was given before: the system may hand
+    // out a port again once its listener is closed, and two silos given the same port evict each other.
+    private static int FreePort()
+    {
+        while (true)
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            lock (Given)
+            {
+                if (Given.Add(port))
+                {
+                    return port;
+                }
+            }
+        }
+    }
+
+    private static readonly HashSet<int> Given = [];
+}
