@@ -107,7 +107,8 @@ internal static class Program
         }
     }
 
-    private static RootCommand BuildCommands(CliOutput io, out Dictionary<Command, Func<ParseResult, int>> handlers)
+    /// <summary>The command tree and each command's handler (the deployment files' test parses their command lines with it).</summary>
+    internal static RootCommand BuildCommands(CliOutput io, out Dictionary<Command, Func<ParseResult, int>> handlers)
     {
         var root = new RootCommand("RestoreCluster: restores PostgreSQL pg_dump archives like pg_restore, on one machine or a cluster");
         handlers = [];
