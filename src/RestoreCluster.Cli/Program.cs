@@ -159,6 +159,13 @@ internal static class Program
         root.Subcommands.Add(cancel.Command);
         handlers[cancel.Command] = p => cancel.Run(p, io);
 
+        // The cluster's traffic over TLS: the same options on the silo and on every client (submit and restore have
+        // them from RestoreOptionsSpec, under their help's RestoreCluster options; docs/cluster.md).
+        foreach (var command in (Command[])[silo.Command, status.Command, wait.Command, cancel.Command])
+        {
+            ClusterTlsOptions.AddTo(command);
+        }
+
         var demo = new DemoCommand();
         root.Subcommands.Add(demo.Command);
         handlers[demo.Command] = p => demo.Run(p, io);

@@ -14,7 +14,7 @@ namespace RestoreCluster.Hosting;
 /// </summary>
 public sealed record SiloSettings(
     ClusterDatabase Database, string Name, int Slots, int Port, int GatewayPort, IPAddress Advertise, FailureDetection? FailureDetection = null,
-    SiloWeb? Web = null);
+    SiloWeb? Web = null, ClusterTls? Tls = null);
 
 /// <summary>
 /// Orleans' failure detection (<c>ClusterMembershipOptions</c>): how long a probe may take, how many may be
@@ -68,6 +68,10 @@ public static class ClusterHost
             silo.AddDistributedGrainDirectory();
 #pragma warning restore ORLEANSEXP003
             SiloWebHost.ConfigureSilo(silo, settings.Web);
+            if (settings.Tls is { } tls)
+            {
+                silo.UseTls(tls.Certificate, tls.Configure);
+            }
         });
         builder.Services.AddRestoreTelemetry(telemetry, settings.Name);
         // Registered after Orleans, so stopped before it: the worker drains while the silo still runs.
@@ -77,8 +81,8 @@ public static class ClusterHost
         return SiloWebHost.Build(builder, settings);
     }
 
-    /// <summary>A client host (not started) that finds the gateways in the cluster database.</summary>
-    public static IHost BuildClient(ClusterDatabase database, Action<ILoggingBuilder>? logging = null)
+    /// <summary>A client host (not started) that finds the gateways in the cluster database (over TLS with <paramref name="tls"/>).</summary>
+    public static IHost BuildClient(ClusterDatabase database, Action<ILoggingBuilder>? logging = null, ClusterTls? tls = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders();
@@ -96,6 +100,10 @@ public static class ClusterHost
             client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
             client.UseConnectionRetryFilter((_, _) => Task.FromResult(false));
             client.AddActivityPropagation();
+            if (tls is not null)
+            {
+                client.UseTls(tls.Certificate, tls.Configure);
+            }
         });
         return builder.Build();
     }

@@ -66,7 +66,7 @@ internal sealed class SiloCommand
             Environment.SetEnvironmentVariable("PGPASSFILE", Path.GetFullPath(pgpass));
         }
 
-        var settings = new SiloSettings(database, name, slots, p.GetValue(_port), p.GetValue(_gatewayPort), advertise, FailureDetection(p), _web.Resolve(p));
+        var settings = new SiloSettings(database, name, slots, p.GetValue(_port), p.GetValue(_gatewayPort), advertise, FailureDetection(p), _web.Resolve(p), ClusterTlsOptions.Resolve(p));
         RunAsync(settings, p.GetValue(_logFile), io).GetAwaiter().GetResult();
         return ExitCodes.Success;
     }
