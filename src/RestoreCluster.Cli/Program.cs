@@ -107,7 +107,8 @@ internal static class Program
         }
     }
 
-    private static RootCommand BuildCommands(CliOutput io, out Dictionary<Command, Func<ParseResult, int>> handlers)
+    /// <summary>The command tree and each command's handler (the deployment files' test parses their command lines with it).</summary>
+    internal static RootCommand BuildCommands(CliOutput io, out Dictionary<Command, Func<ParseResult, int>> handlers)
     {
         var root = new RootCommand("RestoreCluster: restores PostgreSQL pg_dump archives like pg_restore, on one machine or a cluster");
         handlers = [];
@@ -157,6 +158,13 @@ internal static class Program
         var cancel = new CancelCommand();
         root.Subcommands.Add(cancel.Command);
         handlers[cancel.Command] = p => cancel.Run(p, io);
+
+        // The cluster's traffic over TLS: the same options on the silo and on every client (submit and restore have
+        // them from RestoreOptionsSpec, under their help's RestoreCluster options; docs/cluster.md).
+        foreach (var command in (Command[])[silo.Command, status.Command, wait.Command, cancel.Command])
+        {
+            ClusterTlsOptions.AddTo(command);
+        }
 
         var demo = new DemoCommand();
         root.Subcommands.Add(demo.Command);

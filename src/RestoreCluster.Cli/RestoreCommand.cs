@@ -28,6 +28,11 @@ internal static partial class RestoreCommand
         }
 
         Validate(p, s, list, file, db, selection);
+        if (!submit && p.GetValue(s.Cluster) is null && (p.GetValue(s.TlsCert) ?? p.GetValue(s.TlsKey) ?? p.GetValue(s.TlsCa)) is not null)
+        {
+            // They secure the cluster's traffic: a restore in this process has none.
+            throw new CliError("--tls-cert, --tls-key and --tls-ca need --cluster", ExitCodes.Usage);
+        }
 
         using var archive = ArchiveOpener.Open(archivePath, io);
         CheckFormat(p.GetValue(s.Format), archive);

@@ -121,6 +121,15 @@ internal sealed class RestoreOptionsSpec
 
     public Option<string?> Cluster { get; } = Cli.Cluster.ClusterOption.Create();
 
+    private readonly IReadOnlyList<Option<string?>> _tls = Cli.Cluster.ClusterTlsOptions.Create();
+
+    /// <summary>--tls-cert: the cluster's traffic over TLS, with --cluster (ClusterTlsOptions, like --tls-key and --tls-ca).</summary>
+    public Option<string?> TlsCert => _tls[0];
+
+    public Option<string?> TlsKey => _tls[1];
+
+    public Option<string?> TlsCa => _tls[2];
+
     public Option<bool> OtelConsole { get; } = new("--otel-console") { Description = "print telemetry (traces and metrics) to the console" };
 
     public Argument<string?> Archive { get; } = new("archive") { Description = "the archive file or directory (standard input when absent or -)", Arity = ArgumentArity.ZeroOrOne };
@@ -141,7 +150,7 @@ internal sealed class RestoreOptionsSpec
             TransactionSize, UseSetSessionAuthorization,
         ]),
         new("Connection options", [Host, Port, UserName, NoPassword, Password, Role]),
-        new("RestoreCluster options", [HostBudget, Resume, Progress, StallWarning, LogFile, Cluster, OtelConsole]),
+        new("RestoreCluster options", [HostBudget, Resume, Progress, StallWarning, LogFile, Cluster, TlsCert, TlsKey, TlsCa, OtelConsole]),
     ];
 
     public void AddTo(Command command)

@@ -10,10 +10,11 @@ namespace RestoreCluster.Hosting;
 
 /// <summary>
 /// Settings of one cluster member (<c>restorecluster silo</c>): its name (its worker's key), slots, ports, the
-/// address it advertises, and failure detection (null: Orleans' defaults).
+/// address it advertises, failure detection (null: Orleans' defaults), its HTTP endpoints (health, dashboard) and TLS.
 /// </summary>
 public sealed record SiloSettings(
-    ClusterDatabase Database, string Name, int Slots, int Port, int GatewayPort, IPAddress Advertise, FailureDetection? FailureDetection = null);
+    ClusterDatabase Database, string Name, int Slots, int Port, int GatewayPort, IPAddress Advertise, FailureDetection? FailureDetection = null,
+    SiloWeb? Web = null, ClusterTls? Tls = null);
 
 /// <summary>
 /// Orleans' failure detection (<c>ClusterMembershipOptions</c>): how long a probe may take, how many may be
@@ -30,7 +31,7 @@ public static class ClusterHost
     /// <summary>A silo host (not started): coordinators, workers (the worker pinned here) and budget grains.</summary>
     public static IHost BuildSilo(SiloSettings settings, TelemetryOptions telemetry, Action<ILoggingBuilder>? logging = null)
     {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        var builder = SiloWebHost.CreateBuilder(settings);
         builder.Logging.ClearProviders();
         logging?.Invoke(builder.Logging);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromMinutes(10));
@@ -66,17 +67,22 @@ public static class ClusterHost
 #pragma warning disable ORLEANSEXP003 // experimental in Orleans 10.4.2
             silo.AddDistributedGrainDirectory();
 #pragma warning restore ORLEANSEXP003
+            SiloWebHost.ConfigureSilo(silo, settings.Web);
+            if (settings.Tls is { } tls)
+            {
+                silo.UseTls(tls.Certificate, tls.Configure);
+            }
         });
         builder.Services.AddRestoreTelemetry(telemetry, settings.Name);
         // Registered after Orleans, so stopped before it: the worker drains while the silo still runs.
         builder.Services.AddHostedService(sp => new SiloDrain(sp.GetRequiredService<IGrainFactory>(), settings.Name));
         // Started after Orleans: the silo is a member when its worker joins the jobs already running.
         builder.Services.AddHostedService(sp => new SiloJoin(sp.GetRequiredService<IGrainFactory>(), settings.Database, settings.Name, sp.GetRequiredService<ILogger<SiloJoin>>()));
-        return builder.Build();
+        return SiloWebHost.Build(builder, settings);
     }
 
-    /// <summary>A client host (not started) that finds the gateways in the cluster database.</summary>
-    public static IHost BuildClient(ClusterDatabase database, Action<ILoggingBuilder>? logging = null)
+    /// <summary>A client host (not started) that finds the gateways in the cluster database (over TLS with <paramref name="tls"/>).</summary>
+    public static IHost BuildClient(ClusterDatabase database, Action<ILoggingBuilder>? logging = null, ClusterTls? tls = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders();
@@ -94,6 +100,10 @@ public static class ClusterHost
             client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
             client.UseConnectionRetryFilter((_, _) => Task.FromResult(false));
             client.AddActivityPropagation();
+            if (tls is not null)
+            {
+                client.UseTls(tls.Certificate, tls.Configure);
+            }
         });
         return builder.Build();
     }

@@ -21,6 +21,7 @@ public sealed class OptionsWalkTests
     [
         "--dbname", "--file", "--format", "--list", "--host", "--port", "--username", "--no-password", "--password",
         "--jobs", "--use-list", "--host-budget", "--resume", "--progress", "--stall-warning", "--log-file", "--otel-console", "--cluster",
+        "--tls-cert", "--tls-key", "--tls-ca",
     ];
 
     // Restore options that do not change what reaches the target, so --resume may differ in them.

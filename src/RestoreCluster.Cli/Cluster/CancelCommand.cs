@@ -25,7 +25,7 @@ internal sealed class CancelCommand
     private async Task<int> RunAsync(ParseResult p, CliOutput io)
     {
         var database = ClusterOption.Resolve(p, _cluster);
-        await using var cluster = await ClusterClient.ConnectAsync(database);
+        await using var cluster = await ClusterClient.ConnectAsync(database, ClusterTlsOptions.Resolve(p));
         var (coordinator, job) = await cluster.FindJobAsync(p.GetValue(_job)!);
         var before = await coordinator.Status();
         if (before.State is JobState.Running or JobState.NotStarted)

@@ -28,10 +28,10 @@ internal sealed class ClusterClient : IAsyncDisposable
 
     public IClusterClient Grains { get; }
 
-    public static async Task<ClusterClient> ConnectAsync(ClusterDatabase database)
+    public static async Task<ClusterClient> ConnectAsync(ClusterDatabase database, ClusterTls? tls = null)
     {
         await CheckDatabaseAsync(database);
-        var host = ClusterHost.BuildClient(database);
+        var host = ClusterHost.BuildClient(database, tls: tls);
         using var timeout = new CancellationTokenSource(ConnectTime);
         try
         {

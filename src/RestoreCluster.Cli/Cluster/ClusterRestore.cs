@@ -56,7 +56,7 @@ internal static class ClusterRestore
 
         // The host key counts one server once whatever it is called; read here, where the password (if any) is.
         string hostKey = await Task.Run(() => HostIdentity.Resolve(target, io.Warn));
-        await using var cluster = await ClusterClient.ConnectAsync(database);
+        await using var cluster = await ClusterClient.ConnectAsync(database, ClusterTlsOptions.Resolve(p));
         string jobId = $"job-{Guid.NewGuid():N}";
         string archivePath = Path.GetFullPath(archive.DisplayName);
         var spec = new JobSpec(

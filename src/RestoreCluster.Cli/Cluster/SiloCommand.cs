@@ -26,6 +26,7 @@ internal sealed class SiloCommand
     private readonly Option<int?> _missedProbes = new("--missed-probes") { HelpName = "N", Description = "failure detection: missed probes before a silo is suspected (default 3)" };
     private readonly Option<int?> _deathVotes = new("--death-votes") { HelpName = "N", Description = "failure detection: votes that declare a silo dead (default 2)" };
     private readonly Option<double?> _tableRefresh = new("--table-refresh") { HelpName = "SECONDS", Description = "failure detection: how often the membership table is read (default 60)" };
+    private readonly SiloWebOptions _web = new();
     private readonly Option<double?> _alivePublish = new("--alive-publish") { HelpName = "SECONDS", Description = "failure detection: how often this silo writes its heartbeat (default 30)" };
 
     public SiloCommand()
@@ -35,6 +36,10 @@ internal sealed class SiloCommand
             _cluster, _name, _slots, _port, _gatewayPort, _advertise, _pgpass, _logFile,
             _probeTimeout, _missedProbes, _deathVotes, _tableRefresh, _alivePublish,
         };
+        foreach (var option in _web.All)
+        {
+            Command.Options.Add(option);
+        }
     }
 
     public Command Command { get; }
@@ -61,7 +66,7 @@ internal sealed class SiloCommand
             Environment.SetEnvironmentVariable("PGPASSFILE", Path.GetFullPath(pgpass));
         }
 
-        var settings = new SiloSettings(database, name, slots, p.GetValue(_port), p.GetValue(_gatewayPort), advertise, FailureDetection(p));
+        var settings = new SiloSettings(database, name, slots, p.GetValue(_port), p.GetValue(_gatewayPort), advertise, FailureDetection(p), _web.Resolve(p), ClusterTlsOptions.Resolve(p));
         RunAsync(settings, p.GetValue(_logFile), io).GetAwaiter().GetResult();
         return ExitCodes.Success;
     }
@@ -106,6 +111,11 @@ internal sealed class SiloCommand
 
             using var stdout = new StreamWriter(io.OpenStdout(), new System.Text.UTF8Encoding(false)) { AutoFlush = true };
             await stdout.WriteLineAsync($"silo {settings.Name} joined the cluster in {settings.Database} (silo {settings.Advertise}:{settings.Port}, gateway {settings.Advertise}:{settings.GatewayPort}, {settings.Slots} slots)");
+            if (settings.Web is { } web)
+            {
+                await stdout.WriteLineAsync(SiloWebOptions.Describe(settings.Name, settings.Advertise, web));
+            }
+
             await host.WaitForShutdownAsync();
             await stdout.WriteLineAsync($"silo {settings.Name} left the cluster");
         }

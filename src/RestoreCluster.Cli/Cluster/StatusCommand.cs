@@ -42,7 +42,7 @@ internal sealed class StatusCommand
     private async Task<int> RunAsync(ParseResult p, CliOutput io)
     {
         var database = ClusterOption.Resolve(p, _cluster);
-        await using var cluster = await ClusterClient.ConnectAsync(database);
+        await using var cluster = await ClusterClient.ConnectAsync(database, ClusterTlsOptions.Resolve(p));
         string? jobId = p.GetValue(_job);
         if (jobId is not null)
         {

@@ -26,7 +26,7 @@ internal sealed class WaitCommand
     private async Task<int> RunAsync(ParseResult p, CliOutput io)
     {
         var database = ClusterOption.Resolve(p, _cluster);
-        await using var cluster = await ClusterClient.ConnectAsync(database);
+        await using var cluster = await ClusterClient.ConnectAsync(database, ClusterTlsOptions.Resolve(p));
         var (coordinator, job) = await cluster.FindJobAsync(p.GetValue(_job)!);
         var status = await JobWatch.FollowAsync(
             coordinator, cluster.Grains.GetGrain<IHostBudgetGrain>(job.HostKey), p.GetValue(_progress) ?? "none", TimeSpan.Zero, job.Target, io, null,

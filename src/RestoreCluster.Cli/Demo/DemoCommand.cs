@@ -26,11 +26,13 @@ internal sealed class DemoCommand
 
     private readonly Option<string?> alterBeforeVerify = new("--alter-before-verify") { Hidden = true };
 
+    private readonly Option<bool> cluster = new("--cluster") { Description = "restore on a local cluster of 3 silo processes instead, and kill one of them while a table loads" };
+
     public DemoCommand()
     {
         Command = new Command("demo", "start a throwaway PostgreSQL server, build a sample database and archive, restore it through the grains and with pg_restore -j, verify both, clean up")
         {
-            keep, jobs, scale, alterBeforeVerify,
+            keep, jobs, scale, alterBeforeVerify, cluster,
         };
     }
 
@@ -38,7 +40,7 @@ internal sealed class DemoCommand
 
     public int Run(ParseResult p, CliOutput io)
     {
-        var settings = new DemoSettings(p.GetValue(keep), p.GetValue(jobs), p.GetValue(scale), p.GetValue(alterBeforeVerify));
+        var settings = new DemoSettings(p.GetValue(keep), p.GetValue(jobs), p.GetValue(scale), p.GetValue(alterBeforeVerify), p.GetValue(cluster));
         if (settings.Jobs < 1)
         {
             throw new CliError("invalid number of parallel jobs", ExitCodes.Usage);

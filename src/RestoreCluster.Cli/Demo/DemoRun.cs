@@ -92,7 +92,7 @@ internal sealed class DemoRun(DemoSettings settings, CliOutput io, TextWriter sa
 
         say.WriteLine();
         say.WriteLine($"  {"tool",-30} {"-j",3} {"wall time",10}");
-        say.WriteLine($"  {"restorecluster restore",-30} {settings.Jobs,3} {Seconds(grainsTime),10}");
+        say.WriteLine($"  {(settings.Cluster ? $"restorecluster, {DemoCluster.SiloCount} silos" : "restorecluster restore"),-30} {settings.Jobs,3} {Seconds(grainsTime),10}");
         say.WriteLine($"  {"pg_restore",-30} {settings.Jobs,3} {(pgRestoreTime is { } t ? Seconds(t) : "skipped"),10}");
         say.WriteLine();
 
@@ -111,6 +111,14 @@ internal sealed class DemoRun(DemoSettings settings, CliOutput io, TextWriter sa
     {
         string target = $"host={server.SocketDirectory} port={server.Port} user={ThrowawayServer.SuperUser} dbname={GrainsDatabase}";
         string jobs = settings.Jobs.ToString(CultureInfo.InvariantCulture);
+        if (settings.Cluster)
+        {
+            var clusterStep = Stopwatch.StartNew();
+            await using var cluster = new DemoCluster(server, io, say);
+            await cluster.RestoreAsync(target, GrainsDatabase, archive, settings.Jobs, cancellationToken).ConfigureAwait(false);
+            return clusterStep.Elapsed;
+        }
+
         say.WriteLine($"restoring through the grains: restorecluster restore -j {jobs} -d '{target}' {archive}");
         var step = Stopwatch.StartNew();
         // The command a user types, parsed and run as Program.Main runs it (progress display included); it

@@ -5,4 +5,5 @@ namespace RestoreCluster.Cli.Demo;
 /// <param name="Jobs">-j for both restores (ours and pg_restore's).</param>
 /// <param name="ScaleMegabytes">Hidden --scale: the big table's size as COPY text, in MB (the tests use a few).</param>
 /// <param name="AlterBeforeVerify">Hidden --alter-before-verify: one SQL statement run in our restored database before the comparison.</param>
-internal sealed record DemoSettings(bool Keep, int Jobs, int ScaleMegabytes, string? AlterBeforeVerify);
+/// <param name="Cluster">--cluster: restore on a local cluster of silo processes, one of them killed while a table loads.</param>
+internal sealed record DemoSettings(bool Keep, int Jobs, int ScaleMegabytes, string? AlterBeforeVerify, bool Cluster = false);

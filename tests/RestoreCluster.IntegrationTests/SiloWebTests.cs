@@ -1,0 +1,69 @@
+using System.Net;
+using System.Net.Sockets;
+using RestoreCluster.Testing;
+using Xunit;
+
+namespace RestoreCluster.IntegrationTests;
+
+/// <summary>
+/// A silo process's HTTP side: <c>/healthz</c> answers 200 while the silo is active and 503 once SIGTERM makes it
+/// drain; the Orleans Dashboard answers at <c>/dashboard/</c> on its own port, which does not serve the health path.
+/// </summary>
+public sealed class SiloWebTests
+{
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
+
+    [Fact]
+    public async Task SiloServesHealthAndTheDashboardThenSaysDrainingAfterSigterm()
+    {
+        var server = await PostgresServer.GetSharedAsync();
+        int healthPort = FreePort();
+        int dashboardPort = FreePort();
+        await using var cluster = await SiloCluster.StartAsync(server, silos: 1, siloArgs:
+        [
+            "--health-port", healthPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--dashboard-port", dashboardPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ]);
+        var silo = cluster.Silo("s0");
+        Assert.Contains(silo.StdoutLines, l => l.Contains($"health at http://127.0.0.1:{healthPort}/healthz", StringComparison.Ordinal)
+                                               && l.Contains($"the dashboard at http://127.0.0.1:{dashboardPort}/dashboard/", StringComparison.Ordinal));
+
+        using var health = await Http.GetAsync(new Uri($"http://127.0.0.1:{healthPort}/healthz"));
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        Assert.Equal("active", (await health.Content.ReadAsStringAsync()).Trim());
+
+        using var dashboard = await Http.GetAsync(new Uri($"http://127.0.0.1:{dashboardPort}/dashboard/"));
+        Assert.Equal(HttpStatusCode.OK, dashboard.StatusCode);
+        Assert.Contains("<html", await dashboard.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+
+        using var crossed = await Http.GetAsync(new Uri($"http://127.0.0.1:{dashboardPort}/healthz"));
+        Assert.Equal(HttpStatusCode.NotFound, crossed.StatusCode);
+
+        (await ProcessRunner.RunAsync("kill", ["-TERM", silo.Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])).EnsureSuccess();
+        var answers = new List<string>();
+        await silo.WaitUntilAsync(async () =>
+        {
+            try
+            {
+                using var r = await Http.GetAsync(new Uri($"http://127.0.0.1:{healthPort}/healthz"));
+                answers.Add($"{(int)r.StatusCode} {(await r.Content.ReadAsStringAsync()).Trim()}");
+                return r.StatusCode == HttpStatusCode.ServiceUnavailable;
+            }
+            catch (HttpRequestException)
+            {
+                answers.Add("refused");
+                return silo.Process.HasExited;
+            }
+        }, TimeSpan.FromSeconds(60), "the health endpoint to answer 503 or the silo to exit");
+
+        Assert.True(answers[^1] == "503 draining", string.Join(", ", answers));
+        Assert.Equal(0, await silo.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
