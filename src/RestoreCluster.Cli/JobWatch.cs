@@ -175,8 +175,9 @@ internal static class JobWatch
         {
             return await call.WaitAsync(within);
         }
-        catch (Exception e) when (RestoreCluster.Grains.SlotRecovery.IsGrainUnreachable(e))
+        catch (Exception e) when (RestoreCluster.Grains.SlotRecovery.IsGrainUnreachable(e) || e is OperationCanceledException)
         {
+            // (A call through a gateway whose silo was killed ends cancelled: the client drops it with the connection.)
             // The abandoned call ends later with its own timeout: observed here, never thrown.
             _ = call.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
             return null;

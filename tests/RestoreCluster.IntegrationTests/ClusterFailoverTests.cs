@@ -44,7 +44,7 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output)
             Assert.Equal("done", done.GetProperty("state").GetString());
             Assert.NotEqual(victim, Coordinator(status));
             Assert.NotEmpty(done.GetProperty("ranAgain").EnumerateArray());
-            Assert.Contains(cluster.Silos.Where((_, i) => $"s{i}" != victim).SelectMany(s => s.StdoutLines),
+            Assert.Contains(cluster.Silos.Where((_, i) => $"s{i}" != victim).SelectMany(s => s.StderrLines),
                 l => l.Contains($"job {job} taken up again", StringComparison.Ordinal));
         }
         finally
