@@ -54,6 +54,7 @@ internal static class JobWatch
             }
 
             var stall = new StallWatch(stallWarning);
+            int unanswered = 0;
             var cancelled = Task.Delay(Timeout.Infinite, cancel.Token);
             JobStatus status;
             while (true)
@@ -70,7 +71,21 @@ internal static class JobWatch
                     await coordinator.Cancel();
                 }
 
-                status = await next;
+                // A coordinator whose silo died does not answer (an external client's call waits out its whole
+                // timeout): after the wait and a margin, ask again, which takes the job up on a live silo.
+                if (await AnsweredAsync(next, wait + AnswerMargin) is not { } answer)
+                {
+                    if (++unanswered > MaxUnanswered)
+                    {
+                        throw new TimeoutException($"the job's coordinator did not answer {MaxUnanswered} times in a row");
+                    }
+
+                    news = -1;
+                    continue;
+                }
+
+                unanswered = 0;
+                status = answer;
                 news = status.News;
                 foreach (string message in status.ErrorMessages)
                 {
@@ -100,7 +115,10 @@ internal static class JobWatch
                     progress.Warning(stalled);
                 }
 
-                progress.Report(status, await budget.Status(), started.Elapsed);
+                if (await AnsweredAsync(budget.Status(), AnswerMargin) is { } host)
+                {
+                    progress.Report(status, host, started.Elapsed);
+                }
                 if (status.State is not (JobState.Running or JobState.NotStarted))
                 {
                     break;
@@ -143,6 +161,26 @@ internal static class JobWatch
             }
 
             Console.CancelKeyPress -= onCancel;
+        }
+    }
+
+    private static readonly TimeSpan AnswerMargin = TimeSpan.FromSeconds(10);
+    private const int MaxUnanswered = 30;
+
+    // The call's answer, or null when its grain's silo is gone (no answer in time, or the silo is unavailable).
+    private static async Task<T?> AnsweredAsync<T>(Task<T> call, TimeSpan within)
+        where T : class
+    {
+        try
+        {
+            return await call.WaitAsync(within);
+        }
+        catch (Exception e) when (RestoreCluster.Grains.SlotRecovery.IsGrainUnreachable(e) || e is OperationCanceledException)
+        {
+            // (A call through a gateway whose silo was killed ends cancelled: the client drops it with the connection.)
+            // The abandoned call ends later with its own timeout: observed here, never thrown.
+            _ = call.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            return null;
         }
     }
 

@@ -23,5 +23,8 @@ public sealed partial class CoordinatorGrain
 
         [LoggerMessage(EventId = 105, Level = LogLevel.Information, Message = "{Kind} report of unit {UnitId} ({Label}) under lease {LeaseId} ignored: {Why}")]
         public static partial void ReportIgnored(ILogger logger, string kind, int unitId, string label, string leaseId, string why);
+
+        [LoggerMessage(EventId = 106, Level = LogLevel.Warning, Message = "job {JobId} taken up again on silo {Silo} from its stored state (time {Times}): every unit runs again as a resume of the same run")]
+        public static partial void TakenUp(ILogger logger, string jobId, string silo, int times);
     }
 }

@@ -14,9 +14,18 @@ namespace RestoreCluster.Grains;
 /// to the ready set; a lapsed unit that had committed is found in the journal when run again. Workers that
 /// find nothing ready wait inside their Lease call until a unit is (reentrant: the grain's methods never
 /// await in the middle of a change, so turns interleave only between whole calls).
+/// <para>
+/// The job as submitted and how it ended are in grain storage (<see cref="CoordinatorState"/>). An activation that
+/// finds a running job there (its silo died, or every silo was restarted) plans it again from the archive and
+/// runs every unit again as a resume of the same run: each stops at its journal row and reports the outcome
+/// recorded there (<see cref="CoordinatorRecovery"/>).
+/// </para>
 /// </summary>
 [Reentrant]
-public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger, ILocalSiloDetails silo) : Grain, ICoordinatorGrain
+public sealed partial class CoordinatorGrain(
+    ILogger<CoordinatorGrain> logger,
+    ILocalSiloDetails silo,
+    [PersistentState("coordinator", GrainStorage.Name)] IPersistentState<CoordinatorState> stored) : Grain, ICoordinatorGrain
 {
     /// <summary>Units up to this data size may join another unit's batch (one transaction).</summary>
     public const long SmallUnitBytes = 256 << 10;
@@ -53,13 +62,60 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger, I
     // The units leased again after a lapse (their worker or its silo died, or stalled), in order: status shows them.
     private readonly List<string> _ranAgain = [];
 
-    public Task<JobStatus> Start(JobSpec spec)
+    // Taken up again from storage: no unit's lease is a first run (CoordinatorRecovery).
+    private bool _takenUp;
+    private Task? _writing;
+    private bool _dirty;
+    private int _endedDone;
+    private int _endedTotal;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var state = stored.State;
+        if (state.Spec is not { } spec)
+        {
+            return;
+        }
+
+        switch (CoordinatorRecovery.OnActivation(state))
+        {
+            case RecoveryAction.Continue:
+                _takenUp = true;
+                _ranAgain.AddRange(state.RanAgain);
+                state.TakenUp++;
+                Log.TakenUp(logger, spec.JobId, silo.Name, state.TakenUp);
+                Plan(spec);
+                await PersistAsync();
+                break;
+            case RecoveryAction.ShowEnded:
+                // An ended job answers status and wait as it ended; nothing runs.
+                _spec = spec;
+                _state = state.State;
+                _message = state.Message;
+                _errors = state.Errors;
+                _retries = state.Retries;
+                _endedDone = state.UnitsDone;
+                _endedTotal = state.UnitsTotal;
+                _ranAgain.AddRange(state.RanAgain);
+                break;
+        }
+    }
+
+    public async Task<JobStatus> Start(JobSpec spec)
     {
         if (_spec is not null)
         {
-            return Status();
+            return await Status();
         }
 
+        Plan(spec);
+        await PersistAsync();
+        return await Status();
+    }
+
+    // Plans the job from its archive and starts handing out units (a first start, or a job taken up again).
+    private void Plan(JobSpec spec)
+    {
         _spec = spec;
         var options = spec.Options.ToRestoreOptions();
         // pg_restore -j 1 is a serial restore: it names no items and no loop.
@@ -88,7 +144,43 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger, I
         var check = LeaseTime / 4 < TimeSpan.FromSeconds(1) ? LeaseTime / 4 : TimeSpan.FromSeconds(1);
         _expiry = this.RegisterGrainTimer(ExpireLeases, new GrainTimerCreationOptions(check, check) { KeepAlive = true });
         News();
-        return Status();
+    }
+
+    // Writes what the job needs to continue or to show how it ended; one write at a time (a reentrant grain's calls
+    // would otherwise race on the state's version), the last one carrying every change made before it started.
+    private async Task PersistAsync()
+    {
+        _dirty = true;
+        while (_writing is { } pending)
+        {
+            await pending;
+        }
+
+        if (!_dirty || _spec is null)
+        {
+            return;
+        }
+
+        _dirty = false;
+        var state = stored.State;
+        state.Spec = _spec with { Target = CoordinatorState.WithoutSecrets(_spec.Target) };
+        state.State = _state;
+        state.Message = _message;
+        state.Errors = _errors;
+        state.Retries = _retries;
+        var status = BuildStatus(int.MaxValue);
+        state.UnitsDone = status.UnitsDone;
+        state.UnitsTotal = status.UnitsTotal;
+        state.RanAgain = _ranAgain.Take(CoordinatorState.RanAgainKept).ToList();
+        _writing = stored.WriteStateAsync();
+        try
+        {
+            await _writing;
+        }
+        finally
+        {
+            _writing = null;
+        }
     }
 
     /// <summary>How long a unit is leased before it must be renewed (the job's <see cref="JobTimings"/>).</summary>
@@ -124,10 +216,10 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger, I
         }
     }
 
-    public Task<IReadOnlyList<UnitLease>> CompleteAndLease(IReadOnlyList<UnitReport> reports, string workerId, int maxUnits, TimeSpan wait)
+    public async Task<IReadOnlyList<UnitLease>> CompleteAndLease(IReadOnlyList<UnitReport> reports, string workerId, int maxUnits, TimeSpan wait)
     {
-        CompleteAll(reports);
-        return Lease(workerId, maxUnits, wait);
+        await CompleteAll(reports);
+        return await Lease(workerId, maxUnits, wait);
     }
 
     private List<UnitLease> TryLease(string workerId, int maxUnits)
@@ -179,7 +271,7 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger, I
                 _ => UnitKind.Entry,
             };
             _progress?.Leased(lease.LeaseId, lease.UnitId, now);
-            if (_lapsed.Remove(lease.UnitId))
+            if (_lapsed.Remove(lease.UnitId) || (_takenUp && lease.Attempt == 1))
             {
                 _ranAgain.Add(Label(lease.UnitId));
                 Log.LeasedAgain(logger, lease.UnitId, Label(lease.UnitId), workerId, lease.LeaseId);
@@ -191,7 +283,7 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger, I
 
             // A first lease can skip the TRUNCATE before its data: nothing of an earlier run of it can be in the
             // table. Later leases (a lapsed one may have rolled back rows into it) and --resume cannot.
-            bool firstRun = lease.Attempt == 1 && _spec is { Resume: false };
+            bool firstRun = CoordinatorRecovery.FirstRun(lease.Attempt, _spec?.Resume ?? false, _takenUp);
             leases.Add(new UnitLease(lease.LeaseId, kind, lease.UnitId, lease.EntryIds, lease.TableCreated, lease.ExpiresAt, firstRun));
             if (_parallelVerbose && kind == UnitKind.Entry && _schedule.Plan.GetUnit(lease.UnitId) is { } unit)
             {
@@ -249,20 +341,22 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger, I
         return Task.FromResult(true);
     }
 
-    public Task Complete(IReadOnlyList<UnitReport> reports)
-    {
-        CompleteAll(reports);
-        return Task.CompletedTask;
-    }
+    public Task Complete(IReadOnlyList<UnitReport> reports) => CompleteAll(reports);
 
-    private void CompleteAll(IReadOnlyList<UnitReport> reports)
+    private async Task CompleteAll(IReadOnlyList<UnitReport> reports)
     {
+        var before = _state;
         foreach (var report in reports)
         {
             CompleteOne(report);
         }
 
         Changed();
+        if (_state != before)
+        {
+            // The job ended: a coordinator taken up later shows how, and runs nothing again.
+            await PersistAsync();
+        }
     }
 
     private void CompleteOne(UnitReport report)
@@ -401,7 +495,7 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger, I
         }
     }
 
-    public Task Cancel()
+    public async Task Cancel()
     {
         if (_state == JobState.Running)
         {
@@ -410,12 +504,11 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger, I
             _progress?.Phase(RestorePhase.Finished, DateTimeOffset.UtcNow);
             LogEnd();
             News();
+            await PersistAsync();
         }
-
-        return Task.CompletedTask;
     }
 
-    public Task Abort(string message)
+    public async Task Abort(string message)
     {
         if (_state == JobState.Running)
         {
@@ -425,9 +518,8 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger, I
             _progress?.Phase(RestorePhase.Finished, DateTimeOffset.UtcNow);
             LogEnd();
             News();
+            await PersistAsync();
         }
-
-        return Task.CompletedTask;
     }
 
     public Task<JobSpec?> Spec() => Task.FromResult(_spec);
@@ -461,9 +553,10 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger, I
     private JobStatus BuildStatus(int messagesFrom)
     {
         var p = _schedule?.Progress;
-        int total = (p?.TotalUnits ?? 0) + 1;
+        // An ended job read from storage has no schedule: its counts are the stored ones.
+        int total = p is null && _endedTotal > 0 ? _endedTotal : (p?.TotalUnits ?? 0) + 1;
         // DoneUnits already counts the skipped and failed units (they are done too); the +1 is the final journal drop.
-        int done = (p?.DoneUnits ?? 0) + (_state is JobState.Succeeded or JobState.CompletedWithErrors ? 1 : 0);
+        int done = p is null && _endedTotal > 0 ? _endedDone : (p?.DoneUnits ?? 0) + (_state is JobState.Succeeded or JobState.CompletedWithErrors ? 1 : 0);
         var now = DateTimeOffset.UtcNow;
         var running = _progress?.Running.Select(w => new RunningUnit(w.UnitId, w.Label, w.Started, w.BytesRead, w.DataBytes)).ToList() ?? [];
         var slowest = _progress?.Slowest.Select(w => new UnitTiming(w.Label, w.Seconds, w.Bytes, w.Rows)).ToList() ?? [];

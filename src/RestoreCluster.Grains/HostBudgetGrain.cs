@@ -10,9 +10,16 @@ namespace RestoreCluster.Grains;
 /// An owner that finds the budget spent waits inside its Acquire call until a permit is released or lapses;
 /// the status counts such calls as waiting (reentrant: no method awaits in the middle of a change, so
 /// counts stay race-free).
+/// <para>
+/// The budget is in grain storage (<see cref="HostBudgetState"/>): a budget grain taken up on another silo after
+/// its silo died keeps the server's budget instead of leaving the server unlimited. Permits are not stored: they
+/// lapse unless renewed, and a slot whose renewal is refused takes a new one.
+/// </para>
 /// </summary>
 [Orleans.Concurrency.Reentrant]
-public sealed partial class HostBudgetGrain(ILogger<HostBudgetGrain> logger) : Grain, IHostBudgetGrain
+public sealed partial class HostBudgetGrain(
+    ILogger<HostBudgetGrain> logger,
+    [PersistentState("budget", GrainStorage.Name)] IPersistentState<HostBudgetState> stored) : Grain, IHostBudgetGrain
 {
     private TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Dictionary<string, (string Owner, DateTimeOffset Expires)> _permits = new(StringComparer.Ordinal);
@@ -21,6 +28,12 @@ public sealed partial class HostBudgetGrain(ILogger<HostBudgetGrain> logger) : G
     private int _waiting;
     private int _budget;
     private long _sequence;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _budget = stored.State.Budget;
+        return Task.CompletedTask;
+    }
 
     public async Task<Permit?> Acquire(string owner, TimeSpan ttl, TimeSpan wait)
     {
@@ -112,7 +125,7 @@ public sealed partial class HostBudgetGrain(ILogger<HostBudgetGrain> logger) : G
         return Task.CompletedTask;
     }
 
-    public Task SetBudget(int budget)
+    public async Task SetBudget(int budget)
     {
         if (budget < 1)
         {
@@ -124,9 +137,33 @@ public sealed partial class HostBudgetGrain(ILogger<HostBudgetGrain> logger) : G
             Log.BudgetSet(logger, this.GetPrimaryKeyString(), budget);
         }
 
+        bool changed = budget != _budget;
         _budget = budget;
         Released();
-        return Task.CompletedTask;
+        if (changed || !stored.RecordExists)
+        {
+            // One write at a time (calls interleave here), each storing the budget as it is when it starts.
+            var write = WriteAfterAsync(_write);
+            _write = write;
+            await write;
+        }
+    }
+
+    private Task _write = Task.CompletedTask;
+
+    private async Task WriteAfterAsync(Task previous)
+    {
+        try
+        {
+            await previous;
+        }
+        catch (Exception e) when (e is OrleansException or InvalidOperationException or TimeoutException)
+        {
+            // Its caller heard of it; this write stores the budget anyway.
+        }
+
+        stored.State.Budget = _budget;
+        await stored.WriteStateAsync();
     }
 
     public Task<HostStatus> Status()

@@ -17,5 +17,8 @@ public sealed partial class WorkerGrain
 
         [LoggerMessage(EventId = 203, Level = LogLevel.Debug, Message = "a batch of {Units} units (unit {UnitId}, lease {LeaseId} first) was stopped and rolled back: a lease or the permit was lost, or the job ended")]
         public static partial void BatchStopped(ILogger logger, int units, int unitId, string leaseId);
+
+        [LoggerMessage(EventId = 204, Level = LogLevel.Warning, Message = "worker slot {Slot} of job {JobId} could not reach a grain ({Exception}): its silo is gone; trying again in {Seconds:0.##} s, which takes the grain up on a live silo")]
+        public static partial void GrainUnreachable(ILogger logger, string slot, string jobId, string exception, double seconds);
     }
 }

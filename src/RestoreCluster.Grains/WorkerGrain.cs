@@ -88,21 +88,37 @@ public sealed partial class WorkerGrain(ILogger<WorkerGrain> logger, ILoggerFact
     // message: a slot must never vanish silently and leave its units to lapse, or the job to wait forever.
     private async Task GuardedSlotAsync(ICoordinatorGrain coordinator, IHostBudgetGrain budget, JobSpec spec, PgArchive archive, string slotId)
     {
-        try
+        var pause = TimeSpan.FromMilliseconds(250);
+        while (true)
         {
-            await SlotAsync(coordinator, budget, spec, archive, slotId);
-        }
-        catch (Exception e)
-        {
-            Log.SlotFailed(logger, e, slotId, spec.JobId);
             try
             {
-                await coordinator.Abort($"worker slot {slotId} failed: {e.GetType().Name}: {e.Message}");
+                await SlotAsync(coordinator, budget, spec, archive, slotId);
+                return;
             }
-            catch (Exception abort) when (abort is TimeoutException or OrleansException)
+            catch (Exception e) when (SlotRecovery.IsGrainUnreachable(e) && !_draining)
             {
-                // The coordinator cannot be told (its silo is gone): its own leases lapse and the job goes on elsewhere.
-                Log.AbortNotDelivered(logger, abort, slotId, spec.JobId);
+                // The coordinator's (or the budget's) silo died: the next call activates it on a live silo, from its
+                // stored state, and this slot goes on with the job there. This loop is what takes a job up again
+                // when nobody else calls its coordinator (docs/concurrency.md, "Jobs survive machines").
+                Log.GrainUnreachable(logger, slotId, spec.JobId, e.GetType().Name, pause.TotalSeconds);
+                await Task.Delay(pause);
+                pause = SlotRecovery.NextPause(pause);
+            }
+            catch (Exception e)
+            {
+                Log.SlotFailed(logger, e, slotId, spec.JobId);
+                try
+                {
+                    await coordinator.Abort($"worker slot {slotId} failed: {e.GetType().Name}: {e.Message}");
+                }
+                catch (Exception abort) when (abort is TimeoutException or OrleansException)
+                {
+                    // The coordinator cannot be told (its silo is gone): its own leases lapse and the job goes on elsewhere.
+                    Log.AbortNotDelivered(logger, abort, slotId, spec.JobId);
+                }
+
+                return;
             }
         }
     }

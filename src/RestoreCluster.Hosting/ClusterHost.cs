@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
+using Orleans.Storage;
 using RestoreCluster.Grains;
 using RestoreCluster.Restore;
 
@@ -27,6 +28,9 @@ public static class ClusterHost
 {
     /// <summary>Orleans' cluster and service id of every restorecluster cluster: one cluster per database.</summary>
     public const string ClusterId = "restorecluster";
+
+    /// <summary>The grain storage the grains' persistent state names (<c>[PersistentState(..., "restore")]</c>).</summary>
+    public const string StorageName = "restore";
 
     /// <summary>A silo host (not started): coordinators, workers (the worker pinned here) and budget grains.</summary>
     public static IHost BuildSilo(SiloSettings settings, TelemetryOptions telemetry, Action<ILoggingBuilder>? logging = null)
@@ -57,7 +61,11 @@ public static class ClusterHost
                 });
             }
 
-            silo.AddMemoryGrainStorage("restore");
+            // The coordinators' and host budgets' state outlives the silo that held it (docs/cluster.md, "What is
+            // persisted"): in the cluster database, in Orleans' binary form ([Id]s, not type names), so a renamed
+            // type still reads.
+            IsolatedAdoNet.UseGrainStorage(silo, StorageName, settings.Database.ToNpgsql());
+            silo.Services.AddSingleton<IGrainStorageSerializer>(sp => new OrleansGrainStorageSerializer(sp.GetRequiredService<Orleans.Serialization.Serializer>()));
             silo.AddActivityPropagation();
             silo.Services.AddPlacementDirector<PinToSiloStrategy, PinToSiloDirector>();
             silo.Services.Configure<WorkerOptions>(o => o.Slots = settings.Slots);

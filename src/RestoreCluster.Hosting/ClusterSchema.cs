@@ -4,7 +4,7 @@ using RestoreCluster.Restore;
 namespace RestoreCluster.Hosting;
 
 /// <summary>
-/// The cluster database's tables (<c>restorecluster cluster init</c>): Orleans' AdoNet clustering tables and
+/// The cluster database's tables (<c>restorecluster cluster init</c>): Orleans' AdoNet clustering and grain storage tables and
 /// their named queries, and <c>restorecluster_schema</c>, our record of the versions applied. The versions are
 /// the embedded <c>Sql/cluster-NNN-*.sql</c> files; init applies, in one transaction under an advisory lock,
 /// those not yet recorded, so it is idempotent and upgrades an older schema.

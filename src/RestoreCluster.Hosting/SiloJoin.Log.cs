@@ -11,5 +11,8 @@ internal sealed partial class SiloJoin
 
         [LoggerMessage(EventId = 601, Level = LogLevel.Warning, Message = "silo {Silo} could not join the running jobs: it takes the jobs submitted from now on")]
         public static partial void JoinFailed(ILogger logger, Exception exception, string silo);
+
+        [LoggerMessage(EventId = 602, Level = LogLevel.Information, Message = "silo {Silo} could not join the running jobs yet ({Exception}): trying again in {Seconds:0.##} s")]
+        public static partial void JoinRetried(ILogger logger, string silo, string exception, double seconds);
     }
 }

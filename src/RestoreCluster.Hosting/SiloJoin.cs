@@ -20,27 +20,59 @@ internal sealed partial class SiloJoin(IGrainFactory grains, ClusterDatabase dat
         return Task.CompletedTask;
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => _joining ?? Task.CompletedTask;
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // A stopping silo tries no more.
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await (_joining ?? Task.CompletedTask).ConfigureAwait(false);
+    }
+
+    private readonly CancellationTokenSource _stop = new();
+
+    /// <summary>How long a starting silo keeps trying to join the running jobs.</summary>
+    public static TimeSpan JoinPatience { get; } = TimeSpan.FromMinutes(3);
 
     private async Task JoinRunningJobsAsync()
     {
-        try
+        // Right after every silo died, the dead ones are still Active in the membership until the new ones declare
+        // them dead, and calls to grains whose directory or activation was theirs fail: try again for a while. A
+        // job's coordinator asked here is taken up from storage (docs/cluster.md, "Jobs survive machines").
+        var pause = TimeSpan.FromMilliseconds(500);
+        var patience = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
         {
-            var worker = grains.GetGrain<IWorkerGrain>(siloName);
-            foreach (var job in await JobRegistry.ListAsync(database).ConfigureAwait(false))
+            try
             {
-                var coordinator = grains.GetGrain<ICoordinatorGrain>(job.JobId);
-                if ((await coordinator.Status().ConfigureAwait(false)).State == JobState.Running && await coordinator.Spec().ConfigureAwait(false) is { } spec)
+                await JoinOnceAsync().ConfigureAwait(false);
+                return;
+            }
+            catch (Exception e) when (e is OrleansException or TimeoutException or OperationCanceledException or Npgsql.NpgsqlException)
+            {
+                if (patience.Elapsed > JoinPatience || _stop.IsCancellationRequested)
                 {
-                    await worker.Join(job.JobId, spec.Jobs).ConfigureAwait(false);
-                    Log.JoinedRunningJob(logger, siloName, job.JobId);
+                    // The silo still takes the jobs submitted from now on.
+                    Log.JoinFailed(logger, e, siloName);
+                    return;
                 }
+
+                Log.JoinRetried(logger, siloName, e.GetType().Name, pause.TotalSeconds);
+                await Task.Delay(pause, _stop.Token).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+                pause = RestoreCluster.Grains.SlotRecovery.NextPause(pause);
             }
         }
-        catch (Exception e) when (e is OrleansException or TimeoutException or Npgsql.NpgsqlException)
+    }
+
+    private async Task JoinOnceAsync()
+    {
+        var worker = grains.GetGrain<IWorkerGrain>(siloName);
+        foreach (var job in await JobRegistry.ListAsync(database).ConfigureAwait(false))
         {
-            // The silo still takes the jobs submitted from now on.
-            Log.JoinFailed(logger, e, siloName);
+            var coordinator = grains.GetGrain<ICoordinatorGrain>(job.JobId);
+            if ((await coordinator.Status().ConfigureAwait(false)).State == JobState.Running && await coordinator.Spec().ConfigureAwait(false) is { } spec)
+            {
+                await worker.Join(job.JobId, spec.Jobs).ConfigureAwait(false);
+                Log.JoinedRunningJob(logger, siloName, job.JobId);
+            }
         }
     }
 }

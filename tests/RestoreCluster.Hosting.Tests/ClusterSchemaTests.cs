@@ -40,6 +40,108 @@ public sealed class ClusterSchemaTests
     }
 
     [Fact]
+    public async Task InitUpgradesAVersion2SchemaTo3WithTheGrainStorage()
+    {
+        var server = await PostgresServer.GetSharedAsync();
+        var database = await NewClusterDatabaseAsync(server, "cluster_v2");
+        string db = database.Target.Database;
+        Assert.Equal([1, 2], await ClusterSchema.InitAsync(database, upTo: 2));
+        Assert.True(await server.ScalarAsync<bool>(db, "SELECT to_regclass('orleansstorage') IS NULL"));
+
+        var upgraded = await ClusterSchema.InitAsync(database);
+
+        Assert.Equal(3, ClusterSchema.Latest);
+        Assert.Equal([3], upgraded);
+        Assert.False(await server.ScalarAsync<bool>(db, "SELECT to_regclass('orleansstorage') IS NULL"));
+        Assert.Equal(3L, await server.ScalarAsync<long>(db, "SELECT count(*) FROM OrleansQuery WHERE QueryKey IN ('ReadFromStorageKey', 'WriteToStorageKey', 'ClearStorageKey')"));
+        Assert.Equal("cluster-003-storage", await server.ScalarAsync<string>(db, "SELECT description FROM restorecluster_schema WHERE version = 3"));
+        await ClusterSchema.RequireAsync(database);
+    }
+
+    [Fact]
+    public async Task AHostBudgetIsStoredInOrleansBinaryFormAndOutlivesItsSilo()
+    {
+        var server = await PostgresServer.GetSharedAsync();
+        var database = await NewClusterDatabaseAsync(server, "cluster_store");
+        await ClusterSchema.InitAsync(database);
+        string db = database.Target.Database;
+
+        // A first silo stores the budget (the grain's first write inserts its row, a change bumps its version).
+        await using (var first = await StartSiloAsync(database, "silo-a"))
+        {
+            var budget = first.Grains.GetGrain<IHostBudgetGrain>("host-one");
+            await budget.SetBudget(3);
+            await budget.SetBudget(5);
+            Assert.Equal(5, (await budget.Status()).Budget);
+        }
+
+        Assert.Equal(1L, await server.ScalarAsync<long>(db, "SELECT count(*) FROM OrleansStorage WHERE GrainTypeString = 'budget'"));
+        Assert.Equal(2, await server.ScalarAsync<int>(db, "SELECT version FROM OrleansStorage WHERE GrainTypeString = 'budget'"));
+        Assert.Equal("host-one", await server.ScalarAsync<string>(db, "SELECT GrainIdExtensionString FROM OrleansStorage WHERE GrainTypeString = 'budget'"));
+        // Orleans' binary form: no JSON, no type names.
+        var payload = await server.ScalarAsync<byte[]>(db, "SELECT PayloadBinary FROM OrleansStorage WHERE GrainTypeString = 'budget'");
+        Assert.NotEqual((byte)'{', payload![0]);
+        Assert.DoesNotContain("HostBudgetState", System.Text.Encoding.UTF8.GetString(payload!), StringComparison.Ordinal);
+
+        // A new silo (the first one is gone) reads the budget back: the server is not left unlimited.
+        await using (var second = await StartSiloAsync(database, "silo-b"))
+        {
+            Assert.Equal(5, (await second.Grains.GetGrain<IHostBudgetGrain>("host-one").Status()).Budget);
+            Assert.Equal(0, (await second.Grains.GetGrain<IHostBudgetGrain>("host-two").Status()).Budget);
+        }
+    }
+
+    [Fact]
+    public void TheStorageProviderLoadsBesideTheIsolatedNpgsqlAndTheProcessKeepsRewritingOff()
+    {
+        var builder = new FakeSiloBuilder();
+
+        IsolatedAdoNet.UseGrainStorage(builder, "probe", "Host=127.0.0.1;Database=x;Username=y");
+
+        var storage = IsolatedAdoNet.LoadContext.Assemblies.Select(a => a.GetName().Name).ToList();
+        Assert.Contains("Orleans.Persistence.AdoNet", storage);
+        Assert.Contains("Npgsql", storage);
+        // The options the provider reads are the isolated assembly's type (Orleans' assembly scan may load another
+        // copy into the default context for its metadata; that one is never configured, so never runs).
+        var options = builder.Services.SelectMany(d => d.ServiceType.GetGenericArguments()).First(t => t.Name == "AdoNetGrainStorageOptions");
+        Assert.Same(IsolatedAdoNet.LoadContext, System.Runtime.Loader.AssemblyLoadContext.GetLoadContext(options.Assembly));
+        Assert.True(AppContext.TryGetSwitch("Npgsql.EnableSqlRewriting", out bool rewriting) && !rewriting);
+        Assert.Contains(builder.Services, d => d.ServiceKey is "probe" && d.ServiceType == typeof(Orleans.Storage.IGrainStorage));
+    }
+
+    private sealed class FakeSiloBuilder : ISiloBuilder
+    {
+        public IServiceCollection Services { get; } = new ServiceCollection();
+
+        public Microsoft.Extensions.Configuration.IConfiguration Configuration { get; } = new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build();
+    }
+
+    private sealed class RunningSilo(IHost host) : IAsyncDisposable
+    {
+        public IGrainFactory Grains { get; } = host.Services.GetRequiredService<IGrainFactory>();
+
+        public async ValueTask DisposeAsync()
+        {
+            await host.StopAsync();
+            host.Dispose();
+        }
+    }
+
+    private static async Task<RunningSilo> StartSiloAsync(ClusterDatabase database, string name)
+    {
+        int port = FreePort();
+        int gatewayPort = FreePort();
+        while (gatewayPort == port)
+        {
+            gatewayPort = FreePort();
+        }
+
+        var host = ClusterHost.BuildSilo(new SiloSettings(database, name, 1, port, gatewayPort, IPAddress.Loopback), new TelemetryOptions(null, false));
+        await host.StartAsync();
+        return new RunningSilo(host);
+    }
+
+    [Fact]
     public async Task AnUninitialisedDatabaseIsOneLineError()
     {
         var server = await PostgresServer.GetSharedAsync();

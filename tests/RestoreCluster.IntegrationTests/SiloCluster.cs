@@ -43,18 +43,36 @@ internal sealed class SiloCluster : IAsyncDisposable
         var cluster = new SiloCluster(server, database, siloEnv);
         var init = await cluster.RunAsync(["cluster", "init"]);
         Assert.True(init.ExitCode == 0, init.Describe());
+        cluster._slots = slots;
+        cluster._siloArgs = siloArgs ?? [];
         for (int i = 0; i < silos; i++)
         {
-            cluster.StartSilo($"s{i}", slots, siloArgs ?? []);
+            cluster.StartSilo($"s{i}", slots, cluster._siloArgs);
         }
 
         foreach (var silo in cluster._silos)
         {
-            await silo.WaitUntilAsync(() => silo.StdoutLines.Any(l => l.Contains(" joined the cluster ", StringComparison.Ordinal)), JoinLimit, "the silo to join");
+            await WaitJoinedAsync(silo);
         }
 
         return cluster;
     }
+
+    /// <summary>Starts the silo <paramref name="name"/> again (new ports, same name) after it exited, and waits until it joined.</summary>
+    public async Task RestartAsync(string name)
+    {
+        int index = int.Parse(name[1..], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(_silos[index].Process.HasExited, $"silo {name} still runs");
+        _silos[index].Dispose();
+        StartSilo(name, _slots, _siloArgs, index);
+        await WaitJoinedAsync(_silos[index]);
+    }
+
+    private int _slots;
+    private IReadOnlyList<string> _siloArgs = [];
+
+    private static Task WaitJoinedAsync(WatchedCli silo) =>
+        silo.WaitUntilAsync(() => silo.StdoutLines.Any(l => l.Contains(" joined the cluster ", StringComparison.Ordinal)), JoinLimit, "the silo to join");
 
     /// <summary>Runs a client command with <c>--cluster</c> added.</summary>
     public Task<ProcessResult> RunAsync(IReadOnlyList<string> args, IDictionary<string, string>? env = null) =>
@@ -81,7 +99,7 @@ internal sealed class SiloCluster : IAsyncDisposable
         await Server.DropDatabaseAsync(Database);
     }
 
-    private void StartSilo(string name, int slots, IReadOnlyList<string> extra)
+    private void StartSilo(string name, int slots, IReadOnlyList<string> extra, int? index = null)
     {
         var start = new System.Diagnostics.ProcessStartInfo(RepoPaths.DotnetHost);
         foreach (string arg in (string[])[
@@ -103,7 +121,14 @@ internal sealed class SiloCluster : IAsyncDisposable
             start.Environment[key] = value;
         }
 
-        _silos.Add(WatchedCli.Start(start));
+        if (index is { } i)
+        {
+            _silos[i] = WatchedCli.Start(start);
+        }
+        else
+        {
+            _silos.Add(WatchedCli.Start(start));
+        }
     }
 
     // A port nobody listens on now and that no silo of this test process was given before: the system may hand
