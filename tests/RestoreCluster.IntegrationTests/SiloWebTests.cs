@@ -47,16 +47,19 @@ public sealed class SiloWebTests
             {
                 using var r = await Http.GetAsync(new Uri($"http://127.0.0.1:{healthPort}/healthz"));
                 answers.Add($"{(int)r.StatusCode} {(await r.Content.ReadAsStringAsync()).Trim()}");
-                return r.StatusCode == HttpStatusCode.ServiceUnavailable;
+                return false;
             }
             catch (HttpRequestException)
             {
                 answers.Add("refused");
                 return silo.Process.HasExited;
             }
-        }, TimeSpan.FromSeconds(60), "the health endpoint to answer 503 or the silo to exit");
+        }, TimeSpan.FromSeconds(60), "the silo to exit");
 
-        Assert.True(answers[^1] == "503 draining", string.Join(", ", answers));
+        // With nothing running the drain takes no time, so a poll may or may not see its 503 (SiloDrainHealthTests,
+        // Slow, holds a COPY to see it for sure); what it sees is in order: active, then draining, then nothing.
+        string seen = string.Join(", ", answers);
+        Assert.Matches("^(200 active, )*(503 draining, )*(refused(, )?)+$", seen);
         Assert.Equal(0, await silo.WaitForExitAsync(TimeSpan.FromSeconds(60)));
     }
 
