@@ -25,7 +25,7 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output)
         await using var cluster = await SiloCluster.StartAsync(server, silos: 2);
         try
         {
-            string job = await SubmitAsync(cluster, target, workload);
+            string job = await cluster.SubmitOverTcpAsync(target, workload.CustomArchive);
             string copying = await WaitForACopyAsync(server, target);
             // Ask the cluster where the coordinator lives, then kill that silo.
             string victim = Coordinator(await cluster.StatusAsync(job));
@@ -62,7 +62,7 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output)
         await using var cluster = await SiloCluster.StartAsync(server, silos: 2);
         try
         {
-            string job = await SubmitAsync(cluster, target, workload);
+            string job = await cluster.SubmitOverTcpAsync(target, workload.CustomArchive);
             string copying = await WaitForACopyAsync(server, target);
             foreach (var silo in cluster.Silos)
             {
@@ -97,14 +97,6 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output)
 
     private static string Coordinator(System.Text.Json.JsonElement status) =>
         status.GetProperty("jobs")[0].GetProperty("coordinator").GetString()!;
-
-    private static async Task<string> SubmitAsync(SiloCluster cluster, string target, Workload workload)
-    {
-        string dsn = $"host=127.0.0.1 port={cluster.Server.Port} dbname={target}";
-        var submit = await cluster.RunAsync(["submit", "-j", "2", "--host-budget", "4", "-d", dsn, workload.CustomArchive]);
-        Assert.True(submit.ExitCode == 0, submit.Describe());
-        return submit.StdoutText.TrimEnd('\n').Split('\n')[^1];
-    }
 
     // Waits until a COPY of ours into the target runs (pg_stat_progress_copy); returns its table.
     private static async Task<string> WaitForACopyAsync(PostgresServer server, string target)

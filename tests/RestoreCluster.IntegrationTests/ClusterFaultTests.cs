@@ -25,7 +25,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
         await using var cluster = await SiloCluster.StartAsync(server, silos: 2);
         try
         {
-            string job = await SubmitAsync(cluster, target, workload);
+            string job = await cluster.SubmitOverTcpAsync(target, workload.CustomArchive);
             var (victim, copying) = await WaitForCopyOnAWorkerAsync(cluster, server, target, job);
             var clock = Stopwatch.StartNew();
             cluster.Silo(victim).Process.Kill(entireProcessTree: true);
@@ -56,7 +56,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
         await using var cluster = await SiloCluster.StartAsync(server, silos: 2);
         try
         {
-            string job = await SubmitAsync(cluster, target, workload);
+            string job = await cluster.SubmitOverTcpAsync(target, workload.CustomArchive);
             var (victim, copying) = await WaitForCopyOnAWorkerAsync(cluster, server, target, job);
             var silo = cluster.Silo(victim);
             (await ProcessRunner.RunAsync("kill", ["-TERM", silo.Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])).EnsureSuccess();
@@ -81,16 +81,6 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
         {
             await server.DropDatabaseAsync(target);
         }
-    }
-
-    private static async Task<string> SubmitAsync(SiloCluster cluster, string target, Workload workload)
-    {
-        // A budget for both silos' slots at once: the silo without the coordinator runs units too.
-        // Over TCP, so each session's client port names the silo process that opened it.
-        string dsn = $"host=127.0.0.1 port={cluster.Server.Port} dbname={target}";
-        var submit = await cluster.RunAsync(["submit", "-j", "2", "--host-budget", "4", "-d", dsn, workload.CustomArchive]);
-        Assert.True(submit.ExitCode == 0, submit.Describe());
-        return submit.StdoutText.TrimEnd('\n').Split('\n')[^1];
     }
 
     // Waits until a COPY of ours into the target runs on a session of a silo that does not hold the job's

@@ -78,6 +78,19 @@ internal sealed class SiloCluster : IAsyncDisposable
     public Task<ProcessResult> RunAsync(IReadOnlyList<string> args, IDictionary<string, string>? env = null) =>
         CliRunner.RunAsync(Server, [.. args, "--cluster", Connection], env, timeout: TimeSpan.FromMinutes(4));
 
+    /// <summary>
+    /// Submits <paramref name="archive"/> into <paramref name="database"/> with -j 2 and a budget for two silos'
+    /// slots at once (so the silo without the coordinator runs units too), over TCP, so that each session's client
+    /// port names the silo process that opened it; returns the job id (submit's last line).
+    /// </summary>
+    public async Task<string> SubmitOverTcpAsync(string database, string archive)
+    {
+        string dsn = $"host=127.0.0.1 port={Server.Port} dbname={database}";
+        var submit = await RunAsync(["submit", "-j", "2", "--host-budget", "4", "-d", dsn, archive]);
+        Assert.True(submit.ExitCode == 0, submit.Describe());
+        return submit.StdoutText.TrimEnd('\n').Split('\n')[^1];
+    }
+
     /// <summary>status --json, parsed.</summary>
     public async Task<JsonElement> StatusAsync(string? job = null)
     {
