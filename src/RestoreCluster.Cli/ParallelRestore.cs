@@ -19,6 +19,16 @@ internal static class ParallelRestore
         int jobs, int hostBudget, bool resume, string progressMode, TimeSpan stallWarning, TelemetryOptions telemetry, CliOutput io,
         RestoreLogs logs)
     {
+        var status = await RunJobAsync(archive, order, options, target, jobs, hostBudget, resume, progressMode, stallWarning, telemetry, io, logs);
+        return JobWatch.Exit(status, io, "restore cancelled; the journal in the target keeps what was done: rerun with --resume to continue");
+    }
+
+    /// <summary>Runs the job to its end (its messages and progress shown as <c>restore</c> shows them) and returns its last status.</summary>
+    public static async Task<JobStatus> RunJobAsync(
+        PgArchive archive, IReadOnlyList<TocEntry> order, RestoreOptions options, ConnectionTarget target,
+        int jobs, int hostBudget, bool resume, string progressMode, TimeSpan stallWarning, TelemetryOptions telemetry, CliOutput io,
+        RestoreLogs logs)
+    {
         DatabaseRestore.RequireRawSql();
         if (options.Verbose)
         {
@@ -50,7 +60,7 @@ internal static class ParallelRestore
             coordinator, budget, progressMode, stallWarning, target.HostLabel, io, logs, started, JobWatch.OnInterrupt.Cancel,
             _ => WaitForSlots(worker));
         Describe(job, status!);
-        return JobWatch.Exit(status!, io, "restore cancelled; the journal in the target keeps what was done: rerun with --resume to continue");
+        return status!;
     }
 
     private static async Task WaitForSlots(IWorkerGrain worker)
