@@ -227,7 +227,7 @@ internal sealed partial class TuneCommand
                 bool finished = status.State is JobState.Succeeded or JobState.CompletedWithErrors;
                 var run = new TuneRun(
                     new TrialRun(jobs, JobSeconds(status, clock.Elapsed), finished, sampler.Shares),
-                    status.State, status.PhaseSeconds, status.Errors - sampleErrors, sampleErrors, work, sampler.Samples,
+                    status.State, status.PhaseSeconds, status.Rows, status.Errors - sampleErrors, sampleErrors, work, sampler.Samples,
                     finished ? null : status.Message ?? "the restore failed");
                 Log.TrialEnded(log, jobs, run.Trial.WallSeconds, status.State.ToString());
                 if (!finished)
@@ -312,6 +312,6 @@ internal sealed partial class TuneCommand
     }
 }
 
-/// <summary>One trial as measured: the advice's view, how it ended, its phases, errors (foreign keys broken by sampling apart), the server's work, the samples.</summary>
+/// <summary>One trial as measured: the advice's view, how it ended, its phases, COPY rows loaded, errors (foreign keys broken by sampling apart), the server's work, the samples.</summary>
 internal sealed record TuneRun(
-    TrialRun Trial, JobState State, PhaseSeconds Phases, int Errors, int SampleErrors, ServerWork Server, int Samples, string? Failure);
+    TrialRun Trial, JobState State, PhaseSeconds Phases, long Rows, int Errors, int SampleErrors, ServerWork Server, int Samples, string? Failure);

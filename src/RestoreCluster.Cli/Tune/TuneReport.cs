@@ -93,6 +93,7 @@ internal sealed record TuneReport(
                 j.WriteNumber("data", Math.Round(r.Phases.Data, 3));
                 j.WriteNumber("postData", Math.Round(r.Phases.PostData, 3));
                 j.WriteEndObject();
+                j.WriteNumber("rows", r.Rows);
                 j.WriteNumber("errors", r.Errors);
                 j.WriteNumber("sampleErrors", r.SampleErrors);
                 if (r.Failure is { } failure)
