@@ -152,6 +152,21 @@ public sealed partial class TuneTests(ITestOutputHelper output) : IDisposable
         Assert.False(File.Exists(Path.Combine(_directory.FullName, "none.png")));
     }
 
+    [Fact]
+    public async Task APlotThatCannotBeWrittenIsSaidBeforeAnyTrial()
+    {
+        var server = await PostgresServer.GetSharedAsync();
+        string archive = await DumpAsync(server, "tune_noplot", db => server.ExecuteAsync(db, "CREATE TABLE t (id int)"));
+        string plot = Path.Combine(_directory.FullName, "missing", "t.png");
+
+        var run = await CliRunner.RunAsync(server, ["tune", archive, "-d", "postgres", "--plot", plot], timeout: TimeSpan.FromMinutes(2));
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Equal($"restorecluster: error: could not write the plot \"{plot}\": its folder does not exist\n", run.Stderr);
+        Assert.Equal("", run.StdoutText);
+        await AssertNoScratchDatabaseAsync(server);
+    }
+
     private async Task<string> DumpAsync(PostgresServer server, string prefix, Func<string, Task> fill)
     {
         string db = await server.CreateDatabaseAsync(prefix);

@@ -67,6 +67,12 @@ internal sealed partial class TuneCommand
             : 0;
         string db = p.GetValue(_connection.DbName) ?? throw new CliError("option -d/--dbname must be specified", ExitCodes.Usage);
         string plotPath = Path.GetFullPath(p.GetValue(_plot)!);
+        if (!Directory.Exists(Path.GetDirectoryName(plotPath)))
+        {
+            // Said before the trials, not after them.
+            throw new CliError($"could not write the plot \"{plotPath}\": its folder does not exist");
+        }
+
         bool json = p.GetValue(_json);
 
         using var archive = ArchiveOpener.Open(archivePath, io);
@@ -97,7 +103,12 @@ internal sealed partial class TuneCommand
         using var loggers = logs.CreateFactory();
         var log = loggers.CreateLogger<TuneCommand>();
         using var cancel = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, _) => cancel.Cancel();
+        // Ctrl-C ends the trial running (its job is cancelled) and the loop; the process stays to drop the databases.
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true;
+            cancel.Cancel();
+        };
         Console.CancelKeyPress += onCancel;
         try
         {
