@@ -109,7 +109,11 @@ internal sealed class RestoreOptionsSpec
 
     public Option<string?> RestrictKey { get; } = new("--restrict-key") { HelpName = "RESTRICT_KEY", Description = "use provided string as psql \\restrict key" };
 
-    public Option<int?> HostBudget { get; } = new("--host-budget") { HelpName = "N", Description = "most concurrent units on one target host (default: -j)" };
+    public Option<string?> HostBudget { get; } = new("--host-budget") { HelpName = "N|auto[:MAX]", Description = "most concurrent units on one target host (default: -j); auto: adapt it, up to MAX" };
+
+    public Option<double?> Protect { get; } = new("--protect") { HelpName = "MS", Description = "with --host-budget auto: keep a probe query's p95 latency on the target under MS milliseconds" };
+
+    public Option<string?> ProbeSql { get; } = new("--probe-sql") { HelpName = "SQL", Description = "the probe query of --protect (default: SELECT 1)" };
 
     public Option<bool> Resume { get; } = new("--resume") { Description = "continue an interrupted restore of the same archive into the same target" };
 
@@ -150,7 +154,7 @@ internal sealed class RestoreOptionsSpec
             TransactionSize, UseSetSessionAuthorization,
         ]),
         new("Connection options", [Host, Port, UserName, NoPassword, Password, Role]),
-        new("RestoreCluster options", [HostBudget, Resume, Progress, StallWarning, LogFile, Cluster, TlsCert, TlsKey, TlsCa, OtelConsole]),
+        new("RestoreCluster options", [HostBudget, Protect, ProbeSql, Resume, Progress, StallWarning, LogFile, Cluster, TlsCert, TlsKey, TlsCa, OtelConsole]),
     ];
 
     public void AddTo(Command command)

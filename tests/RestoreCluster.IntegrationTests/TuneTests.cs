@@ -167,21 +167,8 @@ public sealed partial class TuneTests(ITestOutputHelper output) : IDisposable
         await AssertNoScratchDatabaseAsync(server);
     }
 
-    private async Task<string> DumpAsync(PostgresServer server, string prefix, Func<string, Task> fill)
-    {
-        string db = await server.CreateDatabaseAsync(prefix);
-        try
-        {
-            await fill(db);
-            string archive = Path.Combine(_directory.FullName, prefix + ".dump");
-            (await server.RunToolAsync("pg_dump", ["-Fc", "-f", archive, db], timeout: TimeSpan.FromMinutes(2))).EnsureSuccess();
-            return archive;
-        }
-        finally
-        {
-            await server.DropDatabaseAsync(db);
-        }
-    }
+    private Task<string> DumpAsync(PostgresServer server, string prefix, Func<string, Task> fill) =>
+        RestoreComparison.MakeArchiveAsync(server, _directory.FullName, prefix, fill);
 
     private static async Task AssertNoScratchDatabaseAsync(PostgresServer server)
     {

@@ -36,7 +36,7 @@ internal static class ClusterRestore
 
         var (target, _) = s.Connection.Resolve(p, db);
         int jobs = p.GetValue(s.Jobs);
-        int hostBudget = p.GetValue(s.HostBudget) ?? jobs;
+        var hostBudget = HostBudgetChoice.From(p, s);
         return RunAsync(p, s, io, logs, archive, order, restore, database, target, jobs, hostBudget, submit).GetAwaiter().GetResult();
     }
 
@@ -46,7 +46,7 @@ internal static class ClusterRestore
 
     private static async Task<int> RunAsync(
         ParseResult p, RestoreOptionsSpec s, CliOutput io, RestoreLogs logs, PgArchive archive, IReadOnlyList<TocEntry> order, RestoreOptions restore,
-        ClusterDatabase database, ConnectionTarget target, int jobs, int hostBudget, bool submit)
+        ClusterDatabase database, ConnectionTarget target, int jobs, HostBudgetChoice hostBudget, bool submit)
     {
         var started = Stopwatch.StartNew();
         if (target.Password is not null)
@@ -61,9 +61,9 @@ internal static class ClusterRestore
         string archivePath = Path.GetFullPath(archive.DisplayName);
         var spec = new JobSpec(
             jobId, archivePath, Shareable(target), restore.ToJobOptions(),
-            ReferenceEquals(order, archive.Entries) ? null : order.Select(e => e.DumpId).ToList(), jobs, hostBudget, p.GetValue(s.Resume), null, hostKey);
+            ReferenceEquals(order, archive.Entries) ? null : order.Select(e => e.DumpId).ToList(), jobs, hostBudget.HostBudget, p.GetValue(s.Resume), null, hostKey);
         var budget = cluster.Grains.GetGrain<IHostBudgetGrain>(hostKey);
-        await budget.SetBudget(hostBudget);
+        await hostBudget.ApplyAsync(budget, spec.Target);
         var coordinator = cluster.Grains.GetGrain<ICoordinatorGrain>(jobId);
         try
         {

@@ -111,7 +111,13 @@ internal sealed class StatusCommand
         t.Append(CultureInfo.InvariantCulture, $"hosts: {s.Hosts.Count}\n");
         foreach (var h in s.Hosts)
         {
-            t.Append(CultureInfo.InvariantCulture, $"  {h.Host}  budget {h.Budget}  in flight {h.InFlight}  waiting {h.Waiting}\n");
+            t.Append(CultureInfo.InvariantCulture, $"  {h.Host}  budget {h.Budget}  in flight {h.InFlight}  waiting {h.Waiting}");
+            if (h.Adaptive is { } adaptive)
+            {
+                t.Append(CultureInfo.InvariantCulture, $"  ({adaptive}{(h.Reason is { } reason ? $"; last change: {reason}" : "")})");
+            }
+
+            t.Append('\n');
         }
 
         t.Append(CultureInfo.InvariantCulture, $"silos: {s.Silos.Count}\n");
@@ -183,6 +189,12 @@ internal sealed class StatusCommand
                 w.WriteNumber("budget", h.Budget);
                 w.WriteNumber("inFlight", h.InFlight);
                 w.WriteNumber("waiting", h.Waiting);
+                if (h.Adaptive is { } adaptive)
+                {
+                    w.WriteString("adaptive", adaptive);
+                    w.WriteString("reason", h.Reason);
+                }
+
                 w.WriteEndObject();
             }
 

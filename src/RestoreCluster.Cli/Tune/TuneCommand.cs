@@ -222,7 +222,7 @@ internal sealed partial class TuneCommand
                 try
                 {
                     status = ParallelRestore.RunJobAsync(
-                        archive, archive.Entries, options, target.WithDatabase(name), jobs, jobs, resume: false, "none", TimeSpan.Zero,
+                        archive, archive.Entries, options, target.WithDatabase(name), jobs, new HostBudgetChoice(jobs, null), resume: false, "none", TimeSpan.Zero,
                         new TelemetryOptions(null, false), quiet, logs).GetAwaiter().GetResult();
                 }
                 finally
