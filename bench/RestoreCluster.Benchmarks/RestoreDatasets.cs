@@ -63,8 +63,7 @@ internal static class RestoreDatasets
                 $"pgbench -i -s {PgbenchScale} ({PgbenchScale * 100_000:N0} pgbench_accounts rows), indexes on pgbench_accounts(bid) and (abalance), FOREIGN KEY (bid) REFERENCES pgbench_branches"),
                 $"restore-bigtable-s{PgbenchScale}.dump"),
             "wide" => (string.Create(CultureInfo.InvariantCulture,
-                $"{WideTables} tables of {wideRowsPerTable:N0} rows (about {wideGigabytes:0.###} GB of COPY text in all; id bigint PRIMARY KEY, " +
-                "4 more columns each indexed: a int, b int, d timestamptz, (c text)"),
+                $"{WideTables} tables of {wideRowsPerTable:N0} rows (about {wideGigabytes:0.###} GB of COPY text in all; id bigint PRIMARY KEY, 4 more columns each indexed: a int, b int, c text, d timestamptz)"),
                 string.Create(CultureInfo.InvariantCulture, $"restore-wide-{WideTables}x{wideRowsPerTable}.dump")),
             _ => throw new ArgumentException($"unknown dataset {name}", nameof(name)),
         };
@@ -133,7 +132,7 @@ internal static class RestoreDatasets
             await server.ExecuteAsync(database, string.Create(CultureInfo.InvariantCulture, $"""
                 CREATE TABLE public.w{i} (id bigint PRIMARY KEY, a integer NOT NULL, b integer NOT NULL, c text NOT NULL, d timestamptz NOT NULL);
                 INSERT INTO public.w{i}
-                  SELECT g, (g * 7919) % 1000003, g % 1000, repeat(md5(g::text), 4), timestamptz '2026-01-01' + g * interval '1 second'
+                  SELECT g, (g::bigint * 7919) % 1000003, g % 1000, repeat(md5(g::text), 4), timestamptz '2026-01-01' + g * interval '1 second'
                   FROM generate_series(1, {rowsPerTable}) g;
                 CREATE INDEX w{i}_a_idx ON public.w{i} (a);
                 CREATE INDEX w{i}_b_idx ON public.w{i} (b);

@@ -26,7 +26,7 @@ internal static class ReaderArchive
         string database = await server.CreateDatabaseAsync("reader_source", cancellationToken: cancellationToken);
         await server.ExecuteAsync(database, string.Create(CultureInfo.InvariantCulture, $"""
             CREATE TABLE accounts (aid integer PRIMARY KEY, bid integer NOT NULL, abalance integer NOT NULL, filler character(84));
-            INSERT INTO accounts SELECT g, 1 + g / 100000, (g * 7919) % 20001 - 10000, '' FROM generate_series(1, {Rows}) g;
+            INSERT INTO accounts SELECT g, 1 + g / 100000, (g::bigint * 7919) % 20001 - 10000, '' FROM generate_series(1, {Rows}) g;
             """), cancellationToken);
         string partial = path + $".{Environment.ProcessId}.tmp";
         (await server.RunToolAsync("pg_dump", ["--no-sync", "-Fc", "-f", partial, "-d", server.LibpqConnectionString(database)],
