@@ -1,4 +1,4 @@
-// RestoreCluster build: ./build.sh [--target=Clean|Restore|Build|BuildForTests|Publish|Demo|OtherMajors|Test|SlowTest|Bench] [--configuration=Release|Debug]
+// RestoreCluster build: ./build.sh [--target=Clean|Restore|Build|BuildForTests|Publish|Demo|OtherMajors|Test|SlowTest|Bench|BenchReader] [--configuration=Release|Debug]
 using System.Xml.Linq;
 
 var target = Argument("target", "Test");
@@ -301,6 +301,7 @@ Task("SlowTest")
 // The restore benchmark (docs/performance.md, "Benchmark: restore against pg_restore"): restorecluster restore
 // against pg_restore on generated archives, on a private server. Not part of Test: it takes a long while and
 // wants a quiet machine. Always Release, whatever --configuration says: the benchmark runs the Release CLI.
+// Each dataset at its own -j values (bigtable 1, 2, 4, 8; many 1, 2); wide (about 3 GB) only when asked for.
 // The report goes to the console; its JSON also to artifacts/bench/restore.json.
 Task("Bench")
     .IsDependentOn("Restore")
@@ -317,9 +318,30 @@ Task("Bench")
         new ProcessArgumentBuilder()
             .Append("restore")
             .Append("--dataset").Append("all")
-            .Append("--jobs").Append("1,2")
             .Append("--rounds").Append("3")
             .Append("--json").AppendQuoted(MakeAbsolute(File("./artifacts/bench/restore.json")).FullPath),
+        new DotNetRunSettings
+        {
+            Configuration = "Release",
+            NoBuild = true,
+            NoRestore = true,
+        });
+});
+
+// The archive reader's BenchmarkDotNet suite (docs/performance.md, "Archive reader"): MB/s per core of decompressed
+// gzip COPY data, alone and split into rows. Not part of Test or Bench.
+Task("BenchReader")
+    .IsDependentOn("Restore")
+    .Does(() =>
+{
+    DotNetBuild("./bench/RestoreCluster.ReaderBenchmarks/RestoreCluster.ReaderBenchmarks.csproj", new DotNetBuildSettings
+    {
+        Configuration = "Release",
+        NoRestore = true,
+    });
+    DotNetRun(
+        "./bench/RestoreCluster.ReaderBenchmarks/RestoreCluster.ReaderBenchmarks.csproj",
+        new ProcessArgumentBuilder(),
         new DotNetRunSettings
         {
             Configuration = "Release",

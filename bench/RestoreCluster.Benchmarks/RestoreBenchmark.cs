@@ -23,7 +23,12 @@ internal static class RestoreBenchmark
     private static readonly TimeSpan Pause = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan RunTimeout = TimeSpan.FromMinutes(60);
 
-    private sealed record Settings(IReadOnlyList<string> Datasets, IReadOnlyList<int> Jobs, int Rounds, string? JsonPath, string Cli, string PgRestore);
+    /// <param name="Jobs">The -j values of every dataset, or null for each dataset's own (RestoreDatasets.DefaultJobs).</param>
+    private sealed record Settings(
+        IReadOnlyList<string> Datasets, IReadOnlyList<int>? Jobs, int Rounds, string? JsonPath, string Cli, string PgRestore, double WideGigabytes)
+    {
+        public IReadOnlyList<int> JobsOf(string dataset) => Jobs ?? RestoreDatasets.DefaultJobs(dataset);
+    }
 
     private sealed class BenchmarkFailedException(string message) : Exception(message);
 
@@ -64,19 +69,22 @@ internal static class RestoreBenchmark
 
     private static Settings? Parse(string[] args)
     {
-        var options = BenchmarkArgs.Parse(args, "--dataset", "--jobs", "--rounds", "--json");
+        var options = BenchmarkArgs.Parse(args, "--dataset", "--jobs", "--rounds", "--json", "--wide-gb");
         if (options is null)
         {
             return null;
         }
 
         string dataset = options.Text("--dataset") ?? "all";
-        IReadOnlyList<string> datasets = dataset == "all" ? RestoreDatasets.Names : [dataset];
-        var jobs = options.Ints("--jobs", 1, 2);
+        IReadOnlyList<string> datasets = dataset == "all" ? RestoreDatasets.Default : dataset.Split(',');
+        IReadOnlyList<int>? jobs = options.Text("--jobs") is null ? null : options.Ints("--jobs");
         int rounds = options.Int("--rounds", 3);
-        if (datasets.Any(d => !RestoreDatasets.Names.Contains(d)) || jobs.Any(j => j < 1) || rounds < 1)
+        double wideGigabytes = double.Parse(options.Text("--wide-gb") ?? "3", CultureInfo.InvariantCulture);
+        if (datasets.Any(d => !RestoreDatasets.Names.Contains(d)) || (jobs?.Any(j => j < 1) ?? false) || rounds < 1 || wideGigabytes <= 0)
         {
-            Console.Error.WriteLine($"--dataset is one of {string.Join(", ", RestoreDatasets.Names)} or all; --jobs and --rounds are at least 1");
+            Console.Error.WriteLine(
+                $"--dataset is one or more of {string.Join(", ", RestoreDatasets.Names)} (comma-separated), or all ({string.Join(", ", RestoreDatasets.Default)}); " +
+                "--jobs and --rounds are at least 1; --wide-gb is above 0");
             return null;
         }
 
@@ -93,7 +101,7 @@ internal static class RestoreBenchmark
             return null;
         }
 
-        return new Settings(datasets, jobs, rounds, options.Text("--json"), cli, PgBinaries.Tool(PgRestore));
+        return new Settings(datasets, jobs, rounds, options.Text("--json"), cli, PgBinaries.Tool(PgRestore), wideGigabytes);
     }
 
     private static async Task<int> RunAsync(Settings settings, CancellationToken cancellationToken)
@@ -113,7 +121,7 @@ internal static class RestoreBenchmark
         foreach (string name in settings.Datasets)
         {
             Progress($"dataset {name}: the archive (made now unless cached; this takes a while the first time)");
-            var dataset = await RestoreDatasets.GetAsync(server, name, cancellationToken);
+            var dataset = await RestoreDatasets.GetAsync(server, name, settings.WideGigabytes, cancellationToken);
             string made = dataset.GenerationSeconds is double s ? string.Create(CultureInfo.InvariantCulture, $"made in {s:F1} s") : "cached";
             Progress(string.Create(CultureInfo.InvariantCulture,
                 $"dataset {name}: {dataset.ArchivePath}, {dataset.ArchiveBytes:N0} bytes, {dataset.Toc.Entries:N0} TOC entries, {dataset.Toc.Tables:N0} tables, {made}"));
@@ -123,7 +131,7 @@ internal static class RestoreBenchmark
         var runs = new List<RunRecord>();
         foreach (var dataset in datasets)
         {
-            foreach (int jobs in settings.Jobs)
+            foreach (int jobs in settings.JobsOf(dataset.Name))
             {
                 // Round 0 is the warm-up (page cache, the archive, the runtime's files); then pg_restore, restorecluster, ...
                 for (int round = 0; round <= settings.Rounds; round++)
@@ -136,11 +144,12 @@ internal static class RestoreBenchmark
             }
         }
 
-        // Counted only now: nothing but CREATE DATABASE, CHECKPOINT and the tools touched the server between runs.
+        // Counted only now: nothing but CREATE DATABASE, CHECKPOINT and the tools touched the server between runs
+        // (the wide dataset's runs were counted, and dropped, right after each one).
         var counted = new List<RunRecord>();
         foreach (var run in runs)
         {
-            counted.Add(run with { Restored = await CountRestoredAsync(server, run.Database, cancellationToken) });
+            counted.Add(run.Restored is not null ? run : run with { Restored = await CountRestoredAsync(server, run.Database, cancellationToken) });
         }
 
         var environment = new RunEnvironment(
@@ -150,7 +159,7 @@ internal static class RestoreBenchmark
         await DropAllDatabasesAsync(server, cancellationToken);
 
         var report = new RestoreBenchmarkReport(
-            environment, Method(settings.Rounds), CpuCheck, datasets, RestoreBenchmarkReport.Compare(counted), counted, Mismatches(counted, datasets));
+            environment, Method(settings.Rounds), CpuCheck, datasets, RestoreBenchmarkReport.Compare(counted, environment.Cores), counted, Mismatches(counted, datasets));
         string json = report.ToJson();
         Console.WriteLine(report.ToMarkdown());
         Console.WriteLine("## JSON");
@@ -184,7 +193,14 @@ internal static class RestoreBenchmark
         var (program, args) = tool == PgRestore
             ? (settings.PgRestore, new[] { "-j", n, "-d", database, dataset.ArchivePath })
             : (settings.Cli, new[] { "restore", "-j", n, "--progress", "none", "-d", database, dataset.ArchivePath });
-        var run = await TimedCommand.RunAsync(program, args, server.LibpqEnvironment(), RunTimeout, cancellationToken);
+        TimedRun run;
+        RunPhases? phases;
+        await using (var sampler = await PhaseSampler.StartAsync(server, database, cancellationToken))
+        {
+            run = await TimedCommand.RunAsync(program, args, server.LibpqEnvironment(), RunTimeout, cancellationToken);
+            phases = await sampler.StopAsync(run.Wall);
+        }
+
         if (run.ExitCode != 0)
         {
             throw new BenchmarkFailedException(
@@ -192,16 +208,31 @@ internal static class RestoreBenchmark
         }
 
         var record = new RunRecord(
-            dataset.Name, jobs, tool, round, database, Math.Round(run.Wall.TotalSeconds, 3), run.User.TotalSeconds, run.Sys.TotalSeconds);
+            dataset.Name, jobs, tool, round, database, Math.Round(run.Wall.TotalSeconds, 3), run.User.TotalSeconds, run.Sys.TotalSeconds)
+        {
+            Phases = phases,
+        };
         Progress(string.Create(CultureInfo.InvariantCulture,
-            $"{dataset.Name} -j {jobs} {roundName} {tool}: wall {record.WallSeconds:F2} s, cpu {record.CpuSeconds:F2} s (user {record.UserSeconds:F2}, sys {record.SysSeconds:F2})"));
+            $"{dataset.Name} -j {jobs} {roundName} {tool}: wall {record.WallSeconds:F2} s, cpu {record.CpuSeconds:F2} s (user {record.UserSeconds:F2}, sys {record.SysSeconds:F2}), {PhasesText(phases)}"));
         if (run.Stderr.Trim().Length > 0)
         {
             Progress($"  {tool} exited 0 and wrote on stderr:\n{run.Stderr.TrimEnd()}");
         }
 
+        if (RestoreDatasets.DropAfterEachRun(dataset.Name))
+        {
+            // Too big to keep every copy until the end (D3): counted now, then dropped before the next run's pause.
+            record = record with { Restored = await CountRestoredAsync(server, database, cancellationToken) };
+            NpgsqlConnection.ClearAllPools();
+            await server.DropDatabaseAsync(database, cancellationToken);
+        }
+
         return record;
     }
+
+    private static string PhasesText(RunPhases? p) => p is null
+        ? "no COPY seen"
+        : string.Create(CultureInfo.InvariantCulture, $"phases {p.PreDataSeconds:F2} / {p.DataSeconds:F2} / {p.PostDataSeconds:F2} s");
 
     private static async Task<RestoredObjects> CountRestoredAsync(PostgresServer server, string database, CancellationToken cancellationToken)
     {
@@ -262,7 +293,9 @@ internal static class RestoreBenchmark
         "(PGHOST, PGPORT and PGUSER set, no other PG* variable); each run goes into a new database made just before it " +
         "(CREATE DATABASE), after CHECKPOINT, sync(2) and a 2 s pause; wall time is from starting the command to its exit " +
         "(under bash, which adds a few ms); CPU time is user + sys of the tool's process and the children it waited for " +
-        "(bash's `times`), start-up included, the server's backends not counted; no database is dropped before the end of the run";
+        "(bash's `times`), start-up included, the server's backends not counted; phases (pre-data, data, post-data) from pg_stat_activity " +
+        "sampled every 25 ms: data runs from the first COPY seen starting to the first sample with no COPY after the last; " +
+        "no database is dropped before the end of the run, except the wide dataset's, each dropped right after it is counted";
 
     private static void Progress(string message) => Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {message}");
 

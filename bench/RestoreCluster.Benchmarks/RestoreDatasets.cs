@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Npgsql;
 using RestoreCluster.LocalPostgres;
 using RestoreCluster.Testing;
 
@@ -18,7 +19,13 @@ internal sealed record RestoreDataset(string Name, string Description, string Ar
 /// </summary>
 internal static class RestoreDatasets
 {
-    public static readonly IReadOnlyList<string> Names = ["many", "bigtable"];
+    /// <summary>Every dataset; <c>all</c> means <see cref="Default"/>: <c>wide</c> (about 3 GB) runs only when named.</summary>
+    public static readonly IReadOnlyList<string> Names = ["many", "bigtable", "wide"];
+
+    /// <summary>The datasets of <c>--dataset all</c> (the issue's D2 and D1).</summary>
+    public static readonly IReadOnlyList<string> Default = ["many", "bigtable"];
+
+    private const int WideTables = 6;
 
     private const int ManyTables = 1_000;
     private const int ManyRows = 500;
@@ -31,8 +38,22 @@ internal static class RestoreDatasets
 
     private static readonly TimeSpan ToolTimeout = TimeSpan.FromMinutes(30);
 
-    public static async Task<RestoreDataset> GetAsync(PostgresServer server, string name, CancellationToken cancellationToken)
+    /// <summary>
+    /// The <c>-j</c> values a dataset runs at unless <c>--jobs</c> says otherwise: the issue asks for D1 (bigtable) at
+    /// 1, 2, 4 and 8 (above the core count too, marked in the report), the others at 1 and 2.
+    /// </summary>
+    public static IReadOnlyList<int> DefaultJobs(string name) => name == "bigtable" ? [1, 2, 4, 8] : name == "wide" ? [2] : [1, 2];
+
+    /// <summary>
+    /// A dataset too big to keep a restored copy of each run (D3, <c>wide</c>): its databases are dropped right after
+    /// each run is counted, and its figures are reported only (no target applies to them).
+    /// </summary>
+    public static bool DropAfterEachRun(string name) => name == "wide";
+
+    /// <param name="wideGigabytes">The size of <c>wide</c>'s table data in all (its rows are made to add up to about that).</param>
+    public static async Task<RestoreDataset> GetAsync(PostgresServer server, string name, double wideGigabytes, CancellationToken cancellationToken)
     {
+        long wideRowsPerTable = (long)(wideGigabytes * 1024 * 1024 * 1024 / WideTables / WideRowBytes);
         var (description, fileName) = name switch
         {
             "many" => (string.Create(CultureInfo.InvariantCulture,
@@ -41,6 +62,9 @@ internal static class RestoreDatasets
             "bigtable" => (string.Create(CultureInfo.InvariantCulture,
                 $"pgbench -i -s {PgbenchScale} ({PgbenchScale * 100_000:N0} pgbench_accounts rows), indexes on pgbench_accounts(bid) and (abalance), FOREIGN KEY (bid) REFERENCES pgbench_branches"),
                 $"restore-bigtable-s{PgbenchScale}.dump"),
+            "wide" => (string.Create(CultureInfo.InvariantCulture,
+                $"{WideTables} tables of {wideRowsPerTable:N0} rows (about {wideGigabytes:0.###} GB of COPY text in all; id bigint PRIMARY KEY, 4 more columns each indexed: a int, b int, c text, d timestamptz)"),
+                string.Create(CultureInfo.InvariantCulture, $"restore-wide-{WideTables}x{wideRowsPerTable}.dump")),
             _ => throw new ArgumentException($"unknown dataset {name}", nameof(name)),
         };
 
@@ -51,7 +75,12 @@ internal static class RestoreDatasets
         {
             var sw = Stopwatch.StartNew();
             string database = await server.CreateDatabaseAsync($"bench_source_{name}", cancellationToken: cancellationToken);
-            await (name == "many" ? MakeManyAsync(server, database, cancellationToken) : MakeBigTableAsync(server, database, cancellationToken));
+            await (name switch
+            {
+                "many" => MakeManyAsync(server, database, cancellationToken),
+                "bigtable" => MakeBigTableAsync(server, database, cancellationToken),
+                _ => MakeWideAsync(server, database, wideRowsPerTable, cancellationToken),
+            });
 
             // Written beside the final name and moved there, so an interrupted run leaves no partial archive.
             string partial = path + $".{Environment.ProcessId}.tmp";
@@ -59,6 +88,13 @@ internal static class RestoreDatasets
                 "pg_dump", ["--no-sync", "-Fc", "-f", partial, "-d", server.LibpqConnectionString(database)],
                 timeout: ToolTimeout, cancellationToken: cancellationToken)).EnsureSuccess();
             File.Move(partial, path, overwrite: true);
+            if (DropAfterEachRun(name))
+            {
+                // The source is as big as a restored copy: it goes as soon as it is dumped.
+                NpgsqlConnection.ClearAllPools();
+                await server.DropDatabaseAsync(database, cancellationToken);
+            }
+
             generation = Math.Round(sw.Elapsed.TotalSeconds, 1);
         }
 
@@ -85,6 +121,26 @@ internal static class RestoreDatasets
         END
         $$
         """);
+
+    // About 190 bytes of COPY text per row: id, a, b, an md5 (32) repeated 4 times (128 + 3) and a timestamp.
+    private const int WideRowBytes = 190;
+
+    private static async Task MakeWideAsync(PostgresServer server, string database, long rowsPerTable, CancellationToken cancellationToken)
+    {
+        for (int i = 1; i <= WideTables; i++)
+        {
+            await server.ExecuteAsync(database, string.Create(CultureInfo.InvariantCulture, $"""
+                CREATE TABLE public.w{i} (id bigint PRIMARY KEY, a integer NOT NULL, b integer NOT NULL, c text NOT NULL, d timestamptz NOT NULL);
+                INSERT INTO public.w{i}
+                  SELECT g, (g::bigint * 7919) % 1000003, g % 1000, repeat(md5(g::text), 4), timestamptz '2026-01-01' + g * interval '1 second'
+                  FROM generate_series(1, {rowsPerTable}) g;
+                CREATE INDEX w{i}_a_idx ON public.w{i} (a);
+                CREATE INDEX w{i}_b_idx ON public.w{i} (b);
+                CREATE INDEX w{i}_c_idx ON public.w{i} (c);
+                CREATE INDEX w{i}_d_idx ON public.w{i} (d);
+                """), cancellationToken);
+        }
+    }
 
     private static async Task MakeBigTableAsync(PostgresServer server, string database, CancellationToken cancellationToken)
     {

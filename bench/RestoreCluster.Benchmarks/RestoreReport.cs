@@ -17,13 +17,20 @@ internal sealed record RunRecord(string Dataset, int Jobs, string Tool, int Roun
     public double CpuSeconds => Math.Round(UserSeconds + SysSeconds, 3);
 
     public RestoredObjects? Restored { get; init; }
+
+    /// <summary>Pre-data, data and post-data (PhaseSampler); null when no COPY was seen running.</summary>
+    public RunPhases? Phases { get; init; }
 }
 
-internal sealed record ToolMedians(double WallSeconds, double CpuSeconds);
+/// <summary>A tool's medians over the timed rounds; each phase's median is over the runs whose phases were seen.</summary>
+internal sealed record ToolMedians(double WallSeconds, double CpuSeconds, RunPhases? Phases);
 
-/// <summary>The medians of one dataset and -j, and the issue's CPU check on them.</summary>
+/// <summary>
+/// The medians of one dataset and -j, and the issue's CPU check on them. <paramref name="AboveCores"/>: -j is above
+/// the machine's core count, so the tools' sessions and the server share fewer cores than -j (marked in the report).
+/// </summary>
 internal sealed record Comparison(
-    string Dataset, int Jobs, int Rounds, ToolMedians PgRestore, ToolMedians Restorecluster, double WallRatio, double CpuBoundSeconds, bool CpuCheckPassed);
+    string Dataset, int Jobs, bool AboveCores, int Rounds, ToolMedians PgRestore, ToolMedians Restorecluster, double WallRatio, double CpuBoundSeconds, bool CpuCheckPassed);
 
 /// <summary>Where and with what the run was made; all of it read from the machine, the server and the tools.</summary>
 internal sealed record RunEnvironment(
@@ -54,7 +61,7 @@ internal sealed record RestoreBenchmarkReport(
     public string Scenario => "restore";
 
     /// <summary>Medians over the timed rounds (warm-ups left out) of each dataset and -j, in run order.</summary>
-    public static IReadOnlyList<Comparison> Compare(IReadOnlyList<RunRecord> runs) =>
+    public static IReadOnlyList<Comparison> Compare(IReadOnlyList<RunRecord> runs, int cores) =>
         runs.Where(r => !r.WarmUp)
             .GroupBy(r => (r.Dataset, r.Jobs))
             .Select(g =>
@@ -63,7 +70,7 @@ internal sealed record RestoreBenchmarkReport(
                 var rc = Medians(g.Where(r => r.Tool == RestoreBenchmark.Restorecluster).ToList());
                 double bound = Math.Round(2 * pg.CpuSeconds + 0.5, 3);
                 return new Comparison(
-                    g.Key.Dataset, g.Key.Jobs, g.Count(r => r.Tool == RestoreBenchmark.PgRestore), pg, rc,
+                    g.Key.Dataset, g.Key.Jobs, g.Key.Jobs > cores, g.Count(r => r.Tool == RestoreBenchmark.PgRestore), pg, rc,
                     Math.Round(rc.WallSeconds / pg.WallSeconds, 2), bound, rc.CpuSeconds <= bound);
             })
             .ToList();
@@ -94,27 +101,33 @@ internal sealed record RestoreBenchmarkReport(
         Line(md, "");
         Line(md, "## Results (medians of the timed rounds)");
         Line(md, "");
-        Line(md, "| dataset | -j | rounds | pg_restore wall | restorecluster wall | wall ratio (rc / pg) | pg_restore CPU | restorecluster CPU | CPU bound (2 × pg_restore + 0.5 s) | CPU check |");
-        Line(md, "|---|---|---|---|---|---|---|---|---|---|");
+        Line(md, "| dataset | -j | rounds | pg_restore wall | restorecluster wall | wall ratio (rc / pg) | pg_restore phases | restorecluster phases | pg_restore CPU | restorecluster CPU | CPU bound (2 × pg_restore + 0.5 s) | CPU check |");
+        Line(md, "|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var c in Results)
         {
-            Line(md, $"| {c.Dataset} | {c.Jobs} | {c.Rounds} | {F(c.PgRestore.WallSeconds)} s | {F(c.Restorecluster.WallSeconds)} s | {F(c.WallRatio, 2)} | " +
+            string jobs = c.AboveCores ? $"{c.Jobs} (above {e.Cores} cores)" : c.Jobs.ToString(CultureInfo.InvariantCulture);
+            Line(md, $"| {c.Dataset} | {jobs} | {c.Rounds} | {F(c.PgRestore.WallSeconds)} s | {F(c.Restorecluster.WallSeconds)} s | {F(c.WallRatio, 2)} | " +
+                $"{Phases(c.PgRestore.Phases)} | {Phases(c.Restorecluster.Phases)} | " +
                 $"{F(c.PgRestore.CpuSeconds)} s | {F(c.Restorecluster.CpuSeconds)} s | {F(c.CpuBoundSeconds)} s | {(c.CpuCheckPassed ? "pass" : "FAIL")} |");
         }
 
         Line(md, "");
-        Line(md, $"CPU check: {CpuCheck}.");
+        Line(md, $"CPU check: {CpuCheck}. Phases: pre-data / data / post-data in seconds (medians; how they are seen: the method above).");
+        if (Results.Any(c => c.AboveCores))
+        {
+            Line(md, $"Rows marked \"above {e.Cores} cores\" run more sessions than the machine has cores: both tools and the server share {e.Cores} cores.");
+        }
         Line(md, "");
         Line(md, "## Runs (in the order they ran)");
         Line(md, "");
-        Line(md, "| dataset | -j | round | tool | wall s | user s | sys s | CPU s | restored tables / indexes / FKs | database size | database |");
-        Line(md, "|---|---|---|---|---|---|---|---|---|---|---|");
+        Line(md, "| dataset | -j | round | tool | wall s | pre-data / data / post-data s | user s | sys s | CPU s | restored tables / indexes / FKs | database size | database |");
+        Line(md, "|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var r in Runs)
         {
             string restored = r.Restored is { } o ? $"{N(o.Tables)} / {N(o.Indexes)} / {N(o.ForeignKeys)}" : "not counted";
             string size = r.Restored is { } o2 ? $"{F(o2.DatabaseBytes / 1048576.0, 1)} MiB" : "";
             Line(md, $"| {r.Dataset} | {r.Jobs} | {(r.WarmUp ? "warm-up" : r.Round.ToString(CultureInfo.InvariantCulture))} | {r.Tool} | " +
-                $"{F(r.WallSeconds)} | {F(r.UserSeconds)} | {F(r.SysSeconds)} | {F(r.CpuSeconds)} | {restored} | {size} | {r.Database} |");
+                $"{F(r.WallSeconds)} | {Phases(r.Phases)} | {F(r.UserSeconds)} | {F(r.SysSeconds)} | {F(r.CpuSeconds)} | {restored} | {size} | {r.Database} |");
         }
 
         Line(md, "");
@@ -134,8 +147,18 @@ internal sealed record RestoreBenchmarkReport(
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    private static ToolMedians Medians(IReadOnlyList<RunRecord> runs) =>
-        new(Median(runs.Select(r => r.WallSeconds)), Median(runs.Select(r => r.CpuSeconds)));
+    private static ToolMedians Medians(IReadOnlyList<RunRecord> runs)
+    {
+        var phased = runs.Select(r => r.Phases).OfType<RunPhases>().ToList();
+        var phases = phased.Count == 0
+            ? null
+            : new RunPhases(
+                Median(phased.Select(p => p.PreDataSeconds)), Median(phased.Select(p => p.DataSeconds)), Median(phased.Select(p => p.PostDataSeconds)));
+        return new(Median(runs.Select(r => r.WallSeconds)), Median(runs.Select(r => r.CpuSeconds)), phases);
+    }
+
+    private static string Phases(RunPhases? p) =>
+        p is null ? "no COPY seen" : $"{F(p.PreDataSeconds)} / {F(p.DataSeconds)} / {F(p.PostDataSeconds)}";
 
     private static double Median(IEnumerable<double> values)
     {

@@ -195,6 +195,8 @@ internal static partial class RestoreCommand
             // -1 and --transaction-size imply -e (pg_restore.c).
             ExitOnError = p.GetValue(s.ExitOnError) || single || transactionSize > 0,
             Verbose = p.GetValue(s.Verbose),
+            NoAsyncCommit = p.GetValue(s.NoAsyncCommit),
+            NoCopyFreeze = p.GetValue(s.NoCopyFreeze),
             // Script output is always restricted; pg_restore makes up a key when none is given.
             RestrictKey = p.GetValue(s.RestrictKey) ?? (p.GetValue(s.DbName) is null ? NewRestrictKey() : null),
         };

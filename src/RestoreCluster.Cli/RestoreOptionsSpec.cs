@@ -115,6 +115,10 @@ internal sealed class RestoreOptionsSpec
 
     public Option<string?> ProbeSql { get; } = new("--probe-sql") { HelpName = "SQL", Description = "the probe query of --protect (default: SELECT 1)" };
 
+    public Option<bool> NoAsyncCommit { get; } = new("--no-async-commit") { Description = "units commit with the server's synchronous_commit (default: off inside units; the restore's last commit is synchronous)" };
+
+    public Option<bool> NoCopyFreeze { get; } = new("--no-copy-freeze") { Description = "no COPY FREEZE into tables a unit truncated in its own transaction" };
+
     public Option<bool> Resume { get; } = new("--resume") { Description = "continue an interrupted restore of the same archive into the same target" };
 
     public Option<string> Progress { get; } = new("--progress") { HelpName = "MODE", Description = "progress display: auto, plain, json or none", DefaultValueFactory = _ => "auto" };
@@ -154,7 +158,7 @@ internal sealed class RestoreOptionsSpec
             TransactionSize, UseSetSessionAuthorization,
         ]),
         new("Connection options", [Host, Port, UserName, NoPassword, Password, Role]),
-        new("RestoreCluster options", [HostBudget, Protect, ProbeSql, Resume, Progress, StallWarning, LogFile, Cluster, TlsCert, TlsKey, TlsCa, OtelConsole]),
+        new("RestoreCluster options", [HostBudget, Protect, ProbeSql, Resume, NoAsyncCommit, NoCopyFreeze, Progress, StallWarning, LogFile, Cluster, TlsCert, TlsKey, TlsCa, OtelConsole]),
     ];
 
     public void AddTo(Command command)

@@ -146,12 +146,14 @@ public sealed class ThrowawayServer : IAsyncDisposable
     /// <c>pg_ctl stop -m fast</c> (sessions are terminated with 57P01, new ones refused with 57P03, then a
     /// shutdown checkpoint), the server down for <paramref name="downtime"/>, and the postmaster started again
     /// as at first and waited for until it accepts connections. pg_ctl itself would start a postmaster that
-    /// is no child of ours: this object keeps owning the process, its log and its clean-up.
+    /// is no child of ours: this object keeps owning the process, its log and its clean-up. With
+    /// <paramref name="immediate"/>, <c>pg_ctl stop -m immediate</c> instead: no checkpoint, WAL not yet written is
+    /// lost, and the start is a crash recovery.
     /// </summary>
-    public async Task RestartAsync(TimeSpan downtime, CancellationToken cancellationToken = default)
+    public async Task RestartAsync(TimeSpan downtime, CancellationToken cancellationToken = default, bool immediate = false)
     {
         var binaries = options.Binaries ?? ServerBinaries.Installed;
-        var (pgCtl, args) = ServerUser.Command(binaries.Tool("pg_ctl"), "stop", "-D", DataDirectory, "-m", "fast", "-w", "-t", "60");
+        var (pgCtl, args) = ServerUser.Command(binaries.Tool("pg_ctl"), "stop", "-D", DataDirectory, "-m", immediate ? "immediate" : "fast", "-w", "-t", "60");
         (await PgTool.RunAsync(pgCtl, args, workingDirectory: RootDirectory, timeout: TimeSpan.FromSeconds(90), environment: binaries.Environment, cancellationToken: cancellationToken)
             .ConfigureAwait(false)).EnsureSuccess();
         await postmaster.WaitForExitAsync(cancellationToken).ConfigureAwait(false);

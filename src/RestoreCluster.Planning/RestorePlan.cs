@@ -12,10 +12,10 @@ namespace RestoreCluster.Planning;
 public sealed class RestorePlan
 {
     private readonly Dictionary<int, int> _unitByDumpId;
-    private readonly Dictionary<int, int> _tableDataUnitByTable;
+    private readonly Dictionary<int, int[]> _tableDataUnitByTable;
 
     private RestorePlan(
-        int[] prefork, PlanUnit[] units, Dictionary<int, int> unitByDumpId, Dictionary<int, int> tableDataUnitByTable,
+        int[] prefork, PlanUnit[] units, Dictionary<int, int> unitByDumpId, Dictionary<int, int[]> tableDataUnitByTable,
         int[] initialDepCount, int[][] dependents, int[][] depEntries, int[][] lockEntries, int[] rank, int entryCount)
     {
         Prefork = prefork;
@@ -71,8 +71,11 @@ public sealed class RestorePlan
 
     internal int UnitIndexOf(int dumpId) => _unitByDumpId.TryGetValue(dumpId, out int u) ? u : -1;
 
-    /// <summary>The TABLE DATA unit index of a table (by the table's dump ID), or -1.</summary>
-    internal int TableDataUnitOf(int tableDumpId) => _tableDataUnitByTable.TryGetValue(tableDumpId, out int u) ? u : -1;
+    /// <summary>
+    /// The TABLE DATA unit indices of a table (by the table's dump ID): one, or several when the archive has
+    /// several data entries for the table (a proposed pg_dump feature: the table's rows in parts), or none.
+    /// </summary>
+    internal IReadOnlyList<int> TableDataUnitsOf(int tableDumpId) => _tableDataUnitByTable.TryGetValue(tableDumpId, out int[]? u) ? u : [];
 
     /// <summary>Builds the plan from the TOC in restore order and the parts <see cref="EntrySelector"/> chose.</summary>
     public static RestorePlan Build(IReadOnlyList<TocEntry> order, IReadOnlyDictionary<int, RestoreParts> parts)
@@ -105,13 +108,21 @@ public sealed class RestorePlan
             }
         }
 
-        // buildTocEntryArrays: a TABLE DATA entry's first dependency is its table.
-        var tableDataOf = new Dictionary<int, int>();
+        // buildTocEntryArrays: a TABLE DATA entry's first dependency is its table. pg_restore keeps one per table;
+        // an archive with several data entries for one table keeps them all, so that what repoint_table_dependencies
+        // points at the table's data waits for every part of it.
+        var tableDataOf = new Dictionary<int, List<int>>();
         for (int i = 0; i < n; i++)
         {
             if (order[i].Desc == "TABLE DATA" && order[i].Dependencies.Count > 0)
             {
-                tableDataOf[order[i].Dependencies[0]] = i;
+                int table = order[i].Dependencies[0];
+                if (!tableDataOf.TryGetValue(table, out var parts))
+                {
+                    tableDataOf[table] = parts = [];
+                }
+
+                parts.Add(i);
             }
         }
 
@@ -127,14 +138,15 @@ public sealed class RestorePlan
             scratch.Clear();
             foreach (int dep in e.Dependencies)
             {
-                int target = dep;
-                if (e.Section == ArchiveSection.PostData && tableDataOf.TryGetValue(dep, out int tdIndex))
+                if (e.Section == ArchiveSection.PostData && tableDataOf.TryGetValue(dep, out var tdIndices))
                 {
-                    target = order[tdIndex].DumpId;
-                    priority[i] = Math.Max(priority[i], order[tdIndex].DataLength);
+                    foreach (int tdIndex in tdIndices)
+                    {
+                        scratch.Add(tdIndex);
+                        priority[i] = Math.Max(priority[i], order[tdIndex].DataLength);
+                    }
                 }
-
-                if (indexOf.TryGetValue(target, out int targetIndex))
+                else if (indexOf.TryGetValue(dep, out int targetIndex))
                 {
                     scratch.Add(targetIndex);
                 }
@@ -271,12 +283,13 @@ public sealed class RestorePlan
             rank[byPriority[r]] = r;
         }
 
-        var tableDataUnitByTable = new Dictionary<int, int>(tableDataOf.Count);
-        foreach (var (table, tdIndex) in tableDataOf)
+        var tableDataUnitByTable = new Dictionary<int, int[]>(tableDataOf.Count);
+        foreach (var (table, tdIndices) in tableDataOf)
         {
-            if (unitOfEntry[tdIndex] >= 0)
+            int[] tdUnits = [.. tdIndices.Select(i => unitOfEntry[i]).Where(u => u >= 0)];
+            if (tdUnits.Length > 0)
             {
-                tableDataUnitByTable[table] = unitOfEntry[tdIndex];
+                tableDataUnitByTable[table] = tdUnits;
             }
         }
 

@@ -538,8 +538,9 @@ public sealed class RestoreSchedule
         {
             case UnitStatus.TableCreated:
             {
-                int td = _plan.TableDataUnitOf(dumpId);
-                if (td >= 0)
+                // TRUNCATE before the data only where one unit loads the whole table: with several data entries,
+                // each part's TRUNCATE would take away the rows the others loaded.
+                if (_plan.TableDataUnitsOf(dumpId) is [int td])
                 {
                     _flags[td] |= FlagCreated;
                 }
@@ -550,8 +551,7 @@ public sealed class RestoreSchedule
             case UnitStatus.InhibitData:
             {
                 _errors++;
-                int td = _plan.TableDataUnitOf(dumpId);
-                if (td >= 0)
+                foreach (int td in _plan.TableDataUnitsOf(dumpId))
                 {
                     Inhibit(td);
                 }

@@ -280,10 +280,21 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
         }
     }
 
-    public void BeginCopy(byte[] copyStatement)
+    /// <summary>
+    /// Starts a COPY. With <paramref name="freeze"/> (the table was truncated earlier in this transaction) and no
+    /// savepoint between the two (optimistic mode: in careful mode each query has its own subtransaction, and
+    /// PostgreSQL allows FREEZE only in the subtransaction that created or truncated the table), the rows are
+    /// written frozen (<c>COPY ... WITH (FREEZE)</c>), which spares the table its first VACUUM's freezing pass.
+    /// </summary>
+    public void BeginCopy(byte[] copyStatement, bool freeze = false)
     {
         ThrowIfCancelled();
         _copyStatement = _encoding.Encoding.GetString(copyStatement);
+        if (freeze && _optimistic && CopyFreeze.With(_copyStatement) is { } frozen)
+        {
+            _copyStatement = frozen;
+        }
+
         _copy = new CopyTerminatorFilter();
         _copyError = null;
         if (_optimistic)

@@ -27,7 +27,8 @@ internal interface ISqlSink
     void Statements(Stream data);
 
     /// <summary>Starts a COPY with its statement (script: the statement text, then the data as is).</summary>
-    void BeginCopy(byte[] copyStatement);
+    /// <param name="freeze">The table was truncated in this unit's transaction: a database sink may add FREEZE (DatabaseSink).</param>
+    void BeginCopy(byte[] copyStatement, bool freeze = false);
 
     void CopyData(ReadOnlySpan<byte> data);
 

@@ -19,7 +19,8 @@ internal sealed partial class RestoreEmitter
         BecomeOwner(te);
         SelectOutputSchema(te.GetRaw(TocField.Namespace));
         Verbose(VerboseMessages.ProcessingData(te));
-        if (truncateFirst && _sink.IsDatabase && !IsLoadViaPartitionRoot(te))
+        bool truncated = truncateFirst && _sink.IsDatabase && !IsLoadViaPartitionRoot(te);
+        if (truncated)
         {
             // TRUNCATE TABLE ONLY: inheritance children keep their rows.
             Emit(b.Add("TRUNCATE TABLE ONLY ").QualifiedId(te.GetRaw(TocField.Namespace), te.GetRaw(TocField.Tag) ?? []).Add(";\n\n"));
@@ -35,7 +36,7 @@ internal sealed partial class RestoreEmitter
             }
             else if (te.CopyStmt is { Length: > 0 })
             {
-                _sink.BeginCopy(te.GetRaw(TocField.CopyStmt)!);
+                _sink.BeginCopy(te.GetRaw(TocField.CopyStmt)!, freeze: truncated && !_options.NoCopyFreeze);
                 var buffer = new byte[1 << 16];
                 int n;
                 while ((n = data.Read(buffer, 0, buffer.Length)) > 0)

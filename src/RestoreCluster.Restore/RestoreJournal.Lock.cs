@@ -27,12 +27,15 @@ public sealed partial class RestoreJournal
     /// the job lock, shared, then checks that the run still owns the journal. A run that had, for a moment,
     /// no session at all (all of them lost, say) may have been taken over by a --resume meanwhile: it stops
     /// then, so only one run ever works on a journal. Runs as the login role, before the session's settings.
+    /// With <paramref name="asyncCommit"/> (units commit with synchronous_commit off) it also stops the run when
+    /// the server crashed since the run took the journal (<see cref="ServerCrashed"/>).
     /// </summary>
-    public void Join(NpgsqlConnection conn, string runId, string target)
+    public void Join(NpgsqlConnection conn, string runId, string target, bool asyncCommit)
     {
         using var batch = new NpgsqlBatch(conn);
         batch.BatchCommands.Add(new NpgsqlBatchCommand(HoldJobLockSql));
-        var read = new NpgsqlBatchCommand($"SELECT run_id, archive_path, run_started_at, run_pid, run_host FROM {Schema}.job WHERE job_key = $1");
+        var read = new NpgsqlBatchCommand(
+            $"SELECT run_id, archive_path, run_started_at, run_pid, run_host, EXISTS (SELECT FROM {Schema}.alive a WHERE a.job_key = j.job_key) FROM {Schema}.job j WHERE job_key = $1");
         read.Parameters.Add(new NpgsqlParameter { Value = JobKey });
         batch.BatchCommands.Add(read);
         try
@@ -48,6 +51,11 @@ public sealed partial class RestoreJournal
             {
                 var other = new JournalOwner(r.GetString(1), r.GetDateTime(2), r.IsDBNull(3) ? null : r.GetInt32(3), r.IsDBNull(4) ? null : r.GetString(4));
                 throw new RestoreFailedException($"another run took over the journal in {target}: {other.Describe(target)}; this restore stops");
+            }
+
+            if (asyncCommit && !r.GetBoolean(5))
+            {
+                throw ServerCrashed(target);
             }
         }
         catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InvalidSchemaName)
@@ -98,6 +106,16 @@ public sealed partial class RestoreJournal
             r.GetString(0), r.GetString(1), r.GetString(2),
             new JournalOwner(r.GetString(3), r.GetDateTime(4), r.IsDBNull(5) ? null : r.GetInt32(5), r.IsDBNull(6) ? null : r.GetString(6)));
     }
+
+    /// <summary>
+    /// The journal's unlogged alive row is gone: crash recovery emptied it, so the server crashed (or was stopped
+    /// with -m immediate) while this run worked, and commits of units made with synchronous_commit off may be
+    /// lost although the run was told of them. Going on could run units whose prerequisites vanished; the run
+    /// stops, and --resume redoes exactly what the journal no longer holds (a unit's row commits with its work).
+    /// </summary>
+    public static RestoreFailedException ServerCrashed(string target) =>
+        new($"the server of {target} crashed or was stopped immediately while this restore ran, so units committed " +
+            "without waiting for the disk (synchronous_commit off) may be lost; rerun with --resume to redo what the journal no longer holds");
 
     private static RestoreFailedException Gone(string target) =>
         new($"the journal in {target} (schema {Schema}) is gone: it was dropped while this restore ran");

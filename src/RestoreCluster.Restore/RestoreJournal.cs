@@ -68,6 +68,7 @@ public sealed partial class RestoreJournal
             insert.Parameters.Add(new NpgsqlParameter { Value = Environment.ProcessId });
             insert.Parameters.Add(new NpgsqlParameter { Value = Environment.MachineName });
             batch.BatchCommands.Add(insert);
+            batch.BatchCommands.Add(MarkAliveSql());
             batch.BatchCommands.Add(new NpgsqlBatchCommand(HoldJobLockSql));
             batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
             batch.ExecuteNonQuery();
@@ -109,11 +110,28 @@ public sealed partial class RestoreJournal
             takeOver.Parameters.Add(new NpgsqlParameter { Value = Environment.ProcessId });
             takeOver.Parameters.Add(new NpgsqlParameter { Value = Environment.MachineName });
             takeOver.ExecuteNonQuery();
+
+            // What the journal holds now is all that counts: this run redoes the rest, so the server's crashes before
+            // it are no longer a threat (a journal made before the alive table gets it here).
+            using var alive = new NpgsqlBatch(conn);
+            alive.BatchCommands.Add(new NpgsqlBatchCommand(AliveTableSql));
+            alive.BatchCommands.Add(MarkAliveSql());
+            alive.ExecuteNonQuery();
         }
 
         // A session lock outlives the transaction: this session is one of the run's from now on.
         Exec(conn, HoldJobLockSql);
         transaction.Commit();
+    }
+
+    // journal-create.sql's alive table, for a journal made before it.
+    private const string AliveTableSql = $"CREATE UNLOGGED TABLE IF NOT EXISTS {Schema}.alive (job_key text PRIMARY KEY)";
+
+    private NpgsqlBatchCommand MarkAliveSql()
+    {
+        var cmd = new NpgsqlBatchCommand($"INSERT INTO {Schema}.alive (job_key) VALUES ($1) ON CONFLICT DO NOTHING");
+        cmd.Parameters.Add(new NpgsqlParameter { Value = JobKey });
+        return cmd;
     }
 
     /// <summary>

@@ -47,6 +47,18 @@ public sealed record RestoreOptions
 
     public bool Verbose { get; init; }
 
+    /// <summary>
+    /// <c>--no-async-commit</c>: units commit with the server's synchronous_commit instead of <c>off</c>
+    /// (docs/restore.md, "Session settings of units"). How the restore runs, not what it restores: not fingerprinted.
+    /// </summary>
+    public bool NoAsyncCommit { get; init; }
+
+    /// <summary>
+    /// <c>--no-copy-freeze</c>: no <c>COPY ... WITH (FREEZE)</c> where a unit truncated the table in its own
+    /// transaction (docs/restore.md). How the restore runs, not what it restores: not fingerprinted.
+    /// </summary>
+    public bool NoCopyFreeze { get; init; }
+
     /// <summary>The psql <c>\restrict</c> key of script output (pg_restore makes a random one when none is given).</summary>
     public string? RestrictKey { get; init; }
 

@@ -243,7 +243,7 @@ public sealed class UnitSession : IDisposable
     {
         try
         {
-            _journal.Join(conn, run, _targetLabel);
+            _journal.Join(conn, run, _targetLabel, asyncCommit: !_options.NoAsyncCommit);
         }
         catch (NpgsqlException e) when (DatabaseSink.IsTransient(e))
         {
@@ -305,7 +305,7 @@ public sealed class UnitSession : IDisposable
                 }
 
                 sink.UnfinishedUnitSql = [.. LoginRoleSql(), _journal.ForgetSql(ids)];
-                sink.BeginUnit([.. LoginRoleSql(), _journal.StartSql(ids), .. UnitRoleSql()], optimistic);
+                sink.BeginUnit([.. AsyncCommitSql(), .. LoginRoleSql(), _journal.StartSql(ids), .. UnitRoleSql()], optimistic);
                 var results = new List<UnitResult>(units.Count);
                 foreach (var unit in units)
                 {
@@ -331,9 +331,11 @@ public sealed class UnitSession : IDisposable
                         // pg_restore -j truncates a table this run created before its COPY (wal_level minimal then
                         // skips WAL). Elsewhere the TRUNCATE only costs (a new file per table, about 1.4 ms):
                         // it is left out where nothing can be in the table yet, and kept for every later run,
-                        // whose COPY would otherwise load beside the rolled-back rows (docs/restore.md).
+                        // whose COPY would otherwise load beside the rolled-back rows (docs/restore.md). A table of
+                        // at least CopyFreeze.MinBytes is truncated on its first run too, so that its COPY may FREEZE.
                         bool rerun = !tried.Add(unit.UnitId);
-                        emitter.RestoreEntry(unit.Entry, unit.TruncateFirst && (_walMinimal || !unit.FirstRun || rerun));
+                        bool freeze = !_options.NoCopyFreeze && unit.Entry.DataLength >= CopyFreeze.MinBytes;
+                        emitter.RestoreEntry(unit.Entry, unit.TruncateFirst && (_walMinimal || !unit.FirstRun || rerun || freeze));
                     }
 
                     results.Add(new UnitResult(
@@ -404,6 +406,13 @@ public sealed class UnitSession : IDisposable
             }
         }
     }
+
+    // A unit's COMMIT does not wait for the disk: its journal row commits with its work, so a crash loses both
+    // or neither, and the run stops at the next session it opens (RestoreJournal.Join) for --resume to redo the
+    // lost units. The final drop of the journal runs outside units, with the server's setting (docs/restore.md).
+    private List<NpgsqlBatchCommand> AsyncCommitSql() => _options.NoAsyncCommit || JournalRun is null
+        ? []
+        : [new NpgsqlBatchCommand("SET LOCAL synchronous_commit = off")];
 
     // Back to the login role inside the unit's transaction, for the journal (nobody else may write it).
     private List<NpgsqlBatchCommand> LoginRoleSql() => SwitchesRoles

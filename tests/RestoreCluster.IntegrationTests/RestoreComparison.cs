@@ -8,26 +8,35 @@ internal static class RestoreComparison
 {
     public const string RestrictKey = "FidelityKey";
 
-    public sealed record Outcome(ProcessResult Reference, ProcessResult Ours, string ReferenceDump, string OurDump);
+    /// <param name="OurDatabase">restorecluster's database when the caller asked to keep it (and drops it), else null.</param>
+    public sealed record Outcome(ProcessResult Reference, ProcessResult Ours, string ReferenceDump, string OurDump, string? OurDatabase = null);
 
-    /// <summary>Runs both restores with the same options; returns both results and both pg_dump outputs.</summary>
-    public static async Task<Outcome> RunAsync(PostgresServer server, string archive, IReadOnlyList<string> options, string prefix)
+    /// <summary>
+    /// Runs both restores with the same options (pg_restore with <paramref name="referenceOptions"/> instead, when
+    /// ours has options of its own); returns both results and both pg_dump outputs. With <paramref name="keep"/>
+    /// restorecluster's database is left for the caller to inspect and drop.
+    /// </summary>
+    public static async Task<Outcome> RunAsync(
+        PostgresServer server, string archive, IReadOnlyList<string> options, string prefix, bool keep = false, IReadOnlyList<string>? referenceOptions = null)
     {
         string refDb = await server.CreateDatabaseAsync(prefix + "_pg");
         string ourDb = await server.CreateDatabaseAsync(prefix + "_rc");
         try
         {
-            var reference = server.RunToolAsync("pg_restore", [.. options, "-d", refDb, archive], timeout: TimeSpan.FromMinutes(3));
+            var reference = server.RunToolAsync("pg_restore", [.. referenceOptions ?? options, "-d", refDb, archive], timeout: TimeSpan.FromMinutes(3));
             var ours = CliRunner.RunAsync(server, ["restore", .. options, "-d", ourDb, archive], timeout: TimeSpan.FromMinutes(3));
             await Task.WhenAll(reference, ours);
             string refDump = await DumpAsync(server, refDb);
             string ourDump = await DumpAsync(server, ourDb);
-            return new Outcome(await reference, await ours, refDump, ourDump);
+            return new Outcome(await reference, await ours, refDump, ourDump, keep ? ourDb : null);
         }
         finally
         {
             await server.DropDatabaseAsync(refDb);
-            await server.DropDatabaseAsync(ourDb);
+            if (!keep)
+            {
+                await server.DropDatabaseAsync(ourDb);
+            }
         }
     }
 

@@ -57,16 +57,17 @@ public sealed class PostgresServer : IAsyncDisposable
     /// <summary>
     /// Restarts a server this harness started, as <c>pg_ctl restart -m fast</c> does (its sessions are
     /// terminated), keeping it down for <paramref name="downtime"/>; it comes back on the same port and socket
-    /// directory and accepts connections when this returns. Pooled connections to it are dropped.
+    /// directory and accepts connections when this returns. Pooled connections to it are dropped. With
+    /// <paramref name="immediate"/> it stops as <c>pg_ctl stop -m immediate</c> does (a crash: WAL not yet written is lost).
     /// </summary>
-    public async Task RestartAsync(TimeSpan downtime, CancellationToken cancellationToken = default)
+    public async Task RestartAsync(TimeSpan downtime, CancellationToken cancellationToken = default, bool immediate = false)
     {
         if (local is null)
         {
             throw new InvalidOperationException("only a server the tests started can be restarted");
         }
 
-        await local.RestartAsync(downtime, cancellationToken).ConfigureAwait(false);
+        await local.RestartAsync(downtime, cancellationToken, immediate).ConfigureAwait(false);
         NpgsqlConnection.ClearAllPools();
     }
 

@@ -27,5 +27,12 @@ CREATE TABLE IF NOT EXISTS restorecluster_journal.unit (
     inhibited integer[],
     PRIMARY KEY (job_key, unit_id)
 );
+-- Unlogged, so crash recovery empties it (a clean shutdown keeps it): a row here says the server has not crashed
+-- since the run took the journal. Units commit with synchronous_commit = off, so a crash (or an immediate
+-- shutdown) may lose commits the run was told of; a session that joins the job and finds the row gone stops the
+-- run, and --resume (which writes the row again) redoes what the journal no longer holds. docs/restore.md.
+CREATE UNLOGGED TABLE IF NOT EXISTS restorecluster_journal.alive (
+    job_key text PRIMARY KEY
+);
 -- No grants: the journal is written only as the login role, which owns it (units that run as the archive's
 -- owners or as --role switch back to it inside their transaction to write their rows).
