@@ -37,7 +37,7 @@ internal static class ProtectBenchmark
         string load = MachineFacts.LoadAverage();
         Progress("starting a private PostgreSQL server");
         await using var server = await PostgresServer.StartAsync();
-        var dataset = await RestoreDatasets.GetAsync(server, "bigtable", CancellationToken.None);
+        var dataset = await RestoreDatasets.GetAsync(server, "bigtable", wideGigabytes: 0, CancellationToken.None);
         string workload = await server.CreateDatabaseAsync("protect_workload");
         (await ProcessRunner.RunAsync(
             RestoreDatasets.Pgbench(), ["-i", "-q", "-s", WorkloadScale.ToString(CultureInfo.InvariantCulture), workload],
