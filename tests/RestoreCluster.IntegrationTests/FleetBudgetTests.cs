@@ -1,0 +1,230 @@
+using System.Diagnostics;
+using Npgsql;
+using RestoreCluster.Testing;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace RestoreCluster.IntegrationTests;
+
+/// <summary>
+/// issue 10's done-when tests for budgets: a fleet's every session on a target server (control and idle ones
+/// included: every client backend named restorecluster, in any database) sampled every 50 ms never exceeds the
+/// server's budget, each server reaches it, and the cluster database's own sessions (restorecluster-cluster) never
+/// count, though it lives on a target server; a budget lowered mid-run holds once the running units drained.
+/// </summary>
+[Collection(WorkloadCollection.Name)]
+public sealed class FleetBudgetTests(ITestOutputHelper output)
+{
+    [Fact]
+    [Trait("Category", "Slow")]
+    public async Task TwelveArchivesIntoThreeServersWithBudgetsOneTwoThreeStayWithinEachBudgetAndRestoreLikePgRestore()
+    {
+        var fixtures = await FixtureArchives.GetAsync();
+        var shared = fixtures.Server;
+        await using var second = await PostgresServer.StartAsync();
+        await using var third = await PostgresServer.StartAsync();
+        PostgresServer[] servers = [shared, second, third];
+        int[] budgets = [1, 2, 3];
+        foreach (var s in servers.Skip(1))
+        {
+            await fixtures.PrepareTargetRolesAsync(s);
+        }
+
+        var archives = fixtures.Archives.Where(a => a.Fixture is "rich" or "nasty" && a.Kind != FixtureArchiveKind.CustomPiped).ToList();
+        // The cluster database lives on the budget-1 server: its sessions must not count against that budget.
+        await using var cluster = await SiloCluster.StartAsync(shared, silos: 2, slots: 3);
+        var restores = new List<(FixtureArchive Archive, PostgresServer Server, string Database)>();
+        using var folder = new FleetTests.TempFolder();
+        try
+        {
+            for (int i = 0; i < 12; i++)
+            {
+                var server = servers[i % 3];
+                restores.Add((archives[i % archives.Count], server, await server.CreateDatabaseAsync($"fleet12_{i}")));
+            }
+
+            string manifest = folder.Write("fleet12.yaml", "defaults:\n  options: [\"-j\", \"3\"]\nhosts:\n"
+                + string.Concat(servers.Select((s, i) => $"  - host: 127.0.0.1\n    port: {s.Port}\n    budget: {budgets[i]}\n"))
+                + "restores:\n"
+                + string.Concat(restores.Select(r => $"  - archive: {r.Archive.Path}\n    target: \"host=127.0.0.1 port={r.Server.Port} user={r.Server.UserName} dbname={r.Database}\"\n")));
+
+            var monitors = new List<NpgsqlConnection>();
+            foreach (var s in servers)
+            {
+                monitors.Add(await WorkloadChecks.OpenAsync(s, "postgres"));
+            }
+
+            var clock = Stopwatch.StartNew();
+            var samples = servers.Select(_ => new List<int>()).ToArray();
+            var excess = new List<string>();
+            using var stop = new CancellationTokenSource();
+            var sampling = SampleAsync(monitors, samples, budgets, excess, stop.Token);
+            var submit = await cluster.RunAsync(["submit", "--manifest", manifest]);
+            Assert.True(submit.ExitCode == 0, submit.Describe());
+            string fleet = Assert.Single(submit.Stderr.Split('\n'), l => l.StartsWith("fleet: ", StringComparison.Ordinal))["fleet: ".Length..];
+            var wait = await cluster.RunAsync(["wait", fleet]);
+            await stop.CancelAsync();
+            await sampling;
+            foreach (var m in monitors)
+            {
+                await m.DisposeAsync();
+            }
+
+            output.WriteLine($"fleet of 12 in {clock.Elapsed.TotalSeconds:0.0} s; max sessions per server: {string.Join(", ", samples.Select((s, i) => $"budget {budgets[i]}: max {s.DefaultIfEmpty().Max()} in {s.Count} samples"))}");
+            output.WriteLine(wait.StdoutText);
+            Assert.True(excess.Count == 0, string.Join("\n", excess));
+            for (int i = 0; i < 3; i++)
+            {
+                Assert.True(samples[i].Max() == budgets[i], $"server {i} with budget {budgets[i]} never held {budgets[i]} sessions at once (max {samples[i].Max()})");
+            }
+
+            Assert.Equal(12, wait.StdoutText.TrimEnd('\n').Split('\n').Length);
+            var references = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var archive in restores.Select(r => r.Archive).Distinct())
+            {
+                string reference = await shared.CreateDatabaseAsync("fleet12_pg");
+                try
+                {
+                    await shared.RunToolAsync("pg_restore", ["-d", reference, archive.Path], timeout: TimeSpan.FromMinutes(3));
+                    references[archive.Name] = await RestoreComparison.DumpAsync(shared, reference);
+                }
+                finally
+                {
+                    await shared.DropDatabaseAsync(reference);
+                }
+            }
+
+            foreach (var (archive, server, database) in restores)
+            {
+                Assert.True(references[archive.Name] == await RestoreComparison.DumpAsync(server, database), $"{archive.Name} into {database} differs from pg_restore's");
+            }
+        }
+        finally
+        {
+            foreach (var (_, server, database) in restores)
+            {
+                await server.DropDatabaseAsync(database);
+            }
+        }
+    }
+
+    [Fact]
+    [Trait("Category", "Slow")]
+    public async Task ABudgetLoweredFromThreeToOneMidRunHoldsOnceTheRunningUnitsDrained()
+    {
+        var server = await PostgresServer.GetSharedAsync();
+        var workload = await WorkloadArchives.GetAsync();
+        await using var cluster = await SiloCluster.StartAsync(server, silos: 2, slots: 3);
+        var targets = new List<string>();
+        using var folder = new FleetTests.TempFolder();
+        try
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                targets.Add(await server.CreateDatabaseAsync($"fleetlow_{i}"));
+            }
+
+            string manifest = folder.Write("fleet.yaml", $"defaults:\n  options: [\"-j\", \"3\"]\nhosts:\n  - host: 127.0.0.1\n    port: {server.Port}\n    budget: 3\nrestores:\n"
+                + string.Concat(targets.Select(t => $"  - archive: {workload.CustomArchive}\n    target: \"host=127.0.0.1 port={server.Port} dbname={t}\"\n")));
+            await using var monitor = await WorkloadChecks.OpenAsync(server, "postgres");
+            var submit = await cluster.RunAsync(["submit", "--manifest", manifest]);
+            Assert.True(submit.ExitCode == 0, submit.Describe());
+            string fleet = Assert.Single(submit.Stderr.Split('\n'), l => l.StartsWith("fleet: ", StringComparison.Ordinal))["fleet: ".Length..];
+            var wait = cluster.RunAsync(["wait", fleet]);
+
+            // Once the fleet holds 3 sessions, the budget goes down to 1.
+            int seen = 0;
+            using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
+            while (!wait.IsCompleted && (seen = await ServerSessionsAsync(monitor)) < 3)
+            {
+                await timer.WaitForNextTickAsync();
+            }
+
+            Assert.True(seen == 3, $"the fleet never held its budget of 3 sessions before it ended: {(await wait).Describe()}");
+            var lower = await cluster.RunAsync(["budget", "set", $"127.0.0.1:{server.Port}", "1"]);
+            Assert.True(lower.ExitCode == 0, lower.Describe());
+            Assert.Contains("budget 3 -> 1", lower.StdoutText, StringComparison.Ordinal);
+
+            // From the first sample at or under 1 on (the running units drained), never more than 1.
+            var clock = Stopwatch.StartNew();
+            TimeSpan? drained = null;
+            var after = new List<int>();
+            while (!wait.IsCompleted)
+            {
+                int sessions = await ServerSessionsAsync(monitor);
+                if (drained is null && sessions <= 1)
+                {
+                    drained = clock.Elapsed;
+                }
+
+                if (drained is not null)
+                {
+                    after.Add(sessions);
+                    Assert.True(sessions <= 1, $"{sessions} sessions {clock.Elapsed.TotalSeconds:0.0} s after the budget went down to 1 (drained at {drained.Value.TotalSeconds:0.0} s):\n{await DescribeAsync(monitor)}");
+                }
+
+                await timer.WaitForNextTickAsync();
+            }
+
+            output.WriteLine($"drained {drained?.TotalSeconds:0.0} s after the budget was lowered; {after.Count} samples after, max {after.DefaultIfEmpty().Max()}");
+            Assert.NotNull(drained);
+            Assert.True(after.Count > 10, $"the fleet ended {after.Count} samples after the drain: too early to tell");
+            var ended = await wait;
+            Assert.True(ended.ExitCode == 0, ended.Describe());
+            foreach (string target in targets)
+            {
+                await WorkloadChecks.AssertRowsAsync(server, target, workload);
+            }
+        }
+        finally
+        {
+            foreach (string target in targets)
+            {
+                await server.DropDatabaseAsync(target);
+            }
+        }
+    }
+
+    // Every session of ours on the server, in any database: a restore's sessions are named restorecluster; the
+    // cluster database's are restorecluster-cluster, this test's restorecluster-tests.
+    private const string OurSessions =
+        "FROM pg_catalog.pg_stat_activity WHERE application_name = 'restorecluster' AND backend_type = 'client backend'";
+
+    private static async Task<int> ServerSessionsAsync(NpgsqlConnection monitor)
+    {
+        await using var cmd = new NpgsqlCommand("SELECT count(*) " + OurSessions, monitor);
+        return (int)(long)(await cmd.ExecuteScalarAsync())!;
+    }
+
+    private static async Task<string> DescribeAsync(NpgsqlConnection monitor)
+    {
+        await using var cmd = new NpgsqlCommand("SELECT string_agg(pid || ' ' || datname || ' ' || coalesce(state, '-') || ': ' || left(query, 60), E'\\n') " + OurSessions, monitor);
+        return (await cmd.ExecuteScalarAsync()) as string ?? "";
+    }
+
+    private static async Task SampleAsync(IReadOnlyList<NpgsqlConnection> monitors, List<int>[] samples, int[] budgets, List<string> excess, CancellationToken stop)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
+        while (!stop.IsCancellationRequested)
+        {
+            for (int i = 0; i < monitors.Count; i++)
+            {
+                int sessions = await ServerSessionsAsync(monitors[i]);
+                samples[i].Add(sessions);
+                if (sessions > budgets[i] && excess.Count < 5)
+                {
+                    excess.Add($"server {i}: {sessions} sessions over its budget of {budgets[i]}:\n{await DescribeAsync(monitors[i])}");
+                }
+            }
+
+            try
+            {
+                await timer.WaitForNextTickAsync(stop);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+}
