@@ -150,10 +150,12 @@ public sealed partial class WorkerGrain(ILogger<WorkerGrain> logger, ILoggerFact
                         await ReleaseAsync(budget, permit);
                     }
 
-                    permit = await budget.Acquire(slotId, timings.PermitTime, FallbackWait);
+                    permit = null;
+                    var acquired = await budget.Acquire(slotId, timings.PermitTime, FallbackWait);
                     // Then one of the silo's slots, shared by all its jobs (a permit first, so that a server at its
-                    // budget never holds a silo slot while other servers' work waits).
-                    permit = permit is null ? null : await TakeSiloSlotAsync(coordinator, budget, spec, permit, timings);
+                    // budget never holds a silo slot while other servers' work waits). Only a permit that comes with a
+                    // silo slot is the slot's to give back (a failed call leaves the acquired one to lapse).
+                    permit = acquired is null ? null : await TakeSiloSlotAsync(coordinator, budget, spec, acquired, timings);
                     if (permit is null)
                     {
                         if (!await StillRunning(coordinator))

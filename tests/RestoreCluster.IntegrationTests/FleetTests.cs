@@ -101,12 +101,10 @@ public sealed class FleetTests
         var fixtures = await FixtureArchives.GetAsync();
         var server = fixtures.Server;
         string archive = fixtures["rich.custom"].Path;
-        string cluster = await server.CreateDatabaseAsync("fleet_refused");
+        string cluster = await ClusterDatabaseWithoutSilosAsync(server, "fleet_refused");
         using var folder = new TempFolder();
         try
         {
-            var init = await CliRunner.RunAsync(server, ["cluster", "init", "--cluster", cluster]);
-            Assert.True(init.ExitCode == 0, init.Describe());
             folder.Write("notes.txt", "not an archive\n");
             string manifest = folder.Write("bad.yaml", $"""
                 hosts:
@@ -160,12 +158,10 @@ public sealed class FleetTests
     {
         var fixtures = await FixtureArchives.GetAsync();
         var server = fixtures.Server;
-        string cluster = await server.CreateDatabaseAsync("fleet_unreachable");
+        string cluster = await ClusterDatabaseWithoutSilosAsync(server, "fleet_unreachable");
         using var folder = new TempFolder();
         try
         {
-            var init = await CliRunner.RunAsync(server, ["cluster", "init", "--cluster", cluster]);
-            Assert.True(init.ExitCode == 0, init.Describe());
             string manifest = folder.Write("fleet.yaml", $"""
                 restores:
                   - archive: {fixtures["rich.custom"].Path}
@@ -185,6 +181,15 @@ public sealed class FleetTests
         {
             await server.DropDatabaseAsync(cluster);
         }
+    }
+
+    // A cluster database that cluster init made, with no silo: a refused manifest is refused before any is asked.
+    private static async Task<string> ClusterDatabaseWithoutSilosAsync(PostgresServer server, string prefix)
+    {
+        string cluster = await server.CreateDatabaseAsync(prefix);
+        var init = await CliRunner.RunAsync(server, ["cluster", "init", "--cluster", cluster]);
+        Assert.True(init.ExitCode == 0, init.Describe());
+        return cluster;
     }
 
     /// <summary>A temporary folder for manifests, removed at the end.</summary>
