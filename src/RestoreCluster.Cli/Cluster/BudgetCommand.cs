@@ -19,8 +19,10 @@ internal sealed class BudgetCommand
 
     public BudgetCommand()
     {
-        Set = new Command("set", "change a target server's budget while jobs run") { _cluster, _host, _budget };
-        Command = new Command("budget", "target servers' budgets") { Set };
+        // --cluster before or after "set" (cli.md's form is budget --cluster CONNSTR set HOST:PORT N).
+        _cluster.Recursive = true;
+        Set = new Command("set", "change a target server's budget while jobs run") { _host, _budget };
+        Command = new Command("budget", "target servers' budgets") { _cluster, Set };
     }
 
     public Command Command { get; }
