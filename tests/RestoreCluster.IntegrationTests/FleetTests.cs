@@ -183,6 +183,58 @@ public sealed class FleetTests
         }
     }
 
+    [Fact]
+    public async Task DryRunPrintsThePlanPerHostChecksRolesAndDatabasesAndChangesNothing()
+    {
+        var fixtures = await FixtureArchives.GetAsync();
+        // A fresh server: none of the fixtures' roles exist there, and nothing of the fleet may be left on it.
+        await using var bare = await PostgresServer.StartAsync();
+        string existing = await bare.CreateDatabaseAsync("fleet_dry");
+        using var folder = new TempFolder();
+        try
+        {
+            string globals = Path.Combine(RepoPaths.FixturesDirectory, "globals", "pg_dumpall-15.18-globals.sql");
+            string target = $"host=127.0.0.1 port={bare.Port} user={bare.UserName}";
+            string manifest = folder.Write("fleet.yaml", $"""
+                hosts:
+                  - host: 127.0.0.1
+                    port: {bare.Port}
+                    budget: 2
+                    globals: {globals}
+                restores:
+                  - archive: {fixtures["rich.custom"].Path}
+                    target: "{target} dbname={existing}"
+                  - archive: {fixtures["nasty.custom"].Path}
+                    target: "{target} dbname=postgres"
+                    options: ["-O", "-x"]
+                  - archive: {fixtures["nasty.custom"].Path}
+                    target: "{target} dbname=nowhere"
+                    options: ["-O", "-x"]
+                """);
+
+            var dry = await CliRunner.RunAsync(bare, ["submit", "--manifest", manifest, "--dry-run"], timeout: TimeSpan.FromMinutes(2));
+
+            Assert.True(dry.ExitCode == 1 && dry.StdoutText.Length > 0, dry.Describe());
+            string[] plan = dry.StdoutText.TrimEnd('\n').Split('\n');
+            Assert.Matches($@"^host 127\.0\.0\.1:{bare.Port} \(pg:\d+:{bare.Port}\): budget 2, 3 jobs, [\d.]+ MB of data, first estimate \d\d:\d\d:\d\d$", plan[0]);
+            Assert.EndsWith("  refused", plan[1], StringComparison.Ordinal);
+            Assert.EndsWith("  ok", plan[2], StringComparison.Ordinal);
+            Assert.EndsWith("  refused", plan[3], StringComparison.Ordinal);
+            Assert.Equal("dry run: 2 problems; nothing was submitted", plan[^1]);
+            // rich's owners and grantees are on no such server, and the globals create others.
+            Assert.Contains("\"app_owner\"", dry.Stderr, StringComparison.Ordinal);
+            Assert.Contains("named by the archive do not exist on 127.0.0.1:", dry.Stderr, StringComparison.Ordinal);
+            Assert.Contains("database \"nowhere\" does not exist", dry.Stderr, StringComparison.Ordinal);
+            // Nothing changed: no role of the globals, nothing in the database.
+            Assert.False(await bare.ScalarAsync<bool>("postgres", "SELECT EXISTS (SELECT FROM pg_roles WHERE rolname IN ('fleet_owner', 'app_owner'))"));
+            Assert.Equal(0L, await bare.ScalarAsync<long>(existing, "SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace"));
+        }
+        finally
+        {
+            await bare.DropDatabaseAsync(existing);
+        }
+    }
+
     // A cluster database that cluster init made, with no silo: a refused manifest is refused before any is asked.
     private static async Task<string> ClusterDatabaseWithoutSilosAsync(PostgresServer server, string prefix)
     {

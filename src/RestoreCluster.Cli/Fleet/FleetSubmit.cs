@@ -115,9 +115,10 @@ internal static class FleetSubmit
             RestoreCommand.CheckStrictNames(archive, order, restore.Selection);
             var (target, _) = s.Connection.Resolve(p, r.Target);
             int jobs = p.GetValue(s.Jobs);
-            // The server's identity (one server under two names counts once): this connects, so an unreachable target
-            // refuses the fleet here, before anything is submitted.
-            string hostKey = HostIdentity.Resolve(target, io.Warn);
+            // The server's identity (one server under two names counts once): this connects, so an unreachable server
+            // refuses the fleet here, before anything is submitted. To its maintenance database: whether the target
+            // database is as -C and -c expect is the dry run's check (a job whose database is missing fails alone).
+            string hostKey = HostIdentity.Resolve(target.WithDatabase("postgres"), io.Warn);
             return new FleetJob(r, archive, order, restore, target, jobs, p.GetValue(s.HostBudget) ?? jobs, p.GetValue(s.Resume), hostKey);
         }
         catch
