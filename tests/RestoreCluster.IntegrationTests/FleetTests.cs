@@ -131,8 +131,7 @@ public sealed class FleetTests
 
             var submit = await CliRunner.RunAsync(server, ["submit", "--manifest", manifest, "--cluster", cluster]);
 
-            Assert.True(submit.ExitCode == 1, submit.Describe());
-            Assert.Empty(submit.StdoutText);
+            await AssertNothingSubmittedAsync(server, cluster, submit);
             Assert.DoesNotContain("   at ", submit.Stderr, StringComparison.Ordinal);
             string[] errors = submit.Stderr.TrimEnd('\n').Split('\n');
             Assert.All(errors, e => Assert.StartsWith("restorecluster: error: ", e, StringComparison.Ordinal));
@@ -144,8 +143,6 @@ public sealed class FleetTests
             Assert.Contains(errors, e => e.StartsWith(at + $"17:13: target 127.0.0.1:{server.Port}/d is listed twice (first at line 15)", StringComparison.Ordinal));
             Assert.Contains(errors, e => e.StartsWith(at + "20:14: restore would refuse these options: option --if-exists requires option -c/--clean", StringComparison.Ordinal));
             Assert.Equal("restorecluster: error: the manifest was refused (6 problems); nothing was submitted", errors[^1]);
-            Assert.Equal(0L, await server.ScalarAsync<long>(cluster, "SELECT count(*) FROM restorecluster_job"));
-            Assert.Equal(0L, await server.ScalarAsync<long>(cluster, "SELECT count(*) FROM restorecluster_fleet"));
         }
         finally
         {
@@ -172,10 +169,8 @@ public sealed class FleetTests
 
             var submit = await CliRunner.RunAsync(server, ["submit", "--manifest", manifest, "--cluster", cluster], timeout: TimeSpan.FromMinutes(2));
 
-            Assert.True(submit.ExitCode == 1, submit.Describe());
-            Assert.Empty(submit.StdoutText);
+            await AssertNothingSubmittedAsync(server, cluster, submit);
             Assert.Contains($"restorecluster: error: {manifest}:4:5: ", submit.Stderr, StringComparison.Ordinal);
-            Assert.Equal(0L, await server.ScalarAsync<long>(cluster, "SELECT count(*) FROM restorecluster_job"));
         }
         finally
         {
@@ -233,6 +228,15 @@ public sealed class FleetTests
         {
             await bare.DropDatabaseAsync(existing);
         }
+    }
+
+    // A refused fleet: exit 1, no line on stdout, no job and no fleet in the cluster database.
+    private static async Task AssertNothingSubmittedAsync(PostgresServer server, string cluster, ProcessResult submit)
+    {
+        Assert.True(submit.ExitCode == 1, submit.Describe());
+        Assert.Empty(submit.StdoutText);
+        Assert.Equal(0L, await server.ScalarAsync<long>(cluster, "SELECT count(*) FROM restorecluster_job"));
+        Assert.Equal(0L, await server.ScalarAsync<long>(cluster, "SELECT count(*) FROM restorecluster_fleet"));
     }
 
     // A cluster database that cluster init made, with no silo: a refused manifest is refused before any is asked.
