@@ -14,5 +14,8 @@ public sealed partial class HostBudgetGrain
 
         [LoggerMessage(EventId = 302, Level = LogLevel.Information, Message = "host {Host}: budget set to {Budget} permits")]
         public static partial void BudgetSet(ILogger logger, string host, int budget);
+
+        [LoggerMessage(EventId = 303, Level = LogLevel.Information, Message = "permit {PermitId} went back at its batch's end: {Held} permits held over a budget of {Budget}")]
+        public static partial void PermitOverBudget(ILogger logger, string permitId, int held, int budget);
     }
 }

@@ -114,6 +114,29 @@ public sealed partial class HostBudgetGrain(
         return Task.FromResult(true);
     }
 
+    public Task<bool> Keep(string permitId, TimeSpan ttl)
+    {
+        var now = DateTimeOffset.UtcNow;
+        Expire(now);
+        if (!_permits.TryGetValue(permitId, out var p))
+        {
+            return Task.FromResult(false);
+        }
+
+        if (_budget > 0 && _permits.Count > _budget)
+        {
+            // Over a lowered budget: this permit's batch has ended, so it goes back now (running ones keep theirs).
+            Log.PermitOverBudget(logger, permitId, _permits.Count, _budget);
+            _permits.Remove(permitId);
+            GrainInstruments.InFlight.Add(-1, Host);
+            Released();
+            return Task.FromResult(false);
+        }
+
+        _permits[permitId] = (p.Owner, now + ttl);
+        return Task.FromResult(true);
+    }
+
     public Task Release(string permitId)
     {
         if (_permits.Remove(permitId))
