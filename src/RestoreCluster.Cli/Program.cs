@@ -139,10 +139,14 @@ internal static class Program
 
         // The cluster: its database, its members, and the clients that submit and follow jobs (docs/cluster.md).
         var submitSpec = new RestoreOptionsSpec();
-        var submit = new Command("submit", "submit a restore job to the cluster (-d TARGET ARCHIVE); prints its job id and returns");
+        var submit = new Command("submit", "submit a restore job to the cluster (-d TARGET ARCHIVE), or a fleet (--manifest FILE); prints the job ids and returns");
         submitSpec.AddTo(submit);
+        var fleet = new Fleet.FleetOptions();
+        fleet.AddTo(submit);
         root.Subcommands.Add(submit);
-        handlers[submit] = p => RestoreCommand.Run(p, submitSpec, io, submit: true);
+        handlers[submit] = p => fleet.Given(p, submitSpec) is { } manifest
+            ? Fleet.FleetSubmit.Run(p, submitSpec.Cluster, manifest, p.GetValue(fleet.DryRun), io)
+            : RestoreCommand.Run(p, submitSpec, io, submit: true);
         var clusterInit = new ClusterInitCommand();
         root.Subcommands.Add(clusterInit.Command);
         handlers[clusterInit.Init] = p => clusterInit.Run(p, io);
@@ -158,10 +162,13 @@ internal static class Program
         var cancel = new CancelCommand();
         root.Subcommands.Add(cancel.Command);
         handlers[cancel.Command] = p => cancel.Run(p, io);
+        var budget = new BudgetCommand();
+        root.Subcommands.Add(budget.Command);
+        handlers[budget.Set] = p => budget.Run(p, io);
 
         // The cluster's traffic over TLS: the same options on the silo and on every client (submit and restore have
         // them from RestoreOptionsSpec, under their help's RestoreCluster options; docs/cluster.md).
-        foreach (var command in (Command[])[silo.Command, status.Command, wait.Command, cancel.Command])
+        foreach (var command in (Command[])[silo.Command, status.Command, wait.Command, cancel.Command, budget.Set])
         {
             ClusterTlsOptions.AddTo(command);
         }

@@ -41,19 +41,8 @@ internal static partial class RestoreCommand
             io.Warn("archive was made on a machine with larger integers, some operations might fail");
         }
 
-        IReadOnlyList<TocEntry> order = archive.Entries;
-        if (p.GetValue(s.UseList) is { } useListPath)
-        {
-            var useList = UseList.Load(useListPath, archive);
-            foreach (string w in useList.Warnings)
-            {
-                io.Warn(w);
-            }
-
-            order = useList.Order;
-            selection = selection with { WantedIds = useList.WantedIds };
-            restore = restore with { Selection = selection };
-        }
+        (var order, restore) = ApplyUseList(p, s, archive, restore, io.Warn);
+        selection = restore.Selection;
 
         if (list)
         {
@@ -85,6 +74,24 @@ internal static partial class RestoreCommand
 
         Log.ScriptWritten(log, archive.DisplayName, file ?? "-");
         return ExitCodes.Success;
+    }
+
+    /// <summary>The archive's entries in the order -L gives (all of them, in archive order, without -L), and the options with its choice.</summary>
+    internal static (IReadOnlyList<TocEntry> Order, RestoreOptions Restore) ApplyUseList(
+        ParseResult p, RestoreOptionsSpec s, PgArchive archive, RestoreOptions restore, Action<string> warn)
+    {
+        if (p.GetValue(s.UseList) is not { } useListPath)
+        {
+            return (archive.Entries, restore);
+        }
+
+        var useList = UseList.Load(useListPath, archive);
+        foreach (string w in useList.Warnings)
+        {
+            warn(w);
+        }
+
+        return (useList.Order, restore with { Selection = restore.Selection with { WantedIds = useList.WantedIds } });
     }
 
     private static int RestoreIntoDatabase(
@@ -210,10 +217,7 @@ internal static partial class RestoreCommand
     /// </summary>
     public static string? Refusal(IReadOnlyList<string> options, string target, string archive)
     {
-        var spec = new RestoreOptionsSpec();
-        var command = new Command("restore");
-        spec.AddTo(command);
-        var p = command.Parse([.. options, "-d", target, archive]);
+        var (p, spec) = Parse(options, target, archive);
         if (p.Errors.Count > 0)
         {
             var unknown = p.Tokens.FirstOrDefault(t => t.Type == System.CommandLine.Parsing.TokenType.Argument && t.Value.Length > 1 && t.Value[0] == '-');
@@ -235,6 +239,15 @@ internal static partial class RestoreCommand
         {
             return e.Message;
         }
+    }
+
+    /// <summary><c>restore OPTIONS -d TARGET ARCHIVE</c> parsed as the command line would be (a fleet's restore is one).</summary>
+    internal static (ParseResult Parse, RestoreOptionsSpec Spec) Parse(IReadOnlyList<string> options, string target, string archive)
+    {
+        var spec = new RestoreOptionsSpec();
+        var command = new Command("restore");
+        spec.AddTo(command);
+        return (command.Parse([.. options, "-d", target, archive]), spec);
     }
 
     // pg_restore.c's checks of option combinations; cli.md makes them usage errors (exit code 2).
@@ -442,7 +455,7 @@ internal static partial class RestoreCommand
         }
     }
 
-    private static void CheckStrictNames(PgArchive archive, IReadOnlyList<TocEntry> order, SelectionOptions selection)
+    internal static void CheckStrictNames(PgArchive archive, IReadOnlyList<TocEntry> order, SelectionOptions selection)
     {
         // pg_restore checks after marking entries; so do we (only when --strict-names is given).
         if (!selection.StrictNames)

@@ -111,6 +111,14 @@ public interface IHostBudgetGrain : IGrainWithStringKey
     [Alias("Release")]
     Task Release(string permitId);
 
+    /// <summary>
+    /// Keeps a permit for the slot's next batch, renewed for <paramref name="ttl"/>; false when it lapsed, or when the
+    /// server holds more permits than its budget now (the budget was lowered): then the permit is released, so a lower
+    /// budget takes effect as running batches end.
+    /// </summary>
+    [Alias("Keep")]
+    Task<bool> Keep(string permitId, TimeSpan ttl);
+
     [Alias("SetBudget")]
     Task SetBudget(int budget);
 

@@ -4,6 +4,7 @@ namespace RestoreCluster.Grains.Abstractions;
 /// One restore job as submitted: the archive, where it goes, how, and how wide. <see cref="TraceParent"/> is the
 /// W3C trace context of the job's span, so units run on any silo become its children. <see cref="HostKey"/> names
 /// the target server's budget. <see cref="Timings"/> are the protocol's times (null: <see cref="JobTimings.Default"/>).
+/// <see cref="Priority"/> orders the jobs of a fleet on a silo's slots (larger first, docs/concurrency.md).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("RestoreCluster.JobSpec")]
 public sealed record JobSpec(
@@ -17,7 +18,8 @@ public sealed record JobSpec(
     [property: Id(7)] bool Resume,
     [property: Id(8)] string? TraceParent = null,
     [property: Id(9)] string? HostKey = null,
-    [property: Id(10)] JobTimings? Timings = null);
+    [property: Id(10)] JobTimings? Timings = null,
+    [property: Id(11)] int Priority = 0);
 
 /// <summary>
 /// The times of a job's unit protocol: how long a unit's lease and a slot's permit last unless renewed (each is

@@ -126,11 +126,16 @@ public sealed record WorkerInfo(
     [property: Id(3)] IReadOnlyList<string> Jobs,
     [property: Id(4)] bool Draining);
 
-/// <summary>A submitted job as the registry knows it: its id, archive, target (never a password), host key, when.</summary>
+/// <summary>
+/// A submitted job as the registry knows it: its id, archive, target (never a password), host key, when; the fleet
+/// it belongs to (null: submitted alone) and its priority (larger runs first).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("RestoreCluster.JobEntry")]
 public sealed record JobEntry(
     [property: Id(0)] string JobId,
     [property: Id(1)] string Archive,
     [property: Id(2)] string Target,
     [property: Id(3)] string HostKey,
-    [property: Id(4)] DateTimeOffset Submitted);
+    [property: Id(4)] DateTimeOffset Submitted,
+    [property: Id(5)] string? FleetId = null,
+    [property: Id(6)] int Priority = 0);

@@ -32,7 +32,7 @@ public sealed partial class HostBudgetGrain(
     private Adaptive? _adaptive;
 
     // An adaptive budget: its spec, the controller (the decisions), where the probe connects, the probe while units
-    // run, the window's timer, units finished in the window, and windows in a row with nothing held or wanted.
+    // run, the window's timer, batches finished in the window, and windows in a row with nothing held or wanted.
     private sealed class Adaptive(AdaptiveBudgetSpec spec, IReadOnlyDictionary<string, string> target)
     {
         public AdaptiveBudgetSpec Spec { get; } = spec;
@@ -138,15 +138,39 @@ public sealed partial class HostBudgetGrain(
         return Task.FromResult(true);
     }
 
+    public Task<bool> Keep(string permitId, TimeSpan ttl)
+    {
+        var now = DateTimeOffset.UtcNow;
+        Expire(now);
+        if (!_permits.TryGetValue(permitId, out var p))
+        {
+            return Task.FromResult(false);
+        }
+
+        if (_adaptive is not null)
+        {
+            // A batch ended: an adaptive budget's measure of throughput.
+            _adaptive.Finished++;
+        }
+
+        if ((_adaptive is not null || _budget > 0) && _permits.Count > Limit)
+        {
+            // Over a lowered budget: this permit's batch has ended, so it goes back now (running ones keep theirs).
+            Log.PermitOverBudget(logger, permitId, _permits.Count, Limit);
+            _permits.Remove(permitId);
+            GrainInstruments.InFlight.Add(-1, Host);
+            Released();
+            return Task.FromResult(false);
+        }
+
+        _permits[permitId] = (p.Owner, now + ttl);
+        return Task.FromResult(true);
+    }
+
     public Task Release(string permitId)
     {
         if (_permits.Remove(permitId))
         {
-            if (_adaptive is not null)
-            {
-                _adaptive.Finished++;
-            }
-
             GrainInstruments.InFlight.Add(-1, Host);
             Released();
         }

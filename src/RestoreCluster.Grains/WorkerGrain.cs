@@ -31,7 +31,13 @@ public sealed partial class WorkerGrain(ILogger<WorkerGrain> logger, ILoggerFact
     public static TimeSpan FallbackWait { get; } = TimeSpan.FromMilliseconds(
         int.TryParse(Environment.GetEnvironmentVariable("RESTORECLUSTER_FALLBACK_WAIT_MS"), out int ms) && ms > 0 ? ms : 5000);
 
+    // A unit of definitions weighs as much as this much table data in a job's work left (SiloSlots' choice).
+    private const double UnitWork = 64 * 1024;
+
     private readonly Dictionary<string, Task> _jobs = new(StringComparer.Ordinal);
+    // Each job's work left as this worker last knew it, for the choice of who gets a free silo slot.
+    private readonly Dictionary<string, double> _workLeft = new(StringComparer.Ordinal);
+    private SiloSlots? _siloSlots;
     private int _running;
     private IGrainTimer? _keepAlive;
     private bool _draining;
@@ -67,6 +73,8 @@ public sealed partial class WorkerGrain(ILogger<WorkerGrain> logger, ILoggerFact
         try
         {
             var spec = await coordinator.Spec() ?? throw new InvalidOperationException($"job {jobId} was not started");
+            var status = await coordinator.Status();
+            _workLeft[jobId] = (status.BytesTotal - status.BytesDone) + UnitWork * (status.UnitsTotal - status.UnitsDone);
             using var archive = PgArchive.Open(spec.ArchivePath);
             var budget = GrainFactory.GetGrain<IHostBudgetGrain>(spec.HostKey ?? HostKey.For(ConnectionTarget.FromValues(spec.Target)));
             var tasks = Enumerable.Range(0, slots).Select(slot => GuardedSlotAsync(coordinator, budget, spec, archive, $"{this.GetPrimaryKeyString()}/{jobId}/{slot}")).ToList();
@@ -81,6 +89,7 @@ public sealed partial class WorkerGrain(ILogger<WorkerGrain> logger, ILoggerFact
         finally
         {
             _jobs.Remove(jobId);
+            _workLeft.Remove(jobId);
         }
     }
 
@@ -136,7 +145,17 @@ public sealed partial class WorkerGrain(ILogger<WorkerGrain> logger, ILoggerFact
                 if (permit is null || permit.Expires <= DateTimeOffset.UtcNow)
                 {
                     // A permit that lapsed is never used: take a new one.
-                    permit = await budget.Acquire(slotId, timings.PermitTime, FallbackWait);
+                    if (permit is not null)
+                    {
+                        await ReleaseAsync(budget, permit);
+                    }
+
+                    permit = null;
+                    var acquired = await budget.Acquire(slotId, timings.PermitTime, FallbackWait);
+                    // Then one of the silo's slots, shared by all its jobs (a permit first, so that a server at its
+                    // budget never holds a silo slot while other servers' work waits). Only a permit that comes with a
+                    // silo slot is the slot's to give back (a failed call leaves the acquired one to lapse).
+                    permit = acquired is null ? null : await TakeSiloSlotAsync(coordinator, budget, spec, acquired, timings);
                     if (permit is null)
                     {
                         if (!await StillRunning(coordinator))
@@ -162,7 +181,7 @@ public sealed partial class WorkerGrain(ILogger<WorkerGrain> logger, ILoggerFact
                 {
                     // Nothing ready for a while: give the session and the permit back for others, then wait again.
                     executor.Close();
-                    await budget.Release(permit.PermitId);
+                    await ReleaseAsync(budget, permit);
                     permit = null;
                     if (!await StillRunning(coordinator))
                     {
@@ -187,6 +206,19 @@ public sealed partial class WorkerGrain(ILogger<WorkerGrain> logger, ILoggerFact
                 {
                     return;
                 }
+
+                _workLeft[spec.JobId] = Math.Max(0, _workLeft.GetValueOrDefault(spec.JobId) - reports.Sum(r => r.Bytes + UnitWork));
+                if (permit is not null && !await budget.Keep(permit.PermitId, timings.PermitTime))
+                {
+                    // The server's budget was lowered below the permits held: this one went back with the batch's end,
+                    // and the slot waits for a new one as any other. Its session closes (it counts against the budget)
+                    // and its units are reported now, not after that wait.
+                    executor.Close();
+                    Slots.Give();
+                    permit = null;
+                    await coordinator.Complete(reports);
+                    reports = [];
+                }
             }
         }
         finally
@@ -199,9 +231,37 @@ public sealed partial class WorkerGrain(ILogger<WorkerGrain> logger, ILoggerFact
 
             if (permit is not null)
             {
-                await budget.Release(permit.PermitId);
+                await ReleaseAsync(budget, permit);
             }
         }
+    }
+
+    private SiloSlots Slots => _siloSlots ??= new SiloSlots(options.Value.Slots);
+
+    // Waits for a silo slot while holding the permit (renewing it); the permit as renewed, or null (released) when it
+    // lapsed or the job stopped meanwhile.
+    private async Task<Permit?> TakeSiloSlotAsync(ICoordinatorGrain coordinator, IHostBudgetGrain budget, JobSpec spec, Permit permit, JobTimings timings)
+    {
+        while (!await Slots.TakeAsync(spec.JobId, spec.Priority, _workLeft.GetValueOrDefault(spec.JobId), timings.RenewInterval))
+        {
+            var now = DateTimeOffset.UtcNow;
+            if (!await budget.Renew(permit.PermitId, timings.PermitTime) || !await StillRunning(coordinator))
+            {
+                await budget.Release(permit.PermitId);
+                return null;
+            }
+
+            permit = permit with { Expires = now + timings.PermitTime };
+        }
+
+        return permit;
+    }
+
+    // A permit goes back with the silo slot taken with it.
+    private async Task ReleaseAsync(IHostBudgetGrain budget, Permit permit)
+    {
+        Slots.Give();
+        await budget.Release(permit.PermitId);
     }
 
     // Runs one batch on a thread of its own; meanwhile reports progress and renews the leases and the permit, each
@@ -259,7 +319,7 @@ public sealed partial class WorkerGrain(ILogger<WorkerGrain> logger, ILoggerFact
             Log.BatchStopped(logger, leases.Count, leases[0].UnitId, leases[0].LeaseId);
             await StopAsync(stop, run);
             executor.Close();
-            await budget.Release(permit.PermitId);
+            await ReleaseAsync(budget, permit);
             return ([], null);
         }
 

@@ -13,6 +13,11 @@ public sealed class ClusterUsageTests
     [InlineData("submit needs -d/--dbname (a job restores into a database)", "submit", "--cluster", "db", "x.dump")]
     [InlineData("submit needs -d/--dbname (a job restores into a database)", "submit", "--cluster", "db", "-f", "-", "x.dump")]
     [InlineData("--slots must be at least 1", "silo", "--cluster", "db", "--slots", "0")]
+    [InlineData("budget must be in range 1..2147483647", "budget", "--cluster", "db", "set", "h:5432", "0")]
+    [InlineData("invalid value \"x\" for option budget", "budget", "set", "h:5432", "x", "--cluster", "db")]
+    [InlineData("--dry-run needs --manifest", "submit", "--cluster", "db", "--dry-run", "-d", "t", "x.dump")]
+    [InlineData("--manifest takes each restore's options from the manifest: not with --jobs", "submit", "--cluster", "db", "--manifest", "m.yaml", "-j", "2")]
+    [InlineData("--manifest takes the archives from the manifest: not with \"x.dump\"", "submit", "--cluster", "db", "--manifest", "m.yaml", "x.dump")]
     [InlineData("invalid --advertise address \"here\" (an IP address)", "silo", "--cluster", "db", "--advertise", "here")]
     [InlineData("--probe-timeout must be positive", "silo", "--cluster", "db", "--advertise", "127.0.0.1", "--probe-timeout", "0")]
     public void WrongUsageIsExitCodeTwoWithTheReason(string reason, params string[] args)

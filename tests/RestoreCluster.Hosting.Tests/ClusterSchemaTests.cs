@@ -48,13 +48,38 @@ public sealed class ClusterSchemaTests
         Assert.Equal([1, 2], await ClusterSchema.InitAsync(database, upTo: 2));
         Assert.True(await server.ScalarAsync<bool>(db, "SELECT to_regclass('orleansstorage') IS NULL"));
 
-        var upgraded = await ClusterSchema.InitAsync(database);
+        var upgraded = await ClusterSchema.InitAsync(database, upTo: 3);
 
-        Assert.Equal(3, ClusterSchema.Latest);
         Assert.Equal([3], upgraded);
         Assert.False(await server.ScalarAsync<bool>(db, "SELECT to_regclass('orleansstorage') IS NULL"));
         Assert.Equal(3L, await server.ScalarAsync<long>(db, "SELECT count(*) FROM OrleansQuery WHERE QueryKey IN ('ReadFromStorageKey', 'WriteToStorageKey', 'ClearStorageKey')"));
         Assert.Equal("cluster-003-storage", await server.ScalarAsync<string>(db, "SELECT description FROM restorecluster_schema WHERE version = 3"));
+    }
+
+    [Fact]
+    public async Task InitUpgradesAVersion3SchemaTo4WithFleetsAndKeepsTheJobsSubmittedBefore()
+    {
+        var server = await PostgresServer.GetSharedAsync();
+        var database = await NewClusterDatabaseAsync(server, "cluster_v3");
+        string db = database.Target.Database;
+        Assert.Equal([1, 2, 3], await ClusterSchema.InitAsync(database, upTo: 3));
+        await server.ExecuteAsync(db, "INSERT INTO restorecluster_job (job_id, archive, target, host_key) VALUES ('job-old', '/a.dump', 'h:5432/d as u', 'pg:1:5432')");
+        await Assert.ThrowsAsync<InvalidOperationException>(() => ClusterSchema.RequireAsync(database));
+
+        var upgraded = await ClusterSchema.InitAsync(database);
+        await FleetRegistry.AddAsync(database, "fleet-1", "/m.yaml", [new FleetHost("h:5432", "pg:1:5432", 3)]);
+        await JobRegistry.AddAsync(database, new JobEntry("job-new", "/b.dump", "h:5432/e as u", "pg:1:5432", DateTimeOffset.UtcNow, "fleet-1", 7), fleetPosition: 0);
+
+        Assert.Equal(4, ClusterSchema.Latest);
+        Assert.Equal([4], upgraded);
+        Assert.Equal("cluster-004-fleets", await server.ScalarAsync<string>(db, "SELECT description FROM restorecluster_schema WHERE version = 4"));
+        var old = Assert.Single(await JobRegistry.ListAsync(database, "job-old"));
+        Assert.Equal((null, 0), (old.FleetId, old.Priority));
+        var fleet = Assert.Single(await JobRegistry.FleetAsync(database, "fleet-1"));
+        Assert.Equal(("job-new", "fleet-1", 7), (fleet.JobId, fleet.FleetId, fleet.Priority));
+        // budget set HOST:PORT finds the server by the manifest's name and by a job's target.
+        Assert.Equal(["pg:1:5432"], await FleetRegistry.HostKeysAsync(database, "h:5432"));
+        Assert.Empty(await FleetRegistry.HostKeysAsync(database, "other:5432"));
         await ClusterSchema.RequireAsync(database);
     }
 

@@ -57,29 +57,11 @@ internal static class ClusterRestore
         // The host key counts one server once whatever it is called; read here, where the password (if any) is.
         string hostKey = await Task.Run(() => HostIdentity.Resolve(target, io.Warn));
         await using var cluster = await ClusterClient.ConnectAsync(database, ClusterTlsOptions.Resolve(p));
-        string jobId = $"job-{Guid.NewGuid():N}";
-        string archivePath = Path.GetFullPath(archive.DisplayName);
-        var spec = new JobSpec(
-            jobId, archivePath, Shareable(target), restore.ToJobOptions(),
-            ReferenceEquals(order, archive.Entries) ? null : order.Select(e => e.DumpId).ToList(), jobs, hostBudget.HostBudget, p.GetValue(s.Resume), null, hostKey);
+        var spec = NewSpec(archive, order, restore, target, jobs, hostBudget.HostBudget, p.GetValue(s.Resume), hostKey, priority: 0);
+        string jobId = spec.JobId;
         var budget = cluster.Grains.GetGrain<IHostBudgetGrain>(hostKey);
         await hostBudget.ApplyAsync(budget, spec.Target);
-        var coordinator = cluster.Grains.GetGrain<ICoordinatorGrain>(jobId);
-        try
-        {
-            await coordinator.Start(spec);
-        }
-        catch (Exception e) when (e is not (TimeoutException or OperationCanceledException))
-        {
-            // Whatever the coordinator's silo met (an archive it cannot see or read, say) comes back as the grain's exception.
-            throw new CliError($"the cluster could not start the job: {e.Message.Split('\n')[0].Trim()}");
-        }
-
-        await JobRegistry.AddAsync(database, new JobEntry(jobId, archivePath, target.ToString(), hostKey, DateTimeOffset.UtcNow));
-        foreach (string silo in await ActiveSilosAsync(cluster.Grains))
-        {
-            await cluster.Grains.GetGrain<IWorkerGrain>(silo).Join(jobId, jobs);
-        }
+        var coordinator = await StartJobAsync(cluster, spec, new JobEntry(jobId, spec.ArchivePath, target.ToString(), hostKey, DateTimeOffset.UtcNow));
 
         if (submit)
         {
@@ -99,6 +81,38 @@ internal static class ClusterRestore
         }
 
         return JobWatch.Exit(status, io, $"job {jobId} was cancelled");
+    }
+
+    /// <summary>A new job (its id made here) restoring <paramref name="archive"/> into <paramref name="target"/>, without its password.</summary>
+    public static JobSpec NewSpec(
+        PgArchive archive, IReadOnlyList<TocEntry> order, RestoreOptions restore, ConnectionTarget target, int jobs, int hostBudget, bool resume, string hostKey, int priority) =>
+        new($"job-{Guid.NewGuid():N}", Path.GetFullPath(archive.DisplayName), Shareable(target), restore.ToJobOptions(),
+            ReferenceEquals(order, archive.Entries) ? null : order.Select(e => e.DumpId).ToList(), jobs, hostBudget, resume, null, hostKey, Priority: priority);
+
+    /// <summary>
+    /// Starts the job's coordinator, records the job (<paramref name="fleetPosition"/>: its place in its fleet's
+    /// manifest) and has every active silo join it. Its host's budget is set before.
+    /// </summary>
+    public static async Task<ICoordinatorGrain> StartJobAsync(ClusterClient cluster, JobSpec spec, JobEntry entry, int? fleetPosition = null)
+    {
+        var coordinator = cluster.Grains.GetGrain<ICoordinatorGrain>(spec.JobId);
+        try
+        {
+            await coordinator.Start(spec);
+        }
+        catch (Exception e) when (e is not (TimeoutException or OperationCanceledException))
+        {
+            // Whatever the coordinator's silo met (an archive it cannot see or read, say) comes back as the grain's exception.
+            throw new CliError($"the cluster could not start the job: {e.Message.Split('\n')[0].Trim()}");
+        }
+
+        await JobRegistry.AddAsync(cluster.Database, entry, fleetPosition);
+        foreach (string silo in await ActiveSilosAsync(cluster.Grains))
+        {
+            await cluster.Grains.GetGrain<IWorkerGrain>(silo).Join(spec.JobId, spec.Jobs);
+        }
+
+        return coordinator;
     }
 
     /// <summary>The names of the cluster's active silos (their workers' keys).</summary>

@@ -39,6 +39,15 @@ internal sealed class StatusCommand
         _ => "cancelled",
     };
 
+    /// <summary>A job state as status --json names it.</summary>
+    public static string JsonStateName(JobState state) => state switch
+    {
+        JobState.Succeeded => "done",
+        JobState.CompletedWithErrors => "done-with-errors",
+        JobState.NotStarted => "not-started",
+        _ => state.ToString().ToLowerInvariant(),
+    };
+
     private async Task<int> RunAsync(ParseResult p, CliOutput io)
     {
         var database = ClusterOption.Resolve(p, _cluster);
@@ -108,6 +117,15 @@ internal sealed class StatusCommand
             }
         }
 
+        foreach (var fleet in Fleet.FleetSummary.Of(s.Jobs.Select(j => (j.Entry, j.Status)), DateTimeOffset.UtcNow))
+        {
+            t.Append(CultureInfo.InvariantCulture, $"fleet {fleet.FleetId}: {string.Join(", ", fleet.JobsByState.Select(kv => $"{kv.Value} {StateName(kv.Key)}"))}  ETA {ProgressText.Eta(fleet.Eta)}\n");
+            foreach (var host in fleet.Hosts)
+            {
+                t.Append(CultureInfo.InvariantCulture, $"  {host.Host}  {ProgressText.Data(host.BytesDone, host.BytesTotal)}\n");
+            }
+        }
+
         t.Append(CultureInfo.InvariantCulture, $"hosts: {s.Hosts.Count}\n");
         foreach (var h in s.Hosts)
         {
@@ -141,16 +159,12 @@ internal sealed class StatusCommand
                 w.WriteStartObject();
                 w.WriteString("id", entry.JobId);
                 w.WriteString("coordinator", coordinator);
-                w.WriteString("state", status.State switch
-                {
-                    JobState.Succeeded => "done",
-                    JobState.CompletedWithErrors => "done-with-errors",
-                    JobState.NotStarted => "not-started",
-                    _ => status.State.ToString().ToLowerInvariant(),
-                });
+                w.WriteString("state", JsonStateName(status.State));
                 w.WriteString("archive", entry.Archive);
                 w.WriteString("target", entry.Target);
                 w.WriteString("host", entry.HostKey);
+                w.WriteString("fleet", entry.FleetId);
+                w.WriteNumber("priority", entry.Priority);
                 w.WriteString("submitted", entry.Submitted);
                 w.WriteNumber("unitsDone", status.UnitsDone);
                 w.WriteNumber("unitsTotal", status.UnitsTotal);
@@ -175,6 +189,42 @@ internal sealed class StatusCommand
                 if (status.Message is { } message)
                 {
                     w.WriteString("message", message);
+                }
+
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteStartArray("fleets");
+            foreach (var fleet in Fleet.FleetSummary.Of(s.Jobs.Select(j => (j.Entry, j.Status)), DateTimeOffset.UtcNow))
+            {
+                w.WriteStartObject();
+                w.WriteString("id", fleet.FleetId);
+                w.WriteStartObject("jobs");
+                foreach (var (state, count) in fleet.JobsByState)
+                {
+                    w.WriteNumber(JsonStateName(state), count);
+                }
+
+                w.WriteEndObject();
+                w.WriteStartArray("hosts");
+                foreach (var host in fleet.Hosts)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("host", host.Host);
+                    w.WriteNumber("bytesDone", host.BytesDone);
+                    w.WriteNumber("bytesTotal", host.BytesTotal);
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
+                if (fleet.Eta is { } eta)
+                {
+                    w.WriteNumber("etaSeconds", eta.TotalSeconds);
+                }
+                else
+                {
+                    w.WriteNull("etaSeconds");
                 }
 
                 w.WriteEndObject();

@@ -1,12 +1,14 @@
 using System.CommandLine;
 using System.Diagnostics;
 using RestoreCluster.Grains.Abstractions;
+using RestoreCluster.Hosting;
 
 namespace RestoreCluster.Cli.Cluster;
 
 /// <summary>
 /// <c>restorecluster wait --cluster CONNSTR JOB</c>: blocks until the job ends, printing its messages as <c>restore</c>
-/// does, and exits as <c>restore</c> would (0; 1 with "errors ignored on restore: N"; 1 with the failure).
+/// does, and exits as <c>restore</c> would (0; 1 with "errors ignored on restore: N"; 1 with the failure). Given a
+/// fleet's id, it waits for every job of the fleet (FleetWait).
 /// </summary>
 internal sealed class WaitCommand
 {
@@ -27,7 +29,13 @@ internal sealed class WaitCommand
     {
         var database = ClusterOption.Resolve(p, _cluster);
         await using var cluster = await ClusterClient.ConnectAsync(database, ClusterTlsOptions.Resolve(p));
-        var (coordinator, job) = await cluster.FindJobAsync(p.GetValue(_job)!);
+        string id = p.GetValue(_job)!;
+        if (await JobRegistry.FleetAsync(database, id) is { Count: > 0 } fleet)
+        {
+            return await Fleet.FleetWait.RunAsync(cluster, id, fleet, io);
+        }
+
+        var (coordinator, job) = await cluster.FindJobAsync(id);
         var status = await JobWatch.FollowAsync(
             coordinator, cluster.Grains.GetGrain<IHostBudgetGrain>(job.HostKey), p.GetValue(_progress) ?? "none", TimeSpan.Zero, job.Target, io, null,
             Stopwatch.StartNew(), JobWatch.OnInterrupt.Detach);
