@@ -25,6 +25,7 @@ namespace RestoreCluster.Grains;
 public sealed partial class CoordinatorGrain(
     ILogger<CoordinatorGrain> logger,
     ILocalSiloDetails silo,
+    IClusterMembershipService membership,
     [PersistentState("coordinator", GrainStorage.Name)] IPersistentState<CoordinatorState> stored) : Grain, ICoordinatorGrain
 {
     /// <summary>Units up to this data size may join another unit's batch (one transaction).</summary>
@@ -61,6 +62,9 @@ public sealed partial class CoordinatorGrain(
 
     // The units leased again after a lapse (their worker or its silo died, or stalled), in order: status shows them.
     private readonly List<string> _ranAgain = [];
+
+    // The silos that said they cannot read the archive: they take no units; with none left that can, the job fails.
+    private readonly ArchiveReach _reach = new();
 
     // Taken up again from storage: no unit's lease is a first run (CoordinatorRecovery).
     private bool _takenUp;
@@ -142,7 +146,7 @@ public sealed partial class CoordinatorGrain(
         _progress.Phase(_schedule.CurrentPhase, DateTimeOffset.UtcNow);
         // Lapsed leases go back to ready within a second, or a quarter of the lease time when that is shorter.
         var check = LeaseTime / 4 < TimeSpan.FromSeconds(1) ? LeaseTime / 4 : TimeSpan.FromSeconds(1);
-        _expiry = this.RegisterGrainTimer(ExpireLeases, new GrainTimerCreationOptions(check, check) { KeepAlive = true });
+        _expiry = this.RegisterGrainTimer(TickAsync, new GrainTimerCreationOptions(check, check) { KeepAlive = true });
         News();
     }
 
@@ -522,6 +526,30 @@ public sealed partial class CoordinatorGrain(
         }
     }
 
+    public async Task<bool> ArchiveAccess(string silo, string? reason)
+    {
+        if (_state == JobState.Running && _reach.Report(silo, reason, DateTimeOffset.UtcNow))
+        {
+            News();
+            await FailIfNoneCanReadAsync();
+        }
+
+        return _state == JobState.Running;
+    }
+
+    // A job whose archive no live silo can read would wait forever: it fails, naming the archive and the silos. Looked
+    // at on each report and every tick, since a silo that could read it may die.
+    private async Task FailIfNoneCanReadAsync()
+    {
+        if (_state == JobState.Running && !_reach.AllRead && _spec is not null && _reach.NoneCanRead(_spec.ArchivePath, LiveSilos()) is { } failure)
+        {
+            await Abort(failure);
+        }
+    }
+
+    private HashSet<string> LiveSilos() =>
+        membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.Name).ToHashSet(StringComparer.Ordinal);
+
     public Task<JobSpec?> Spec() => Task.FromResult(_spec);
 
     public Task<string> Silo() => Task.FromResult(silo.Name);
@@ -566,7 +594,7 @@ public sealed partial class CoordinatorGrain(
             this.GetPrimaryKeyString(), _state, done, total, _progress?.BytesDone(p!.DoneDataBytes) ?? 0, p?.TotalDataBytes ?? 0, _errors, _retries,
             p?.LeasedUnits ?? 0, _message, _messages.From(from), CurrentPhase(), running, _progress?.Rows ?? 0,
             new PhaseSeconds(phases.PreData, phases.Data, phases.PostData), slowest, _news, from, _messages.Problems,
-            _messages.Next, _messages.VerboseDropped, _ranAgain.ToList());
+            _messages.Next, _messages.VerboseDropped, _ranAgain.ToList(), _reach.Unreadable(LiveSilos()));
     }
 
     // Wakes every call waiting for work or news.
@@ -607,6 +635,12 @@ public sealed partial class CoordinatorGrain(
         int.MinValue => "journal drop",
         _ => _labels.GetValueOrDefault(unitId) ?? $"unit {unitId}",
     };
+
+    private async Task TickAsync(CancellationToken cancellation)
+    {
+        await FailIfNoneCanReadAsync();
+        await ExpireLeases(cancellation);
+    }
 
     private Task ExpireLeases(CancellationToken cancellation)
     {

@@ -5,6 +5,7 @@ using RestoreCluster.Archive;
 using RestoreCluster.Grains;
 using RestoreCluster.Grains.Abstractions;
 using RestoreCluster.Hosting;
+using Orleans.Runtime.Placement;
 using RestoreCluster.Restore;
 
 namespace RestoreCluster.Cli.Cluster;
@@ -65,14 +66,20 @@ internal static class ClusterRestore
         var budget = cluster.Grains.GetGrain<IHostBudgetGrain>(hostKey);
         await budget.SetBudget(hostBudget);
         var coordinator = cluster.Grains.GetGrain<ICoordinatorGrain>(jobId);
+        // The coordinator reads the TOC on its silo: it is placed on one that can read the archive.
+        RequestContext.Set(IPlacementDirector.PlacementHintKey, await CoordinatorSiloAsync(cluster.Grains, archivePath, database));
         try
         {
             await coordinator.Start(spec);
         }
         catch (Exception e) when (e is not (TimeoutException or OperationCanceledException))
         {
-            // Whatever the coordinator's silo met (an archive it cannot see or read, say) comes back as the grain's exception.
+            // Whatever the coordinator's silo met (an archive it read a moment ago and now cannot, say) comes back as the grain's exception.
             throw new CliError($"the cluster could not start the job: {e.Message.Split('\n')[0].Trim()}");
+        }
+        finally
+        {
+            RequestContext.Remove(IPlacementDirector.PlacementHintKey);
         }
 
         await JobRegistry.AddAsync(database, new JobEntry(jobId, archivePath, target.ToString(), hostKey, DateTimeOffset.UtcNow));
@@ -99,6 +106,36 @@ internal static class ClusterRestore
         }
 
         return JobWatch.Exit(status, io, $"job {jobId} was cancelled");
+    }
+
+    // An active silo that can read the archive, chosen at random among them so that coordinators spread; when none can,
+    // the job is refused in one line that names each silo's reason.
+    private static async Task<SiloAddress> CoordinatorSiloAsync(IGrainFactory grains, string archivePath, ClusterDatabase database)
+    {
+        var readable = new List<SiloAddress>();
+        var blind = new List<string>();
+        foreach (var host in await grains.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: true))
+        {
+            if (host.Status != SiloStatus.Active)
+            {
+                continue;
+            }
+
+            if (await grains.GetGrain<IWorkerGrain>(host.SiloName).CheckArchive(archivePath) is { } reason)
+            {
+                blind.Add($"{host.SiloName}: {reason}");
+            }
+            else
+            {
+                readable.Add(host.SiloAddress);
+            }
+        }
+
+        return readable.Count > 0
+            ? readable[Random.Shared.Next(readable.Count)]
+            : throw new CliError(blind.Count == 0
+                ? $"no silo of the cluster in {database} is active"
+                : $"no silo of the cluster can read the archive \"{archivePath}\" ({string.Join("; ", blind)})");
     }
 
     /// <summary>The names of the cluster's active silos (their workers' keys).</summary>

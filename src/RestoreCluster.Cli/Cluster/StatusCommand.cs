@@ -8,7 +8,7 @@ namespace RestoreCluster.Cli.Cluster;
 
 /// <summary>
 /// <c>restorecluster status --cluster CONNSTR [JOB] [--watch] [--json]</c>: the cluster's jobs (state, units,
-/// errors, units that ran again), each target host's budget, in-flight and waiting counts, and the silos with
+/// errors, units that ran again, silos that cannot read its archive), each target host's budget, in-flight and waiting counts, and the silos with
 /// their slots and running units; with JOB, that job alone with its running units. Exits 0 whenever the cluster
 /// answers, with or without jobs.
 /// </summary>
@@ -102,6 +102,11 @@ internal sealed class StatusCommand
                 t.Append(CultureInfo.InvariantCulture, $"    ran again: {again.Count} ({string.Join(", ", again)})\n");
             }
 
+            foreach (var blind in status.Unreadable ?? [])
+            {
+                t.Append(CultureInfo.InvariantCulture, $"    silo {blind.Silo} cannot read the archive: {blind.Reason}\n");
+            }
+
             if (status.Message is { } message)
             {
                 t.Append(CultureInfo.InvariantCulture, $"    {message}\n");
@@ -163,6 +168,17 @@ internal sealed class StatusCommand
                 foreach (string label in status.RanAgain ?? [])
                 {
                     w.WriteStringValue(label);
+                }
+
+                w.WriteEndArray();
+                w.WriteStartArray("unreadable");
+                foreach (var blind in status.Unreadable ?? [])
+                {
+                    w.WriteStartObject();
+                    w.WriteString("silo", blind.Silo);
+                    w.WriteString("reason", blind.Reason);
+                    w.WriteString("since", blind.Since);
+                    w.WriteEndObject();
                 }
 
                 w.WriteEndArray();
