@@ -88,6 +88,12 @@ public sealed partial class CoordinatorGrain(
                 _ranAgain.AddRange(state.RanAgain);
                 state.TakenUp++;
                 Log.TakenUp(logger, spec.JobId, silo.Name, state.TakenUp);
+                if (await Task.Run(() => ArchiveReach.Check(spec.ArchivePath), cancellationToken) is { } reason)
+                {
+                    await TakenUpBlindAsync(spec, reason);
+                    break;
+                }
+
                 Plan(spec);
                 await PersistAsync();
                 break;
@@ -103,6 +109,23 @@ public sealed partial class CoordinatorGrain(
                 _ranAgain.AddRange(state.RanAgain);
                 break;
         }
+    }
+
+    // Taken up on a silo that cannot read the archive (it cannot plan the job here): the job fails when no live silo can
+    // read it; otherwise this activation goes away once the call is answered, and the next call places the job again.
+    private async Task TakenUpBlindAsync(JobSpec spec, string reason)
+    {
+        _spec = spec;
+        _state = JobState.Running;
+        _reach.Report(silo.Name, reason, DateTimeOffset.UtcNow);
+        if (_reach.NoneCanRead(spec.ArchivePath, LiveSilos()) is { } failure)
+        {
+            await Abort(failure);
+            return;
+        }
+
+        Log.TakenUpBlind(logger, spec.JobId, silo.Name, reason);
+        this.DeactivateOnIdle();
     }
 
     public async Task<JobStatus> Start(JobSpec spec)

@@ -121,7 +121,7 @@ public sealed partial class WorkerGrain(ILogger<WorkerGrain> logger, ILoggerFact
                 }
 
                 told = reason;
-                if (!await coordinator.ArchiveAccess(name, reason))
+                if (!await StillRunningAfter(() => coordinator.ArchiveAccess(name, reason), spec.JobId))
                 {
                     return null;
                 }
@@ -132,7 +132,7 @@ public sealed partial class WorkerGrain(ILogger<WorkerGrain> logger, ILoggerFact
             while (DateTimeOffset.UtcNow < again)
             {
                 await Task.Delay(Min(FallbackWait, again - DateTimeOffset.UtcNow));
-                if (_draining || !await StillRunning(coordinator))
+                if (_draining || !await StillRunningAfter(() => StillRunning(coordinator), spec.JobId))
                 {
                     return null;
                 }
@@ -141,6 +141,21 @@ public sealed partial class WorkerGrain(ILogger<WorkerGrain> logger, ILoggerFact
     }
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    // A call to the coordinator that says whether the job still runs; a coordinator whose silo is gone counts as running:
+    // the next call takes it up on a live silo (which fails the job if no live silo can read its archive).
+    private async Task<bool> StillRunningAfter(Func<Task<bool>> call, string jobId)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (Exception e) when (SlotRecovery.IsGrainUnreachable(e) && !_draining)
+        {
+            Log.GrainUnreachable(logger, silo.Name, jobId, e.GetType().Name, FallbackWait.TotalSeconds);
+            return true;
+        }
+    }
 
     // Whatever ends a slot other than the job's end (a grain call that timed out, a bug) ends the job with a
     // message: a slot must never vanish silently and leave its units to lapse, or the job to wait forever.

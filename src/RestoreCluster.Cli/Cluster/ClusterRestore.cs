@@ -114,7 +114,7 @@ internal static class ClusterRestore
     {
         var readable = new List<SiloAddress>();
         var blind = new List<string>();
-        foreach (var host in await grains.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: true))
+        foreach (var host in (await grains.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: true)).OrderBy(h => h.SiloName, StringComparer.Ordinal))
         {
             if (host.Status != SiloStatus.Active)
             {
