@@ -40,13 +40,15 @@ internal sealed class SiloCluster : IAsyncDisposable
     /// Creates the cluster database, runs cluster init, starts <paramref name="silos"/> silos named s0, s1, ... and waits until
     /// each joined. A silo named in <paramref name="hidden"/> runs in a mount namespace of its own where an empty folder is
     /// mounted over the folder given (as a shared filesystem that is not mounted on that machine): it cannot see what is there.
+    /// With <paramref name="defaultFailureDetection"/> the silos run Orleans' failure detection as production does (no
+    /// tuning options); otherwise fast, so that a dead silo is declared dead within seconds.
     /// </summary>
     public static async Task<SiloCluster> StartAsync(
         PostgresServer server, int silos, int slots = 2, IDictionary<string, string>? siloEnv = null, IReadOnlyList<string>? siloArgs = null,
-        IReadOnlyDictionary<string, string>? hidden = null)
+        IReadOnlyDictionary<string, string>? hidden = null, bool defaultFailureDetection = false)
     {
         string database = await server.CreateDatabaseAsync("cluster");
-        var cluster = new SiloCluster(server, database, siloEnv) { _hidden = hidden ?? new Dictionary<string, string>() };
+        var cluster = new SiloCluster(server, database, siloEnv) { _hidden = hidden ?? new Dictionary<string, string>(), _defaultFailureDetection = defaultFailureDetection };
         var init = await cluster.RunAsync(["cluster", "init"]);
         Assert.True(init.ExitCode == 0, init.Describe());
         cluster._slots = slots;
@@ -78,6 +80,9 @@ internal sealed class SiloCluster : IAsyncDisposable
     private IReadOnlyList<string> _siloArgs = [];
     private IReadOnlyDictionary<string, string> _hidden = new Dictionary<string, string>();
     private string? _empty;
+    private bool _defaultFailureDetection;
+
+    private static readonly string[] FastFailureDetection = ["--probe-timeout", "1", "--missed-probes", "2", "--death-votes", "1", "--table-refresh", "2", "--alive-publish", "5"];
 
     private static Task WaitJoinedAsync(WatchedCli silo) =>
         silo.WaitUntilAsync(() => silo.StdoutLines.Any(l => l.Contains(" joined the cluster ", StringComparison.Ordinal)), JoinLimit, "the silo to join");
@@ -144,7 +149,7 @@ internal sealed class SiloCluster : IAsyncDisposable
                      RepoPaths.CliDll, "silo", "--cluster", Connection, "--name", name, "--slots", slots.ToString(System.Globalization.CultureInfo.InvariantCulture),
                      "--port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
                      "--gateway-port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture), "--advertise", "127.0.0.1",
-                     "--probe-timeout", "1", "--missed-probes", "2", "--death-votes", "1", "--table-refresh", "2", "--alive-publish", "5", .. extra])
+                     .. _defaultFailureDetection ? [] : FastFailureDetection, .. extra])
         {
             start.ArgumentList.Add(arg);
         }

@@ -63,7 +63,7 @@ internal sealed class StatusCommand
             {
                 var snapshot = await ClusterSnapshot.TakeAsync(cluster.Grains, database, jobId);
                 await stdout.WriteLineAsync(p.GetValue(_json) ? Json(snapshot) : Text(snapshot));
-                bool ended = jobId is not null && snapshot.Jobs.All(j => j.Status.State is not (JobState.Running or JobState.NotStarted));
+                bool ended = jobId is not null && snapshot.Jobs.All(j => j.Status is { State: not (JobState.Running or JobState.NotStarted) });
                 if (!p.GetValue(_watch) || ended || cancel.IsCancellationRequested)
                 {
                     return ExitCodes.Success;
@@ -89,8 +89,14 @@ internal sealed class StatusCommand
     {
         var t = new StringBuilder();
         t.Append(CultureInfo.InvariantCulture, $"jobs: {s.Jobs.Count}\n");
-        foreach (var (entry, status, coordinator) in s.Jobs)
+        foreach (var (entry, reachable, coordinator) in s.Jobs)
         {
+            if (reachable is not { } status)
+            {
+                t.Append(CultureInfo.InvariantCulture, $"  {entry.JobId}  unreachable  {entry.Archive} -> {entry.Target}  (its coordinator did not answer within {ClusterSnapshot.CallLimit.TotalSeconds:0} s)\n");
+                continue;
+            }
+
             t.Append(CultureInfo.InvariantCulture, $"  {entry.JobId}  {StateName(status.State)}  {status.UnitsDone}/{status.UnitsTotal} units  {status.Errors} errors  {entry.Archive} -> {entry.Target}  (coordinator on {coordinator})\n");
             foreach (var unit in status.Running)
             {
@@ -114,15 +120,17 @@ internal sealed class StatusCommand
         }
 
         t.Append(CultureInfo.InvariantCulture, $"hosts: {s.Hosts.Count}\n");
-        foreach (var h in s.Hosts)
+        foreach (var (host, h) in s.Hosts)
         {
-            t.Append(CultureInfo.InvariantCulture, $"  {h.Host}  budget {h.Budget}  in flight {h.InFlight}  waiting {h.Waiting}\n");
+            t.Append(h is null ? $"  {host}  unreachable\n" : string.Create(CultureInfo.InvariantCulture, $"  {host}  budget {h.Budget}  in flight {h.InFlight}  waiting {h.Waiting}\n"));
         }
 
         t.Append(CultureInfo.InvariantCulture, $"silos: {s.Silos.Count}\n");
-        foreach (var (address, worker) in s.Silos)
+        foreach (var (address, name, worker) in s.Silos)
         {
-            t.Append(CultureInfo.InvariantCulture, $"  {worker.Silo}  {address}  slots {worker.Slots}  running {worker.Running}{(worker.Draining ? "  draining" : "")}\n");
+            t.Append(worker is null
+                ? $"  {name}  {address}  unreachable\n"
+                : string.Create(CultureInfo.InvariantCulture, $"  {worker.Silo}  {address}  slots {worker.Slots}  running {worker.Running}{(worker.Draining ? "  draining" : "")}\n"));
         }
 
         return t.ToString().TrimEnd('\n');
@@ -135,11 +143,23 @@ internal sealed class StatusCommand
         {
             w.WriteStartObject();
             w.WriteStartArray("jobs");
-            foreach (var (entry, status, coordinator) in s.Jobs)
+            foreach (var (entry, reachable, coordinator) in s.Jobs)
             {
                 w.WriteStartObject();
                 w.WriteString("id", entry.JobId);
                 w.WriteString("coordinator", coordinator);
+                if (reachable is not { } status)
+                {
+                    // Its coordinator did not answer in time: what the registry knows, and no counts.
+                    w.WriteString("state", "unreachable");
+                    w.WriteString("archive", entry.Archive);
+                    w.WriteString("target", entry.Target);
+                    w.WriteString("host", entry.HostKey);
+                    w.WriteString("submitted", entry.Submitted);
+                    w.WriteEndObject();
+                    continue;
+                }
+
                 w.WriteString("state", status.State switch
                 {
                     JobState.Succeeded => "done",
@@ -192,26 +212,36 @@ internal sealed class StatusCommand
 
             w.WriteEndArray();
             w.WriteStartArray("hosts");
-            foreach (var h in s.Hosts)
+            foreach (var (host, h) in s.Hosts)
             {
                 w.WriteStartObject();
-                w.WriteString("host", h.Host);
-                w.WriteNumber("budget", h.Budget);
-                w.WriteNumber("inFlight", h.InFlight);
-                w.WriteNumber("waiting", h.Waiting);
+                w.WriteString("host", host);
+                w.WriteBoolean("unreachable", h is null);
+                if (h is not null)
+                {
+                    w.WriteNumber("budget", h.Budget);
+                    w.WriteNumber("inFlight", h.InFlight);
+                    w.WriteNumber("waiting", h.Waiting);
+                }
+
                 w.WriteEndObject();
             }
 
             w.WriteEndArray();
             w.WriteStartArray("silos");
-            foreach (var (address, worker) in s.Silos)
+            foreach (var (address, name, worker) in s.Silos)
             {
                 w.WriteStartObject();
-                w.WriteString("name", worker.Silo);
+                w.WriteString("name", name);
                 w.WriteString("address", address);
-                w.WriteNumber("slots", worker.Slots);
-                w.WriteNumber("running", worker.Running);
-                w.WriteBoolean("draining", worker.Draining);
+                w.WriteBoolean("unreachable", worker is null);
+                if (worker is not null)
+                {
+                    w.WriteNumber("slots", worker.Slots);
+                    w.WriteNumber("running", worker.Running);
+                    w.WriteBoolean("draining", worker.Draining);
+                }
+
                 w.WriteEndObject();
             }
 
