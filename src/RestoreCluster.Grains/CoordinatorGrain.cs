@@ -68,6 +68,9 @@ public sealed partial class CoordinatorGrain(
 
     // Taken up again from storage: no unit's lease is a first run (CoordinatorRecovery).
     private bool _takenUp;
+
+    // Units leased for the first time since the job was taken up: each ran again unless its journal row says it had committed.
+    private readonly HashSet<int> _sinceTakeUp = [];
     private Task? _writing;
     private bool _dirty;
     private int _endedDone;
@@ -298,13 +301,19 @@ public sealed partial class CoordinatorGrain(
                 _ => UnitKind.Entry,
             };
             _progress?.Leased(lease.LeaseId, lease.UnitId, now);
-            if (_lapsed.Remove(lease.UnitId) || (_takenUp && lease.Attempt == 1))
+            if (_lapsed.Remove(lease.UnitId))
             {
-                _ranAgain.Add(Label(lease.UnitId));
+                RanAgain(lease.UnitId);
                 Log.LeasedAgain(logger, lease.UnitId, Label(lease.UnitId), workerId, lease.LeaseId);
             }
             else
             {
+                if (_takenUp && lease.Attempt == 1)
+                {
+                    // Whether it ran again is known from its report: a unit that had committed stops at its journal row.
+                    _sinceTakeUp.Add(lease.UnitId);
+                }
+
                 Log.LeaseGranted(logger, lease.LeaseId, lease.UnitId, Label(lease.UnitId), workerId);
             }
 
@@ -373,15 +382,17 @@ public sealed partial class CoordinatorGrain(
     private async Task CompleteAll(IReadOnlyList<UnitReport> reports)
     {
         var before = _state;
+        int ranAgain = _ranAgain.Count;
         foreach (var report in reports)
         {
             CompleteOne(report);
         }
 
         Changed();
-        if (_state != before)
+        if (_state != before || _ranAgain.Count != ranAgain)
         {
-            // The job ended: a coordinator taken up later shows how, and runs nothing again.
+            // The job ended: a coordinator taken up later shows how, and runs nothing again. Or units ran again: one
+            // taken up later lists them (once each) with those it runs again itself.
             await PersistAsync();
         }
     }
@@ -465,6 +476,11 @@ public sealed partial class CoordinatorGrain(
         var completion = _schedule.Complete(report.UnitId, report.LeaseId, status, statuses);
         if (completion == CompletionResult.Accepted)
         {
+            if (_sinceTakeUp.Remove(report.UnitId) && !report.AlreadyDone)
+            {
+                RanAgain(report.UnitId);
+            }
+
             // Errors are counted once per failed statement, as a serial pg_restore counts them.
             _errors += report.Errors;
             KeepMessages(report.ErrorMessages);
@@ -648,6 +664,16 @@ public sealed partial class CoordinatorGrain(
         if (_schedule is { } s)
         {
             _progress?.Phase(s.CurrentPhase == RestorePhase.Finished ? RestorePhase.PostData : s.CurrentPhase, now);
+        }
+    }
+
+    // A unit is listed once, however many times it ran again (and across take-ups: the list is stored).
+    private void RanAgain(int unitId)
+    {
+        string label = Label(unitId);
+        if (!_ranAgain.Contains(label, StringComparer.Ordinal))
+        {
+            _ranAgain.Add(label);
         }
     }
 

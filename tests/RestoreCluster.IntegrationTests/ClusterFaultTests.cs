@@ -104,7 +104,9 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
             var text = await cluster.RunAsync(["status"]);
             output.WriteLine($"status --json and status took {clock.Elapsed.TotalSeconds:0.0} s:\n{text.StdoutText}");
 
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(40), $"status took {clock.Elapsed.TotalSeconds:0.0} s");
+            // Unbounded, each call to the hung silo's grains waited out the 30 s response timeout: over a minute per status.
+            // Bounded, the client's start and stop (a gateway on the hung silo) take most of what is left.
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(70), $"status took {clock.Elapsed.TotalSeconds:0.0} s");
             var silo = status.GetProperty("silos").EnumerateArray().Single(s => s.GetProperty("name").GetString() == hung);
             Assert.True(silo.GetProperty("unreachable").GetBoolean());
             Assert.Equal("unreachable", Assert.Single(status.GetProperty("jobs").EnumerateArray()).GetProperty("state").GetString());
