@@ -4,9 +4,11 @@ using Xunit;
 namespace RestoreCluster.IntegrationTests;
 
 /// <summary>
-/// A password never leaves the submitter: submit strips it from the target and says so in one line; the silo
-/// logs in to the target with its own password file (--pgpass); no output, status or cluster table holds it.
+/// A password never leaves the submitter: submit strips it from the target and says so in one line; the silos
+/// log in to the target with their own password file (--pgpass); no client output, status, silo output or log file,
+/// exported span, metric or log, or cluster table holds it (a minute with two silos and their drains: Slow).
 /// </summary>
+[Trait("Category", "Slow")]
 public sealed class ClusterPasswordTests : IAsyncLifetime
 {
     private const string Role = "pw_cluster";
@@ -53,8 +55,7 @@ public sealed class ClusterPasswordTests : IAsyncLifetime
             ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
             ["OTEL_METRIC_EXPORT_INTERVAL"] = "500",
         };
-        string logFile = Path.Combine(home, "silo.log");
-        await using var cluster = await SiloCluster.StartAsync(server, silos: 2, siloEnv: telemetry, siloArgs: ["--pgpass", pgpass, "--log-file", logFile]);
+        await using var cluster = await SiloCluster.StartAsync(server, silos: 2, siloEnv: telemetry, siloArgs: ["--pgpass", pgpass, "--log-file", Path.Combine(home, "{silo}.log")]);
         string dsn = $"host=127.0.0.1 port={server.Port} user={Role} dbname={target} password={Secret}";
 
         var submit = await cluster.RunAsync(["submit", "-j", "2", "-d", dsn, fixtures["rich.custom"].Path], telemetry);
@@ -88,7 +89,7 @@ public sealed class ClusterPasswordTests : IAsyncLifetime
         Assert.Contains("COPY public.orleansmembershiptable", clusterTables.StdoutText, StringComparison.Ordinal);
         Assert.Contains("COPY public.orleansstorage", clusterTables.StdoutText, StringComparison.Ordinal);
         Assert.Contains(job, clusterTables.StdoutText, StringComparison.Ordinal);
-        string logs = await File.ReadAllTextAsync(logFile);
+        string logs = string.Concat(await Task.WhenAll(cluster.Silos.Select((_, i) => File.ReadAllTextAsync(Path.Combine(home, $"s{i}.log")))));
         Assert.Contains(job, logs, StringComparison.Ordinal);
         string traces = collector.Payload("/v1/traces");
         Assert.Contains("restore unit", traces, StringComparison.Ordinal);
@@ -97,7 +98,7 @@ public sealed class ClusterPasswordTests : IAsyncLifetime
                  {
                      ("submit", submit.StdoutText + submit.Stderr), ("wait", wait.StdoutText + wait.Stderr),
                      ("status", status.StdoutText + status.Stderr), ("status --json", statusJson.StdoutText + statusJson.Stderr),
-                     ("the cluster tables", clusterTables.StdoutText), ("the silos' log file", logs),
+                     ("the cluster tables", clusterTables.StdoutText), ("the silos' log files", logs),
                      ("the exported spans", traces), ("the exported metrics", collector.Payload("/v1/metrics")), ("the exported logs", collector.Payload("/v1/logs")),
                      ("the silos' output", string.Join('\n', cluster.Silos.SelectMany(s => s.StdoutLines.Concat(s.StderrLines)))),
                  })

@@ -30,13 +30,15 @@ public sealed class ClusterSeveralJobsTests(ITestOutputHelper output)
         await RunAsync(ByCoordinators);
     }
 
-    // The silo with the most units running now (status' silos), with a COPY of ours among its sessions.
-    private static string? ByLeases(JsonElement status, IReadOnlyList<(int Port, string Database, string Table)> copies, SiloCluster cluster) =>
-        status.GetProperty("silos").EnumerateArray()
-            .OrderByDescending(s => s.TryGetProperty("running", out var running) ? running.GetInt32() : 0)
-            .Select(s => s.GetProperty("name").GetString()!)
-            .Take(1)
-            .FirstOrDefault(name => copies.Any(c => ClusterFaultTests.LocalTcpPorts(cluster.Silo(name).Process.Id).Contains(c.Port)));
+    // The silo with the most units running now (status' silos), with a COPY of ours among its sessions (the COPYs seen
+    // right after the status was taken).
+    private static string? ByLeases(JsonElement status, IReadOnlyList<(int Port, string Database, string Table)> copies, SiloCluster cluster)
+    {
+        var busiest = status.GetProperty("silos").EnumerateArray()
+            .Select(s => (Name: s.GetProperty("name").GetString()!, Running: s.TryGetProperty("running", out var running) ? running.GetInt32() : 0))
+            .OrderByDescending(s => s.Running).First();
+        return copies.Any(c => ClusterFaultTests.LocalTcpPorts(cluster.Silo(busiest.Name).Process.Id).Contains(c.Port)) ? busiest.Name : null;
+    }
 
     // The silo that holds the most coordinators of running jobs.
     private static string? ByCoordinators(JsonElement status, IReadOnlyList<(int Port, string Database, string Table)> copies, SiloCluster cluster) =>
@@ -64,11 +66,8 @@ public sealed class ClusterSeveralJobsTests(ITestOutputHelper output)
         await using var cluster = await SiloCluster.StartAsync(server, silos: 3);
         try
         {
-            var jobs = new List<string>();
-            foreach (var (database, archive) in targets)
-            {
-                jobs.Add(await cluster.SubmitOverTcpAsync(database, archive));
-            }
+            // Submitted together, so that all of them load data at once.
+            var jobs = (await Task.WhenAll(targets.Select(t => cluster.SubmitOverTcpAsync(t.Database, t.Archive)))).ToList();
 
             var (victim, before) = await WaitForVictimAsync(cluster, server, pick);
             cluster.Silo(victim).Process.Kill(entireProcessTree: true);
@@ -132,11 +131,11 @@ public sealed class ClusterSeveralJobsTests(ITestOutputHelper output)
         while (limit.Elapsed < WaitLimit)
         {
             polls++;
-            if (await ClusterFaultTests.CopiesOfOursAsync(monitor) is { Count: > 0 } copies)
+            if (await ClusterFaultTests.CopiesOfOursAsync(monitor) is { Count: > 0 })
             {
                 withCopies++;
                 var status = await cluster.StatusAsync();
-                if (pick(status, copies, cluster) is { } victim)
+                if (pick(status, await ClusterFaultTests.CopiesOfOursAsync(monitor), cluster) is { } victim)
                 {
                     return (victim, status);
                 }

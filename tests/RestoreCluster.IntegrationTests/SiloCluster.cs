@@ -40,6 +40,7 @@ internal sealed class SiloCluster : IAsyncDisposable
     /// Creates the cluster database, runs cluster init, starts <paramref name="silos"/> silos named s0, s1, ... and waits until
     /// each joined. A silo named in <paramref name="hidden"/> runs in a mount namespace of its own where an empty folder is
     /// mounted over the folder given (as a shared filesystem that is not mounted on that machine): it cannot see what is there.
+    /// "{silo}" in <paramref name="siloArgs"/> is each silo's name (a log file of its own, say).
     /// With <paramref name="defaultFailureDetection"/> the silos run Orleans' failure detection as production does (no
     /// tuning options); otherwise fast, so that a dead silo is declared dead within seconds.
     /// </summary>
@@ -149,7 +150,7 @@ internal sealed class SiloCluster : IAsyncDisposable
                      RepoPaths.CliDll, "silo", "--cluster", Connection, "--name", name, "--slots", slots.ToString(System.Globalization.CultureInfo.InvariantCulture),
                      "--port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
                      "--gateway-port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture), "--advertise", "127.0.0.1",
-                     .. _defaultFailureDetection ? [] : FastFailureDetection, .. extra])
+                     .. _defaultFailureDetection ? [] : FastFailureDetection, .. extra.Select(a => a.Replace("{silo}", name, StringComparison.Ordinal))])
         {
             start.ArgumentList.Add(arg);
         }
