@@ -633,7 +633,7 @@ public sealed partial class CoordinatorGrain(
             this.GetPrimaryKeyString(), _state, done, total, _progress?.BytesDone(p!.DoneDataBytes) ?? 0, p?.TotalDataBytes ?? 0, _errors, _retries,
             p?.LeasedUnits ?? 0, _message, _messages.From(from), CurrentPhase(), running, _progress?.Rows ?? 0,
             new PhaseSeconds(phases.PreData, phases.Data, phases.PostData), slowest, _news, from, _messages.Problems,
-            _messages.Next, _messages.VerboseDropped, _ranAgain.ToList(), _reach.Unreadable(LiveSilos()));
+            _messages.Next, _messages.VerboseDropped, _ranAgain.ToList(), _reach.AllRead ? [] : _reach.Unreadable(LiveSilos()));
     }
 
     // Wakes every call waiting for work or news.
