@@ -47,6 +47,13 @@ public interface ICoordinatorGrain : IGrainWithStringKey
     [Alias("Abort")]
     Task Abort(string message);
 
+    /// <summary>
+    /// A silo's worker says whether it can read the job's archive (<paramref name="reason"/> null: it can again). A silo
+    /// that cannot takes none of the job's units; when no live silo can, the job fails. The answer: whether the job still runs.
+    /// </summary>
+    [Alias("ArchiveAccess")]
+    Task<bool> ArchiveAccess(string silo, string? reason);
+
     [Alias("Spec")]
     Task<JobSpec?> Spec();
 
@@ -86,6 +93,11 @@ public interface IWorkerGrain : IGrainWithStringKey
     [ReadOnly]
     [Alias("Info")]
     Task<WorkerInfo> Info();
+
+    /// <summary>Why this silo cannot read the archive at <paramref name="path"/> (one line), or null when it can (submit places the coordinator).</summary>
+    [AlwaysInterleave]
+    [Alias("CheckArchive")]
+    Task<string?> CheckArchive(string path);
 
     /// <summary>The silo is stopping: lease nothing more, let the running units finish (a silo's SIGTERM).</summary>
     [Alias("Drain")]

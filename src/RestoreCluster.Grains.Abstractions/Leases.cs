@@ -50,7 +50,8 @@ public sealed record UnitReport(
     [property: Id(9)] IReadOnlyList<string> ErrorMessages,
     [property: Id(10)] long Rows = 0,
     [property: Id(11)] long BytesRead = 0,
-    [property: Id(12)] bool NotRun = false);
+    [property: Id(12)] bool NotRun = false,
+    [property: Id(13)] bool AlreadyDone = false);
 
 /// <summary>A permit to run one unit's session on a target host, leased like a unit.</summary>
 [GenerateSerializer, Immutable, Alias("RestoreCluster.Permit")]

@@ -23,6 +23,7 @@ public enum JobState
 /// not (the first 10,000 are kept); <see cref="VerboseDropped"/> the -v lines that were not kept because
 /// 100,000 were waiting for a reader (a -v line is kept until a reader has asked past it). <see cref="RanAgain"/>
 /// names the units leased again after their lease lapsed (a worker or its silo died or stalled), in order.
+/// <see cref="Unreadable"/> names the live silos that cannot read the job's archive, and why (they take none of its units).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("RestoreCluster.JobStatus")]
 public sealed record JobStatus(
@@ -47,7 +48,15 @@ public sealed record JobStatus(
     [property: Id(18)] int MessageCount = 0,
     [property: Id(19)] int MessagesNext = 0,
     [property: Id(20)] int VerboseDropped = 0,
-    [property: Id(21)] IReadOnlyList<string>? RanAgain = null);
+    [property: Id(21)] IReadOnlyList<string>? RanAgain = null,
+    [property: Id(22)] IReadOnlyList<UnreadableArchive>? Unreadable = null);
+
+/// <summary>A silo that cannot read a job's archive (a missing mount, no permission): its name, why (one line), since when.</summary>
+[GenerateSerializer, Immutable, Alias("RestoreCluster.UnreadableArchive")]
+public sealed record UnreadableArchive(
+    [property: Id(0)] string Silo,
+    [property: Id(1)] string Reason,
+    [property: Id(2)] DateTimeOffset Since);
 
 /// <summary>The phase of a restore: the earliest section with work not done (RestoreCluster.Planning.RestorePhase).</summary>
 [GenerateSerializer, Alias("RestoreCluster.JobPhase")]

@@ -26,5 +26,8 @@ public sealed partial class CoordinatorGrain
 
         [LoggerMessage(EventId = 106, Level = LogLevel.Warning, Message = "job {JobId} taken up again on silo {Silo} from its stored state (time {Times}): every unit runs again as a resume of the same run")]
         public static partial void TakenUp(ILogger logger, string jobId, string silo, int times);
+
+        [LoggerMessage(EventId = 107, Level = LogLevel.Warning, Message = "job {JobId} cannot be taken up on silo {Silo}, which cannot read its archive ({Reason}): its next call places it again")]
+        public static partial void TakenUpBlind(ILogger logger, string jobId, string silo, string reason);
     }
 }

@@ -25,6 +25,7 @@ namespace RestoreCluster.Grains;
 public sealed partial class CoordinatorGrain(
     ILogger<CoordinatorGrain> logger,
     ILocalSiloDetails silo,
+    IClusterMembershipService membership,
     [PersistentState("coordinator", GrainStorage.Name)] IPersistentState<CoordinatorState> stored) : Grain, ICoordinatorGrain
 {
     /// <summary>Units up to this data size may join another unit's batch (one transaction).</summary>
@@ -62,8 +63,14 @@ public sealed partial class CoordinatorGrain(
     // The units leased again after a lapse (their worker or its silo died, or stalled), in order: status shows them.
     private readonly List<string> _ranAgain = [];
 
+    // The silos that said they cannot read the archive: they take no units; with none left that can, the job fails.
+    private readonly ArchiveReach _reach = new();
+
     // Taken up again from storage: no unit's lease is a first run (CoordinatorRecovery).
     private bool _takenUp;
+
+    // Units leased for the first time since the job was taken up: each ran again unless its journal row says it had committed.
+    private readonly HashSet<int> _sinceTakeUp = [];
     private Task? _writing;
     private bool _dirty;
     private int _endedDone;
@@ -84,6 +91,12 @@ public sealed partial class CoordinatorGrain(
                 _ranAgain.AddRange(state.RanAgain);
                 state.TakenUp++;
                 Log.TakenUp(logger, spec.JobId, silo.Name, state.TakenUp);
+                if (await Task.Run(() => ArchiveReach.Check(spec.ArchivePath), cancellationToken) is { } reason)
+                {
+                    await TakenUpBlindAsync(spec, reason);
+                    break;
+                }
+
                 Plan(spec);
                 await PersistAsync();
                 break;
@@ -99,6 +112,23 @@ public sealed partial class CoordinatorGrain(
                 _ranAgain.AddRange(state.RanAgain);
                 break;
         }
+    }
+
+    // Taken up on a silo that cannot read the archive (it cannot plan the job here): the job fails when no live silo can
+    // read it; otherwise this activation goes away once the call is answered, and the next call places the job again.
+    private async Task TakenUpBlindAsync(JobSpec spec, string reason)
+    {
+        _spec = spec;
+        _state = JobState.Running;
+        _reach.Report(silo.Name, reason, DateTimeOffset.UtcNow);
+        if (_reach.NoneCanRead(spec.ArchivePath, LiveSilos()) is { } failure)
+        {
+            await Abort(failure);
+            return;
+        }
+
+        Log.TakenUpBlind(logger, spec.JobId, silo.Name, reason);
+        this.DeactivateOnIdle();
     }
 
     public async Task<JobStatus> Start(JobSpec spec)
@@ -142,7 +172,7 @@ public sealed partial class CoordinatorGrain(
         _progress.Phase(_schedule.CurrentPhase, DateTimeOffset.UtcNow);
         // Lapsed leases go back to ready within a second, or a quarter of the lease time when that is shorter.
         var check = LeaseTime / 4 < TimeSpan.FromSeconds(1) ? LeaseTime / 4 : TimeSpan.FromSeconds(1);
-        _expiry = this.RegisterGrainTimer(ExpireLeases, new GrainTimerCreationOptions(check, check) { KeepAlive = true });
+        _expiry = this.RegisterGrainTimer(TickAsync, new GrainTimerCreationOptions(check, check) { KeepAlive = true });
         News();
     }
 
@@ -271,13 +301,19 @@ public sealed partial class CoordinatorGrain(
                 _ => UnitKind.Entry,
             };
             _progress?.Leased(lease.LeaseId, lease.UnitId, now);
-            if (_lapsed.Remove(lease.UnitId) || (_takenUp && lease.Attempt == 1))
+            if (_lapsed.Remove(lease.UnitId))
             {
-                _ranAgain.Add(Label(lease.UnitId));
+                RanAgain(lease.UnitId);
                 Log.LeasedAgain(logger, lease.UnitId, Label(lease.UnitId), workerId, lease.LeaseId);
             }
             else
             {
+                if (_takenUp && lease.Attempt == 1)
+                {
+                    // Whether it ran again is known from its report: a unit that had committed stops at its journal row.
+                    _sinceTakeUp.Add(lease.UnitId);
+                }
+
                 Log.LeaseGranted(logger, lease.LeaseId, lease.UnitId, Label(lease.UnitId), workerId);
             }
 
@@ -346,15 +382,17 @@ public sealed partial class CoordinatorGrain(
     private async Task CompleteAll(IReadOnlyList<UnitReport> reports)
     {
         var before = _state;
+        int ranAgain = _ranAgain.Count;
         foreach (var report in reports)
         {
             CompleteOne(report);
         }
 
         Changed();
-        if (_state != before)
+        if (_state != before || _ranAgain.Count != ranAgain)
         {
-            // The job ended: a coordinator taken up later shows how, and runs nothing again.
+            // The job ended: a coordinator taken up later shows how, and runs nothing again. Or units ran again: one
+            // taken up later lists them (once each) with those it runs again itself.
             await PersistAsync();
         }
     }
@@ -438,6 +476,11 @@ public sealed partial class CoordinatorGrain(
         var completion = _schedule.Complete(report.UnitId, report.LeaseId, status, statuses);
         if (completion == CompletionResult.Accepted)
         {
+            if (_sinceTakeUp.Remove(report.UnitId) && !report.AlreadyDone)
+            {
+                RanAgain(report.UnitId);
+            }
+
             // Errors are counted once per failed statement, as a serial pg_restore counts them.
             _errors += report.Errors;
             KeepMessages(report.ErrorMessages);
@@ -522,6 +565,30 @@ public sealed partial class CoordinatorGrain(
         }
     }
 
+    public async Task<bool> ArchiveAccess(string silo, string? reason)
+    {
+        if (_state == JobState.Running && _reach.Report(silo, reason, DateTimeOffset.UtcNow))
+        {
+            News();
+            await FailIfNoneCanReadAsync();
+        }
+
+        return _state == JobState.Running;
+    }
+
+    // A job whose archive no live silo can read would wait forever: it fails, naming the archive and the silos. Looked
+    // at on each report and every tick, since a silo that could read it may die.
+    private async Task FailIfNoneCanReadAsync()
+    {
+        if (_state == JobState.Running && !_reach.AllRead && _spec is not null && _reach.NoneCanRead(_spec.ArchivePath, LiveSilos()) is { } failure)
+        {
+            await Abort(failure);
+        }
+    }
+
+    private HashSet<string> LiveSilos() =>
+        membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.Name).ToHashSet(StringComparer.Ordinal);
+
     public Task<JobSpec?> Spec() => Task.FromResult(_spec);
 
     public Task<string> Silo() => Task.FromResult(silo.Name);
@@ -566,7 +633,7 @@ public sealed partial class CoordinatorGrain(
             this.GetPrimaryKeyString(), _state, done, total, _progress?.BytesDone(p!.DoneDataBytes) ?? 0, p?.TotalDataBytes ?? 0, _errors, _retries,
             p?.LeasedUnits ?? 0, _message, _messages.From(from), CurrentPhase(), running, _progress?.Rows ?? 0,
             new PhaseSeconds(phases.PreData, phases.Data, phases.PostData), slowest, _news, from, _messages.Problems,
-            _messages.Next, _messages.VerboseDropped, _ranAgain.ToList());
+            _messages.Next, _messages.VerboseDropped, _ranAgain.ToList(), _reach.AllRead ? [] : _reach.Unreadable(LiveSilos()));
     }
 
     // Wakes every call waiting for work or news.
@@ -600,6 +667,16 @@ public sealed partial class CoordinatorGrain(
         }
     }
 
+    // A unit is listed once, however many times it ran again (and across take-ups: the list is stored).
+    private void RanAgain(int unitId)
+    {
+        string label = Label(unitId);
+        if (!_ranAgain.Contains(label, StringComparer.Ordinal))
+        {
+            _ranAgain.Add(label);
+        }
+    }
+
     private string Label(int unitId) => unitId switch
     {
         RestoreSchedule.PreforkUnitId => $"pre-data ({_schedule?.Plan.Prefork.Count} entries, serial)",
@@ -607,6 +684,12 @@ public sealed partial class CoordinatorGrain(
         int.MinValue => "journal drop",
         _ => _labels.GetValueOrDefault(unitId) ?? $"unit {unitId}",
     };
+
+    private async Task TickAsync(CancellationToken cancellation)
+    {
+        await FailIfNoneCanReadAsync();
+        await ExpireLeases(cancellation);
+    }
 
     private Task ExpireLeases(CancellationToken cancellation)
     {

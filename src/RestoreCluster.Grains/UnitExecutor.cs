@@ -183,7 +183,7 @@ internal sealed partial class UnitExecutor : IDisposable
                 var lease = leases[reports.Count];
                 // Warnings (retried sessions) go with the first report of the batch.
                 IReadOnlyList<string> messages = reports.Count == 0 ? [.. _messages, .. result.ErrorMessages] : result.ErrorMessages;
-                reports.Add(Report(lease, result.Errors, result.CreatedTables, FailedTables(result.InhibitedData), result.Bytes, result.Rows, reports.Count == 0 ? retriesBefore : Session.Retries, messages, result.BytesRead));
+                reports.Add(Report(lease, result.Errors, result.CreatedTables, FailedTables(result.InhibitedData), result.Bytes, result.Rows, reports.Count == 0 ? retriesBefore : Session.Retries, messages, result.BytesRead) with { AlreadyDone = result.AlreadyDone });
                 Record(result, works[reports.Count - 1].Entry);
             }, cancellation);
         }

@@ -20,5 +20,11 @@ public sealed partial class WorkerGrain
 
         [LoggerMessage(EventId = 204, Level = LogLevel.Warning, Message = "worker slot {Slot} of job {JobId} could not reach a grain ({Exception}): its silo is gone; trying again in {Seconds:0.##} s, which takes the grain up on a live silo")]
         public static partial void GrainUnreachable(ILogger logger, string slot, string jobId, string exception, double seconds);
+
+        [LoggerMessage(EventId = 205, Level = LogLevel.Warning, Message = "silo {Silo} cannot read the archive {Archive} of job {JobId} ({Reason}): it takes none of the job's units, and tries again every {Seconds:0} s")]
+        public static partial void ArchiveUnreadable(ILogger logger, string silo, string archive, string jobId, string reason, double seconds);
+
+        [LoggerMessage(EventId = 206, Level = LogLevel.Information, Message = "silo {Silo} can read the archive {Archive} of job {JobId} again: it takes the job's units")]
+        public static partial void ArchiveReadable(ILogger logger, string silo, string archive, string jobId);
     }
 }

@@ -15,7 +15,7 @@ namespace RestoreCluster.Grains;
 /// finds no unit for a while hands its session and permit back.
 /// </summary>
 [PinToSilo]
-public sealed partial class WorkerGrain(ILogger<WorkerGrain> logger, ILoggerFactory loggers, IOptions<WorkerOptions> options) : Grain, IWorkerGrain
+public sealed partial class WorkerGrain(ILogger<WorkerGrain> logger, ILoggerFactory loggers, IOptions<WorkerOptions> options, ILocalSiloDetails silo) : Grain, IWorkerGrain
 {
     // How long a slot holding a permit waits for a unit before it gives the permit back for others. (The
     // permit and lease times, and how often a running unit's progress goes to the coordinator, which answers
@@ -59,6 +59,8 @@ public sealed partial class WorkerGrain(ILogger<WorkerGrain> logger, ILoggerFact
 
     public Task<WorkerInfo> Info() => Task.FromResult(new WorkerInfo(this.GetPrimaryKeyString(), options.Value.Slots, _running, _jobs.Keys.ToList(), _draining));
 
+    public Task<string?> CheckArchive(string path) => Task.Run(() => ArchiveReach.Check(path));
+
     public Task Drain()
     {
         _draining = true;
@@ -75,7 +77,12 @@ public sealed partial class WorkerGrain(ILogger<WorkerGrain> logger, ILoggerFact
             var spec = await coordinator.Spec() ?? throw new InvalidOperationException($"job {jobId} was not started");
             var status = await coordinator.Status();
             _workLeft[jobId] = (status.BytesTotal - status.BytesDone) + UnitWork * (status.UnitsTotal - status.UnitsDone);
-            using var archive = PgArchive.Open(spec.ArchivePath);
+            using var archive = await OpenArchiveAsync(coordinator, spec);
+            if (archive is null)
+            {
+                return;
+            }
+
             var budget = GrainFactory.GetGrain<IHostBudgetGrain>(spec.HostKey ?? HostKey.For(ConnectionTarget.FromValues(spec.Target)));
             var tasks = Enumerable.Range(0, slots).Select(slot => GuardedSlotAsync(coordinator, budget, spec, archive, $"{this.GetPrimaryKeyString()}/{jobId}/{slot}")).ToList();
             await Task.WhenAll(tasks);
@@ -90,6 +97,72 @@ public sealed partial class WorkerGrain(ILogger<WorkerGrain> logger, ILoggerFact
         {
             _jobs.Remove(jobId);
             _workLeft.Remove(jobId);
+        }
+    }
+
+    // The job's archive, once this silo can read it; null when the job ended (or the silo drains) first. A silo that
+    // cannot read it (a missing mount) says so once in its log, tells the coordinator (status shows it; the job fails
+    // when no live silo can read it), takes none of its units and tries again after ArchiveReach.Recheck.
+    private async Task<PgArchive?> OpenArchiveAsync(ICoordinatorGrain coordinator, JobSpec spec)
+    {
+        // The silo's name, as the membership knows it: the coordinator weighs it against the live silos.
+        string name = silo.Name;
+        string? told = null;
+        while (true)
+        {
+            try
+            {
+                var archive = await Task.Run(() => PgArchive.Open(spec.ArchivePath));
+                if (told is not null)
+                {
+                    Log.ArchiveReadable(logger, name, spec.ArchivePath, spec.JobId);
+                    await coordinator.ArchiveAccess(name, null);
+                }
+
+                return archive;
+            }
+            catch (Exception e) when (ArchiveReach.IsUnreadable(e))
+            {
+                string reason = ArchiveReach.Reason(e);
+                if (told is null)
+                {
+                    Log.ArchiveUnreadable(logger, name, spec.ArchivePath, spec.JobId, reason, ArchiveReach.Recheck.TotalSeconds);
+                }
+
+                told = reason;
+                if (!await StillRunningAfter(() => coordinator.ArchiveAccess(name, reason), spec.JobId))
+                {
+                    return null;
+                }
+            }
+
+            // Looks at the job every few seconds meanwhile: a job that ended (or a silo that drains) needs no archive.
+            var again = DateTimeOffset.UtcNow + ArchiveReach.Recheck;
+            while (DateTimeOffset.UtcNow < again)
+            {
+                await Task.Delay(Min(FallbackWait, again - DateTimeOffset.UtcNow));
+                if (_draining || !await StillRunningAfter(() => StillRunning(coordinator), spec.JobId))
+                {
+                    return null;
+                }
+            }
+        }
+    }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    // A call to the coordinator that says whether the job still runs; a coordinator whose silo is gone counts as running:
+    // the next call takes it up on a live silo (which fails the job if no live silo can read its archive).
+    private async Task<bool> StillRunningAfter(Func<Task<bool>> call, string jobId)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (Exception e) when (SlotRecovery.IsGrainUnreachable(e) && !_draining)
+        {
+            Log.GrainUnreachable(logger, silo.Name, jobId, e.GetType().Name, FallbackWait.TotalSeconds);
+            return true;
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -36,6 +37,8 @@ public static class ClusterHost
     public static IHost BuildSilo(SiloSettings settings, TelemetryOptions telemetry, Action<ILoggingBuilder>? logging = null)
     {
         var builder = SiloWebHost.CreateBuilder(settings);
+        // Without it a silo's spans and metrics went to the SDK's default endpoint, whatever OTEL_EXPORTER_OTLP_ENDPOINT said.
+        builder.Configuration.AddInMemoryCollection(TelemetryOptions.EnvironmentSettings());
         builder.Logging.ClearProviders();
         logging?.Invoke(builder.Logging);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromMinutes(10));

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Collections;
 using System.Net.Sockets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -43,10 +42,7 @@ public sealed class EmbeddedCluster : IAsyncDisposable
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders();
         logging?.Invoke(builder.Logging);
-        // DisableDefaults leaves the environment out of the configuration, but the OpenTelemetry SDK reads its
-        // settings (OTEL_EXPORTER_OTLP_ENDPOINT/_PROTOCOL, OTEL_BSP_SCHEDULE_DELAY, OTEL_METRIC_EXPORT_INTERVAL, ...)
-        // from there: give it the OTEL_* variables only, so nothing else in the environment configures the silo.
-        builder.Configuration.AddInMemoryCollection(OtelEnvironment());
+        builder.Configuration.AddInMemoryCollection(TelemetryOptions.EnvironmentSettings());
         builder.UseOrleans(silo =>
         {
             silo.UseLocalhostClustering(siloPort: FreePort(), gatewayPort: FreePort(), serviceId: "restorecluster", clusterId: $"embedded-{Guid.NewGuid():N}");
@@ -75,12 +71,6 @@ public sealed class EmbeddedCluster : IAsyncDisposable
         _host.Services.GetService<MeterProvider>()?.ForceFlush(5000);
         _host.Dispose();
     }
-
-    private static IEnumerable<KeyValuePair<string, string?>> OtelEnvironment() =>
-        Environment.GetEnvironmentVariables().Cast<DictionaryEntry>()
-            .Select(e => new KeyValuePair<string, string?>((string)e.Key, (string?)e.Value))
-            .Where(e => e.Key.StartsWith("OTEL_", StringComparison.Ordinal))
-            .ToList();
 
     // A port nobody listens on now; the silo binds it a moment later.
     private static int FreePort()

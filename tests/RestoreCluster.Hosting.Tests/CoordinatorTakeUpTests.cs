@@ -17,7 +17,7 @@ namespace RestoreCluster.Hosting.Tests;
 public sealed class CoordinatorTakeUpTests
 {
     [Fact]
-    public async Task AJobStartedOnAGoneSiloIsTakenUpElsewhereWithNoFirstRunAndNoStoredPassword()
+    public async Task AJobStartedOnAGoneSiloIsTakenUpElsewhereWithNoFirstRunAndNoStoredPasswordAndRanAgainNamesOnlyUnitsThatRanAgain()
     {
         var fixtures = await FixtureArchives.GetAsync();
         var server = fixtures.Server;
@@ -59,17 +59,34 @@ public sealed class CoordinatorTakeUpTests
             // Taken up: the prefork runs again, and not as a first run (it may have committed, or left rows).
             var lease = Assert.Single(await coordinator.Lease("w/0", 1, TimeSpan.Zero));
             Assert.False(lease.FirstRun);
-            Assert.NotEmpty((await coordinator.Status()).RanAgain!);
-            await coordinator.Cancel();
+            Assert.Empty((await coordinator.Status()).RanAgain!);
+            // It ran again (no journal row stopped it): "ran again" names it. A unit found done in the journal did not.
+            await coordinator.Complete([Ran(lease)]);
+            var next = Assert.Single(await coordinator.Lease("w/0", 1, TimeSpan.Zero));
+            await coordinator.Complete([Ran(next) with { AlreadyDone = true }]);
+            Assert.StartsWith("pre-data (", Assert.Single((await coordinator.Status()).RanAgain!), StringComparison.Ordinal);
         }
 
         await using (var third = await StartSiloAsync(database, "silo-c"))
         {
+            // Taken up once more: the list is the stored one, and the units found done in the journal do not grow it.
             var coordinator = third.Grains.GetGrain<ICoordinatorGrain>(jobId);
+            foreach (var lease in await coordinator.Lease("w/0", 1, TimeSpan.Zero))
+            {
+                await coordinator.Complete([Ran(lease) with { AlreadyDone = true }]);
+            }
+
+            Assert.StartsWith("pre-data (", Assert.Single((await coordinator.Status()).RanAgain!), StringComparison.Ordinal);
+            await coordinator.Cancel();
+        }
+
+        await using (var fourth = await StartSiloAsync(database, "silo-d"))
+        {
+            var coordinator = fourth.Grains.GetGrain<ICoordinatorGrain>(jobId);
             var status = await coordinator.Status();
             Assert.Equal(JobState.Cancelled, status.State);
             Assert.Equal(started.UnitsTotal, status.UnitsTotal);
-            Assert.NotEmpty(status.RanAgain!);
+            Assert.Single(status.RanAgain!);
             Assert.Empty(await coordinator.Lease("w/0", 1, TimeSpan.Zero));
         }
     }
@@ -104,6 +121,9 @@ public sealed class CoordinatorTakeUpTests
 
         Assert.Equal(["host"], stored.Keys);
     }
+
+    // The report of a unit that ran without errors.
+    private static UnitReport Ran(UnitLease lease) => new(lease.LeaseId, lease.UnitId, 0, [], [], null, 0, 0, []);
 
     private sealed class RunningSilo(IHost host) : IAsyncDisposable
     {

@@ -95,6 +95,44 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task WithDefaultFailureDetectionTheUnitsOfAKilledSiloRunAgainWithinTwoMinutes()
+    {
+        var server = await PostgresServer.GetSharedAsync();
+        var workload = await WorkloadArchives.GetAsync();
+        string target = await server.CreateDatabaseAsync("cluster_default");
+        // No tuning options: Orleans' own probe timeout, missed probes, votes and table refresh, as in production.
+        await using var cluster = await SiloCluster.StartAsync(server, silos: 3, defaultFailureDetection: true);
+        try
+        {
+            string job = await cluster.SubmitOverTcpAsync(target, workload.CustomArchive);
+            var (victim, copying) = await ClusterFaultTests.WaitForCopyOnAWorkerAsync(cluster, server, target, job);
+            cluster.Silo(victim).Process.Kill(entireProcessTree: true);
+            var clock = Stopwatch.StartNew();
+            output.WriteLine($"killed {victim} during its COPY into {copying}");
+
+            var ranAgain = 0;
+            while (ranAgain == 0)
+            {
+                Assert.True(clock.Elapsed < TimeSpan.FromMinutes(2), $"no unit ran again within 2 minutes of the kill:\n{(await cluster.RunAsync(["status", job])).StdoutText}");
+                var status = Assert.Single((await cluster.StatusAsync(job)).GetProperty("jobs").EnumerateArray());
+                ranAgain = status.TryGetProperty("ranAgain", out var again) ? again.GetArrayLength() : 0;
+                await Task.Delay(ranAgain == 0 ? 1000 : 0);
+            }
+
+            output.WriteLine($"a unit ran again {clock.Elapsed.TotalSeconds:0.0} s after the kill");
+            var wait = await cluster.RunAsync(["wait", job]);
+
+            Assert.True(wait.ExitCode == 0, wait.Describe());
+            await WorkloadChecks.AssertRowsAsync(server, target, workload);
+            await WorkloadChecks.AssertDumpMatchesReferenceAsync(server, target, workload.CustomArchive);
+        }
+        finally
+        {
+            await server.DropDatabaseAsync(target);
+        }
+    }
+
     private static string Coordinator(System.Text.Json.JsonElement status) =>
         status.GetProperty("jobs")[0].GetProperty("coordinator").GetString()!;
 

@@ -83,12 +83,53 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task StatusShowsTheGrainsOfAHungSiloUnreachableInsteadOfWaitingOutTheirTimeouts()
+    {
+        var fixtures = await FixtureArchives.GetAsync();
+        var server = fixtures.Server;
+        string target = await server.CreateDatabaseAsync("cluster_hung");
+        // Production's failure detection: a hung silo stays Active for about a minute, and calls to it get no answer.
+        await using var cluster = await SiloCluster.StartAsync(server, silos: 2, defaultFailureDetection: true);
+        string? hung = null;
+        try
+        {
+            string job = await cluster.SubmitOverTcpAsync(target, fixtures["rich.custom"].Path);
+            Assert.True((await cluster.RunAsync(["wait", job])).ExitCode is 0 or 1);
+            hung = Assert.Single((await cluster.StatusAsync(job)).GetProperty("jobs").EnumerateArray()).GetProperty("coordinator").GetString()!;
+            (await ProcessRunner.RunAsync("kill", ["-STOP", cluster.Silo(hung).Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])).EnsureSuccess();
+
+            var clock = Stopwatch.StartNew();
+            var status = await cluster.StatusAsync();
+            var text = await cluster.RunAsync(["status"]);
+            output.WriteLine($"status --json and status took {clock.Elapsed.TotalSeconds:0.0} s:\n{text.StdoutText}");
+
+            // Unbounded, each call to the hung silo's grains waited out the 30 s response timeout: over a minute per status.
+            // Bounded, the client's start and stop (a gateway on the hung silo) take most of what is left.
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(70), $"status took {clock.Elapsed.TotalSeconds:0.0} s");
+            var silo = status.GetProperty("silos").EnumerateArray().Single(s => s.GetProperty("name").GetString() == hung);
+            Assert.True(silo.GetProperty("unreachable").GetBoolean());
+            Assert.Equal("unreachable", Assert.Single(status.GetProperty("jobs").EnumerateArray()).GetProperty("state").GetString());
+            Assert.Contains($"  {job}  unreachable  ", text.StdoutText, StringComparison.Ordinal);
+            Assert.Matches($"\n  {hung}  127\\.0\\.0\\.1:[0-9]+  unreachable\n", text.StdoutText);
+        }
+        finally
+        {
+            if (hung is not null)
+            {
+                await ProcessRunner.RunAsync("kill", ["-CONT", cluster.Silo(hung).Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            }
+
+            await server.DropDatabaseAsync(target);
+        }
+    }
+
     // Waits until a COPY of ours into the target runs on a session of a silo that does not hold the job's
     // coordinator (pg_stat_progress_copy's session, found by its client port among the silo process's sockets);
     // returns that silo's name and the table.
     // The units after the prefork wait behind a lock on the journal while the test finds the coordinator, so
     // that no COPY has run yet when it starts to look.
-    private static async Task<(string Silo, string Table)> WaitForCopyOnAWorkerAsync(SiloCluster cluster, PostgresServer server, string target, string job)
+    internal static async Task<(string Silo, string Table)> WaitForCopyOnAWorkerAsync(SiloCluster cluster, PostgresServer server, string target, string job)
     {
         await using var monitor = await WorkloadChecks.OpenAsync(server, target);
         string coordinator;
@@ -138,24 +179,30 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
     }
 
     // The client port and table of each COPY of ours running into the monitor's database.
-    private static async Task<List<(int Port, string Table)>> CopiesAsync(Npgsql.NpgsqlConnection monitor)
+    private static async Task<List<(int Port, string Table)>> CopiesAsync(Npgsql.NpgsqlConnection monitor) =>
+        (await CopiesOfOursAsync(monitor)).Where(c => c.Database == monitor.Database).Select(c => (c.Port, c.Table)).ToList();
+
+    /// <summary>The client port, database and table of each COPY of ours running on the monitor's server, in any database.</summary>
+    internal static async Task<List<(int Port, string Database, string Table)>> CopiesOfOursAsync(Npgsql.NpgsqlConnection monitor)
     {
+        // The table's name is read in its own database (regclass works in the monitor's only): the relid is enough to tell.
         await using var cmd = new Npgsql.NpgsqlCommand(
-            "SELECT a.client_port, p.relid::regclass::text FROM pg_catalog.pg_stat_progress_copy p JOIN pg_catalog.pg_stat_activity a ON a.pid = p.pid " +
-            "WHERE a.application_name = $1 AND p.datname = current_database() AND p.command = 'COPY FROM'", monitor);
+            "SELECT a.client_port, p.datname, CASE WHEN p.datname = current_database() THEN p.relid::regclass::text ELSE p.relid::text END " +
+            "FROM pg_catalog.pg_stat_progress_copy p JOIN pg_catalog.pg_stat_activity a ON a.pid = p.pid " +
+            "WHERE a.application_name = $1 AND p.command = 'COPY FROM'", monitor);
         cmd.Parameters.Add(new Npgsql.NpgsqlParameter { Value = WorkloadChecks.ApplicationName });
-        var copies = new List<(int, string)>();
+        var copies = new List<(int, string, string)>();
         await using var reader = await cmd.ExecuteReaderAsync();
         while (await reader.ReadAsync())
         {
-            copies.Add((reader.GetInt32(0), reader.GetString(1)));
+            copies.Add((reader.GetInt32(0), reader.GetString(1), reader.GetString(2)));
         }
 
         return copies;
     }
 
-    // The local ports of a process's TCP sockets (Linux: its socket inodes in /proc/PID/fd, their ports in /proc/net/tcp*).
-    private static HashSet<int> LocalTcpPorts(int pid)
+    /// <summary>The local ports of a process's TCP sockets (Linux: its socket inodes in /proc/PID/fd, their ports in /proc/net/tcp*).</summary>
+    internal static HashSet<int> LocalTcpPorts(int pid)
     {
         var inodes = new HashSet<string>(StringComparer.Ordinal);
         foreach (string fd in Directory.EnumerateFiles($"/proc/{pid}/fd"))

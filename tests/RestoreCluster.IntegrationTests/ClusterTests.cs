@@ -88,6 +88,29 @@ public sealed class ClusterTests
         AssertOneLineError(cancel, "no job \"job-unknown\" in the cluster");
     }
 
+    [Fact]
+    public async Task RestoreWithoutClusterRunsEmbeddedEvenWhenTheClusterVariableIsSet()
+    {
+        // cli.md: "Without --cluster it runs on an embedded single-node cluster"; RESTORECLUSTER_CLUSTER is only --cluster's default.
+        var fixtures = await FixtureArchives.GetAsync();
+        var server = fixtures.Server;
+        string target = await server.CreateDatabaseAsync("cluster_env");
+        try
+        {
+            var restore = await CliRunner.RunAsync(
+                server, ["restore", "-j", "2", "--progress", "none", "-d", target, fixtures["rich.custom"].Path],
+                new Dictionary<string, string> { ["RESTORECLUSTER_CLUSTER"] = "Host=127.0.0.1;Port=1;Database=nowhere;Username=nobody" });
+
+            Assert.True(restore.ExitCode is 0 or 1, restore.Describe());
+            Assert.DoesNotContain("cluster", restore.Stderr, StringComparison.Ordinal);
+            Assert.True(await server.ScalarAsync<long>(target, "SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')") > 0, "nothing was restored");
+        }
+        finally
+        {
+            await server.DropDatabaseAsync(target);
+        }
+    }
+
     private static void AssertOneLineError(ProcessResult result, string expected)
     {
         Assert.True(result.ExitCode == 1, result.Describe());

@@ -36,11 +36,20 @@ internal sealed class SiloCluster : IAsyncDisposable
 
     public IReadOnlyList<WatchedCli> Silos => _silos;
 
-    /// <summary>Creates the cluster database, runs cluster init, starts <paramref name="silos"/> silos named s0, s1, ... and waits until each joined.</summary>
-    public static async Task<SiloCluster> StartAsync(PostgresServer server, int silos, int slots = 2, IDictionary<string, string>? siloEnv = null, IReadOnlyList<string>? siloArgs = null)
+    /// <summary>
+    /// Creates the cluster database, runs cluster init, starts <paramref name="silos"/> silos named s0, s1, ... and waits until
+    /// each joined. A silo named in <paramref name="hidden"/> runs in a mount namespace of its own where an empty folder is
+    /// mounted over the folder given (as a shared filesystem that is not mounted on that machine): it cannot see what is there.
+    /// "{silo}" in <paramref name="siloArgs"/> is each silo's name (a log file of its own, say).
+    /// With <paramref name="defaultFailureDetection"/> the silos run Orleans' failure detection as production does (no
+    /// tuning options); otherwise fast, so that a dead silo is declared dead within seconds.
+    /// </summary>
+    public static async Task<SiloCluster> StartAsync(
+        PostgresServer server, int silos, int slots = 2, IDictionary<string, string>? siloEnv = null, IReadOnlyList<string>? siloArgs = null,
+        IReadOnlyDictionary<string, string>? hidden = null, bool defaultFailureDetection = false)
     {
         string database = await server.CreateDatabaseAsync("cluster");
-        var cluster = new SiloCluster(server, database, siloEnv);
+        var cluster = new SiloCluster(server, database, siloEnv) { _hidden = hidden ?? new Dictionary<string, string>(), _defaultFailureDetection = defaultFailureDetection };
         var init = await cluster.RunAsync(["cluster", "init"]);
         Assert.True(init.ExitCode == 0, init.Describe());
         cluster._slots = slots;
@@ -70,6 +79,11 @@ internal sealed class SiloCluster : IAsyncDisposable
 
     private int _slots;
     private IReadOnlyList<string> _siloArgs = [];
+    private IReadOnlyDictionary<string, string> _hidden = new Dictionary<string, string>();
+    private string? _empty;
+    private bool _defaultFailureDetection;
+
+    private static readonly string[] FastFailureDetection = ["--probe-timeout", "1", "--missed-probes", "2", "--death-votes", "1", "--table-refresh", "2", "--alive-publish", "5"];
 
     private static Task WaitJoinedAsync(WatchedCli silo) =>
         silo.WaitUntilAsync(() => silo.StdoutLines.Any(l => l.Contains(" joined the cluster ", StringComparison.Ordinal)), JoinLimit, "the silo to join");
@@ -109,17 +123,34 @@ internal sealed class SiloCluster : IAsyncDisposable
             silo.Dispose();
         }
 
+        if (_empty is not null)
+        {
+            Directory.Delete(_empty);
+        }
+
         await Server.DropDatabaseAsync(Database);
     }
 
     private void StartSilo(string name, int slots, IReadOnlyList<string> extra, int? index = null)
     {
         var start = new System.Diagnostics.ProcessStartInfo(RepoPaths.DotnetHost);
+        if (_hidden.TryGetValue(name, out string? folder))
+        {
+            // unshare(1) makes a private mount namespace; the shell mounts the empty folder over the hidden one there and
+            // becomes the silo (exec), so the process id stays the silo's.
+            _empty ??= Directory.CreateTempSubdirectory("restorecluster-empty-").FullName;
+            start = new System.Diagnostics.ProcessStartInfo("unshare");
+            foreach (string arg in (string[])["--mount", "--propagation", "private", "--", "sh", "-c", "mount --bind \"$1\" \"$2\" && shift 2 && exec \"$@\"", "sh", _empty, folder, RepoPaths.DotnetHost])
+            {
+                start.ArgumentList.Add(arg);
+            }
+        }
+
         foreach (string arg in (string[])[
                      RepoPaths.CliDll, "silo", "--cluster", Connection, "--name", name, "--slots", slots.ToString(System.Globalization.CultureInfo.InvariantCulture),
                      "--port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
                      "--gateway-port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture), "--advertise", "127.0.0.1",
-                     "--probe-timeout", "1", "--missed-probes", "2", "--death-votes", "1", "--table-refresh", "2", "--alive-publish", "5", .. extra])
+                     .. _defaultFailureDetection ? [] : FastFailureDetection, .. extra.Select(a => a.Replace("{silo}", name, StringComparison.Ordinal))])
         {
             start.ArgumentList.Add(arg);
         }

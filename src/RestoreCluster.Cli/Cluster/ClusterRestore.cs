@@ -5,6 +5,7 @@ using RestoreCluster.Archive;
 using RestoreCluster.Grains;
 using RestoreCluster.Grains.Abstractions;
 using RestoreCluster.Hosting;
+using Orleans.Runtime.Placement;
 using RestoreCluster.Restore;
 
 namespace RestoreCluster.Cli.Cluster;
@@ -96,14 +97,20 @@ internal static class ClusterRestore
     public static async Task<ICoordinatorGrain> StartJobAsync(ClusterClient cluster, JobSpec spec, JobEntry entry, int? fleetPosition = null)
     {
         var coordinator = cluster.Grains.GetGrain<ICoordinatorGrain>(spec.JobId);
+        // The coordinator reads the TOC on its silo: it is placed on one that can read the archive.
+        RequestContext.Set(IPlacementDirector.PlacementHintKey, await CoordinatorSiloAsync(cluster.Grains, spec.ArchivePath, cluster.Database));
         try
         {
             await coordinator.Start(spec);
         }
         catch (Exception e) when (e is not (TimeoutException or OperationCanceledException))
         {
-            // Whatever the coordinator's silo met (an archive it cannot see or read, say) comes back as the grain's exception.
+            // Whatever the coordinator's silo met (an archive it read a moment ago and now cannot, say) comes back as the grain's exception.
             throw new CliError($"the cluster could not start the job: {e.Message.Split('\n')[0].Trim()}");
+        }
+        finally
+        {
+            RequestContext.Remove(IPlacementDirector.PlacementHintKey);
         }
 
         await JobRegistry.AddAsync(cluster.Database, entry, fleetPosition);
@@ -113,6 +120,36 @@ internal static class ClusterRestore
         }
 
         return coordinator;
+    }
+
+    // An active silo that can read the archive, chosen at random among them so that coordinators spread; when none can,
+    // the job is refused in one line that names each silo's reason.
+    private static async Task<SiloAddress> CoordinatorSiloAsync(IGrainFactory grains, string archivePath, ClusterDatabase database)
+    {
+        var readable = new List<SiloAddress>();
+        var blind = new List<string>();
+        foreach (var host in (await grains.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: true)).OrderBy(h => h.SiloName, StringComparer.Ordinal))
+        {
+            if (host.Status != SiloStatus.Active)
+            {
+                continue;
+            }
+
+            if (await grains.GetGrain<IWorkerGrain>(host.SiloName).CheckArchive(archivePath) is { } reason)
+            {
+                blind.Add($"{host.SiloName}: {reason}");
+            }
+            else
+            {
+                readable.Add(host.SiloAddress);
+            }
+        }
+
+        return readable.Count > 0
+            ? readable[Random.Shared.Next(readable.Count)]
+            : throw new CliError(blind.Count == 0
+                ? $"no silo of the cluster in {database} is active"
+                : $"no silo of the cluster can read the archive \"{archivePath}\" ({string.Join("; ", blind)})");
     }
 
     /// <summary>The names of the cluster's active silos (their workers' keys).</summary>

@@ -2,36 +2,49 @@ using RestoreCluster.Grains.Abstractions;
 
 namespace RestoreCluster.Cli.Cluster;
 
-/// <summary>What status shows, read from the grains at one moment: jobs, the hosts of their targets, the active silos.</summary>
+/// <summary>
+/// What status shows, read from the grains at one moment: jobs, the hosts of their targets, the active silos. A grain
+/// that does not answer within <see cref="CallLimit"/> (its silo hangs, or died and is not yet declared dead: an
+/// external client's call to it gets no early failure) is shown as unreachable (null) instead of holding status up.
+/// </summary>
 internal sealed record ClusterSnapshot(
-    IReadOnlyList<(JobEntry Entry, JobStatus Status, string Coordinator)> Jobs, IReadOnlyList<HostStatus> Hosts, IReadOnlyList<(string Address, WorkerInfo Worker)> Silos)
+    IReadOnlyList<(JobEntry Entry, JobStatus? Status, string? Coordinator)> Jobs,
+    IReadOnlyList<(string Host, HostStatus? Status)> Hosts,
+    IReadOnlyList<(string Address, string Name, WorkerInfo? Worker)> Silos)
 {
-    /// <summary>Every job (or the one named), the budgets of their hosts and every active silo's worker.</summary>
+    /// <summary>How long status waits for one grain's answer.</summary>
+    public static TimeSpan CallLimit { get; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Every job (or the one named), the budgets of their hosts and every active silo's worker, asked all at once.</summary>
     public static async Task<ClusterSnapshot> TakeAsync(IGrainFactory grains, RestoreCluster.Restore.ClusterDatabase database, string? jobId)
     {
-        var entries = await RestoreCluster.Hosting.JobRegistry.ListAsync(database, jobId);
-        var jobs = new List<(JobEntry, JobStatus, string)>();
-        foreach (var entry in entries.Where(e => jobId is null || e.JobId == jobId))
+        var entries = (await RestoreCluster.Hosting.JobRegistry.ListAsync(database, jobId)).Where(e => jobId is null || e.JobId == jobId).ToList();
+        var jobs = entries.Select(async entry =>
         {
             var coordinator = grains.GetGrain<ICoordinatorGrain>(entry.JobId);
-            jobs.Add((entry, await coordinator.Status(), await coordinator.Silo()));
-        }
+            var status = await AnswerAsync(coordinator.Status);
+            return (entry, status, status is null ? null : await AnswerAsync(coordinator.Silo));
+        }).ToList();
+        var hosts = entries.Select(e => e.HostKey).Distinct(StringComparer.Ordinal)
+            .Select(async host => (host, await AnswerAsync(grains.GetGrain<IHostBudgetGrain>(host).Status))).ToList();
+        var members = await grains.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: true);
+        var silos = members.Where(m => m.Status == SiloStatus.Active)
+            .Select(async m => (m.SiloAddress.Endpoint.ToString(), m.SiloName, await AnswerAsync(grains.GetGrain<IWorkerGrain>(m.SiloName).Info))).ToList();
+        return new ClusterSnapshot(
+            await Task.WhenAll(jobs), await Task.WhenAll(hosts), (await Task.WhenAll(silos)).OrderBy(s => s.SiloName, StringComparer.Ordinal).ToList());
+    }
 
-        var hosts = new List<HostStatus>();
-        foreach (string host in jobs.Select(j => j.Item1.HostKey).Distinct(StringComparer.Ordinal))
+    // The grain's answer, or null when it gives none within CallLimit or its silo is gone.
+    private static async Task<T?> AnswerAsync<T>(Func<Task<T>> call)
+        where T : class
+    {
+        try
         {
-            hosts.Add(await grains.GetGrain<IHostBudgetGrain>(host).Status());
+            return await call().WaitAsync(CallLimit);
         }
-
-        var silos = new List<(string, WorkerInfo)>();
-        foreach (var member in await grains.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: true))
+        catch (Exception e) when (RestoreCluster.Grains.SlotRecovery.IsGrainUnreachable(e))
         {
-            if (member.Status == SiloStatus.Active)
-            {
-                silos.Add((member.SiloAddress.Endpoint.ToString(), await grains.GetGrain<IWorkerGrain>(member.SiloName).Info()));
-            }
+            return null;
         }
-
-        return new ClusterSnapshot(jobs, hosts, silos.OrderBy(s => s.Item2.Silo, StringComparer.Ordinal).ToList());
     }
 }

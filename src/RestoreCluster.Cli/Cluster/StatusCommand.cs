@@ -8,7 +8,7 @@ namespace RestoreCluster.Cli.Cluster;
 
 /// <summary>
 /// <c>restorecluster status --cluster CONNSTR [JOB] [--watch] [--json]</c>: the cluster's jobs (state, units,
-/// errors, units that ran again), each target host's budget, in-flight and waiting counts, and the silos with
+/// errors, units that ran again, silos that cannot read its archive), each target host's budget, in-flight and waiting counts, and the silos with
 /// their slots and running units; with JOB, that job alone with its running units. Exits 0 whenever the cluster
 /// answers, with or without jobs.
 /// </summary>
@@ -72,7 +72,7 @@ internal sealed class StatusCommand
             {
                 var snapshot = await ClusterSnapshot.TakeAsync(cluster.Grains, database, jobId);
                 await stdout.WriteLineAsync(p.GetValue(_json) ? Json(snapshot) : Text(snapshot));
-                bool ended = jobId is not null && snapshot.Jobs.All(j => j.Status.State is not (JobState.Running or JobState.NotStarted));
+                bool ended = jobId is not null && snapshot.Jobs.All(j => j.Status is { State: not (JobState.Running or JobState.NotStarted) });
                 if (!p.GetValue(_watch) || ended || cancel.IsCancellationRequested)
                 {
                     return ExitCodes.Success;
@@ -98,8 +98,14 @@ internal sealed class StatusCommand
     {
         var t = new StringBuilder();
         t.Append(CultureInfo.InvariantCulture, $"jobs: {s.Jobs.Count}\n");
-        foreach (var (entry, status, coordinator) in s.Jobs)
+        foreach (var (entry, reachable, coordinator) in s.Jobs)
         {
+            if (reachable is not { } status)
+            {
+                t.Append(CultureInfo.InvariantCulture, $"  {entry.JobId}  unreachable  {entry.Archive} -> {entry.Target}  (its coordinator did not answer within {ClusterSnapshot.CallLimit.TotalSeconds:0} s)\n");
+                continue;
+            }
+
             t.Append(CultureInfo.InvariantCulture, $"  {entry.JobId}  {StateName(status.State)}  {status.UnitsDone}/{status.UnitsTotal} units  {status.Errors} errors  {entry.Archive} -> {entry.Target}  (coordinator on {coordinator})\n");
             foreach (var unit in status.Running)
             {
@@ -111,13 +117,18 @@ internal sealed class StatusCommand
                 t.Append(CultureInfo.InvariantCulture, $"    ran again: {again.Count} ({string.Join(", ", again)})\n");
             }
 
+            foreach (var blind in status.Unreadable ?? [])
+            {
+                t.Append(CultureInfo.InvariantCulture, $"    silo {blind.Silo} cannot read the archive: {blind.Reason}\n");
+            }
+
             if (status.Message is { } message)
             {
                 t.Append(CultureInfo.InvariantCulture, $"    {message}\n");
             }
         }
 
-        foreach (var fleet in Fleet.FleetSummary.Of(s.Jobs.Select(j => (j.Entry, j.Status)), DateTimeOffset.UtcNow))
+        foreach (var fleet in Fleet.FleetSummary.Of(Answered(s), DateTimeOffset.UtcNow))
         {
             t.Append(CultureInfo.InvariantCulture, $"fleet {fleet.FleetId}: {string.Join(", ", fleet.JobsByState.Select(kv => $"{kv.Value} {StateName(kv.Key)}"))}  ETA {ProgressText.Eta(fleet.Eta)}\n");
             foreach (var host in fleet.Hosts)
@@ -127,9 +138,15 @@ internal sealed class StatusCommand
         }
 
         t.Append(CultureInfo.InvariantCulture, $"hosts: {s.Hosts.Count}\n");
-        foreach (var h in s.Hosts)
+        foreach (var (host, h) in s.Hosts)
         {
-            t.Append(CultureInfo.InvariantCulture, $"  {h.Host}  budget {h.Budget}  in flight {h.InFlight}  waiting {h.Waiting}");
+            if (h is null)
+            {
+                t.Append(CultureInfo.InvariantCulture, $"  {host}  unreachable\n");
+                continue;
+            }
+
+            t.Append(CultureInfo.InvariantCulture, $"  {host}  budget {h.Budget}  in flight {h.InFlight}  waiting {h.Waiting}");
             if (h.Adaptive is { } adaptive)
             {
                 t.Append(CultureInfo.InvariantCulture, $"  ({adaptive}{(h.Reason is { } reason ? $"; last change: {reason}" : "")})");
@@ -139,9 +156,11 @@ internal sealed class StatusCommand
         }
 
         t.Append(CultureInfo.InvariantCulture, $"silos: {s.Silos.Count}\n");
-        foreach (var (address, worker) in s.Silos)
+        foreach (var (address, name, worker) in s.Silos)
         {
-            t.Append(CultureInfo.InvariantCulture, $"  {worker.Silo}  {address}  slots {worker.Slots}  running {worker.Running}{(worker.Draining ? "  draining" : "")}\n");
+            t.Append(worker is null
+                ? $"  {name}  {address}  unreachable\n"
+                : string.Create(CultureInfo.InvariantCulture, $"  {worker.Silo}  {address}  slots {worker.Slots}  running {worker.Running}{(worker.Draining ? "  draining" : "")}\n"));
         }
 
         return t.ToString().TrimEnd('\n');
@@ -154,11 +173,23 @@ internal sealed class StatusCommand
         {
             w.WriteStartObject();
             w.WriteStartArray("jobs");
-            foreach (var (entry, status, coordinator) in s.Jobs)
+            foreach (var (entry, reachable, coordinator) in s.Jobs)
             {
                 w.WriteStartObject();
                 w.WriteString("id", entry.JobId);
                 w.WriteString("coordinator", coordinator);
+                if (reachable is not { } status)
+                {
+                    // Its coordinator did not answer in time: what the registry knows, and no counts.
+                    w.WriteString("state", "unreachable");
+                    w.WriteString("archive", entry.Archive);
+                    w.WriteString("target", entry.Target);
+                    w.WriteString("host", entry.HostKey);
+                    w.WriteString("submitted", entry.Submitted);
+                    w.WriteEndObject();
+                    continue;
+                }
+
                 w.WriteString("state", JsonStateName(status.State));
                 w.WriteString("archive", entry.Archive);
                 w.WriteString("target", entry.Target);
@@ -186,6 +217,17 @@ internal sealed class StatusCommand
                 }
 
                 w.WriteEndArray();
+                w.WriteStartArray("unreadable");
+                foreach (var blind in status.Unreadable ?? [])
+                {
+                    w.WriteStartObject();
+                    w.WriteString("silo", blind.Silo);
+                    w.WriteString("reason", blind.Reason);
+                    w.WriteString("since", blind.Since);
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
                 if (status.Message is { } message)
                 {
                     w.WriteString("message", message);
@@ -196,7 +238,7 @@ internal sealed class StatusCommand
 
             w.WriteEndArray();
             w.WriteStartArray("fleets");
-            foreach (var fleet in Fleet.FleetSummary.Of(s.Jobs.Select(j => (j.Entry, j.Status)), DateTimeOffset.UtcNow))
+            foreach (var fleet in Fleet.FleetSummary.Of(Answered(s), DateTimeOffset.UtcNow))
             {
                 w.WriteStartObject();
                 w.WriteString("id", fleet.FleetId);
@@ -232,14 +274,19 @@ internal sealed class StatusCommand
 
             w.WriteEndArray();
             w.WriteStartArray("hosts");
-            foreach (var h in s.Hosts)
+            foreach (var (host, h) in s.Hosts)
             {
                 w.WriteStartObject();
-                w.WriteString("host", h.Host);
-                w.WriteNumber("budget", h.Budget);
-                w.WriteNumber("inFlight", h.InFlight);
-                w.WriteNumber("waiting", h.Waiting);
-                if (h.Adaptive is { } adaptive)
+                w.WriteString("host", host);
+                w.WriteBoolean("unreachable", h is null);
+                if (h is not null)
+                {
+                    w.WriteNumber("budget", h.Budget);
+                    w.WriteNumber("inFlight", h.InFlight);
+                    w.WriteNumber("waiting", h.Waiting);
+                }
+
+                if (h?.Adaptive is { } adaptive)
                 {
                     w.WriteString("adaptive", adaptive);
                     w.WriteString("reason", h.Reason);
@@ -250,14 +297,19 @@ internal sealed class StatusCommand
 
             w.WriteEndArray();
             w.WriteStartArray("silos");
-            foreach (var (address, worker) in s.Silos)
+            foreach (var (address, name, worker) in s.Silos)
             {
                 w.WriteStartObject();
-                w.WriteString("name", worker.Silo);
+                w.WriteString("name", name);
                 w.WriteString("address", address);
-                w.WriteNumber("slots", worker.Slots);
-                w.WriteNumber("running", worker.Running);
-                w.WriteBoolean("draining", worker.Draining);
+                w.WriteBoolean("unreachable", worker is null);
+                if (worker is not null)
+                {
+                    w.WriteNumber("slots", worker.Slots);
+                    w.WriteNumber("running", worker.Running);
+                    w.WriteBoolean("draining", worker.Draining);
+                }
+
                 w.WriteEndObject();
             }
 
@@ -267,4 +319,8 @@ internal sealed class StatusCommand
 
         return Encoding.UTF8.GetString(buffer.ToArray());
     }
+
+    // The jobs whose coordinators answered: a fleet's summary counts what it can see (an unreachable job is listed apart).
+    private static IEnumerable<(JobEntry Entry, JobStatus Status)> Answered(ClusterSnapshot s) =>
+        s.Jobs.Where(j => j.Status is not null).Select(j => (j.Entry, j.Status!));
 }

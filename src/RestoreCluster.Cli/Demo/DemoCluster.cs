@@ -109,7 +109,7 @@ internal sealed class DemoCluster(ThrowawayServer server, CliOutput io, TextWrit
                 // Not the coordinator's silo: a job does not survive its coordinator's silo yet (docs/cluster.md).
                 string? coordinator = status.RootElement.GetProperty("jobs")[0].GetProperty("coordinator").GetString();
                 var busiest = status.RootElement.GetProperty("silos").EnumerateArray()
-                    .Select(s => (Name: s.GetProperty("name").GetString()!, Running: s.GetProperty("running").GetInt32()))
+                    .Select(s => (Name: s.GetProperty("name").GetString()!, Running: s.TryGetProperty("running", out var running) ? running.GetInt32() : 0))
                     .Where(s => s.Name != coordinator)
                     .OrderByDescending(s => s.Running).First();
                 var victim = _silos.Single(s => s.Name == busiest.Name).Process;
