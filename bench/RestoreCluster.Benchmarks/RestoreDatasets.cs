@@ -156,7 +156,7 @@ internal static class RestoreDatasets
 
     // Looked for like pg_dump (PgBinaries: beside the server's binaries), then on PATH (Debian's /usr/bin/pgbench
     // is pg_wrapper, which picks a version of its own).
-    private static string Pgbench()
+    internal static string Pgbench()
     {
         if (PgBinaries.Has("pgbench"))
         {

@@ -53,7 +53,14 @@ internal sealed class JsonProgressReporter(CliOutput io, string hostName) : Prog
 
         if (host is not null)
         {
-            o["host"] = new Dictionary<string, object?> { ["key"] = host.Host, ["name"] = HostName, ["budget"] = host.Budget, ["inFlight"] = host.InFlight, ["waiting"] = host.Waiting };
+            var h = new Dictionary<string, object?> { ["key"] = host.Host, ["name"] = HostName, ["budget"] = host.Budget, ["inFlight"] = host.InFlight, ["waiting"] = host.Waiting };
+            if (host.Adaptive is { } adaptive)
+            {
+                h["adaptive"] = adaptive;
+                h["reason"] = host.Reason;
+            }
+
+            o["host"] = h;
         }
 
         // Everything from elapsedSeconds on changes with time alone: it does not make a new line by itself.

@@ -16,7 +16,17 @@ internal static class ParallelRestore
 {
     public static async Task<int> RunAsync(
         PgArchive archive, IReadOnlyList<TocEntry> order, RestoreOptions options, ConnectionTarget target,
-        int jobs, int hostBudget, bool resume, string progressMode, TimeSpan stallWarning, TelemetryOptions telemetry, CliOutput io,
+        int jobs, HostBudgetChoice hostBudget, bool resume, string progressMode, TimeSpan stallWarning, TelemetryOptions telemetry, CliOutput io,
+        RestoreLogs logs)
+    {
+        var status = await RunJobAsync(archive, order, options, target, jobs, hostBudget, resume, progressMode, stallWarning, telemetry, io, logs);
+        return JobWatch.Exit(status, io, "restore cancelled; the journal in the target keeps what was done: rerun with --resume to continue");
+    }
+
+    /// <summary>Runs the job to its end (its messages and progress shown as <c>restore</c> shows them) and returns its last status.</summary>
+    public static async Task<JobStatus> RunJobAsync(
+        PgArchive archive, IReadOnlyList<TocEntry> order, RestoreOptions options, ConnectionTarget target,
+        int jobs, HostBudgetChoice hostBudget, bool resume, string progressMode, TimeSpan stallWarning, TelemetryOptions telemetry, CliOutput io,
         RestoreLogs logs)
     {
         DatabaseRestore.RequireRawSql();
@@ -33,12 +43,12 @@ internal static class ParallelRestore
         string jobId = $"job-{Guid.NewGuid():N}";
         string archivePath = Path.GetFullPath(archive.DisplayName);
         // Started once the cluster (and its tracer provider) runs: before, nobody listens and it is not recorded.
-        using var job = GrainInstruments.StartJob(jobId, archivePath, jobs, hostBudget);
+        using var job = GrainInstruments.StartJob(jobId, archivePath, jobs, hostBudget.HostBudget);
         var spec = new JobSpec(
             jobId, archivePath, target.Values, options.ToJobOptions(),
-            ReferenceEquals(order, archive.Entries) ? null : order.Select(e => e.DumpId).ToList(), jobs, hostBudget, resume, job?.Id, hostKey);
+            ReferenceEquals(order, archive.Entries) ? null : order.Select(e => e.DumpId).ToList(), jobs, hostBudget.HostBudget, resume, job?.Id, hostKey);
         var budget = cluster.Grains.GetGrain<IHostBudgetGrain>(hostKey);
-        await budget.SetBudget(hostBudget);
+        await hostBudget.ApplyAsync(budget, target.Values);
         var coordinator = cluster.Grains.GetGrain<ICoordinatorGrain>(jobId);
         await coordinator.Start(spec);
         await cluster.Grains.GetGrain<IWorkerGrain>(cluster.SiloName).Join(jobId, jobs);
@@ -50,7 +60,7 @@ internal static class ParallelRestore
             coordinator, budget, progressMode, stallWarning, target.HostLabel, io, logs, started, JobWatch.OnInterrupt.Cancel,
             _ => WaitForSlots(worker));
         Describe(job, status!);
-        return JobWatch.Exit(status!, io, "restore cancelled; the journal in the target keeps what was done: rerun with --resume to continue");
+        return status!;
     }
 
     private static async Task WaitForSlots(IWorkerGrain worker)

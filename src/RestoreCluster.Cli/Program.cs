@@ -173,6 +173,10 @@ internal static class Program
             ClusterTlsOptions.AddTo(command);
         }
 
+        var tune = new Tune.TuneCommand();
+        root.Subcommands.Add(tune.Command);
+        handlers[tune.Command] = p => tune.Run(p, io);
+
         var demo = new DemoCommand();
         root.Subcommands.Add(demo.Command);
         handlers[demo.Command] = p => demo.Run(p, io);

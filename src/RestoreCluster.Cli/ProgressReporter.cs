@@ -83,7 +83,7 @@ internal abstract class ProgressReporter(CliOutput io, string hostName) : IAsync
             var now = DateTimeOffset.UtcNow;
             string running = job.Running.Count == 0 ? "" : $", running: {string.Join("; ", job.Running.Select(u => ProgressText.Running(u, now)))}";
             Io.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"restorecluster: progress: {ProgressText.Phase(job.Phase)}, units {job.UnitsDone}/{job.UnitsTotal}, data {ProgressText.Data(job.BytesDone, job.BytesTotal)}, {ProgressText.Rate(Window.BytesPerSecond)}, ETA {ProgressText.Eta(Window.Eta(job.BytesTotal))}, host {HostName} {host.InFlight}/{host.Budget} in flight{running}"));
+                $"restorecluster: progress: {ProgressText.Phase(job.Phase)}, units {job.UnitsDone}/{job.UnitsTotal}, data {ProgressText.Data(job.BytesDone, job.BytesTotal)}, {ProgressText.Rate(Window.BytesPerSecond)}, ETA {ProgressText.Eta(Window.Eta(job.BytesTotal))}, host {HostName} {host.InFlight}/{host.Budget} in flight{(host.Adaptive is null ? "" : $" (budget {host.Adaptive}: {host.Reason ?? "starting"})")}{running}"));
         }
 
         public override ValueTask FinishAsync(JobStatus job, TimeSpan elapsed)

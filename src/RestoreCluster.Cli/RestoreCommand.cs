@@ -106,7 +106,7 @@ internal static partial class RestoreCommand
             // The grains: parallel units, per-host budget, exactly-once journal. Worker sessions cannot prompt,
             // so a password the server asks for must be known up front (-W, the target, PGPASSWORD, .pgpass).
             return ParallelRestore.RunAsync(
-                archive, order, restore, target, jobs, p.GetValue(s.HostBudget) ?? jobs, p.GetValue(s.Resume),
+                archive, order, restore, target, jobs, HostBudgetChoice.From(p, s), p.GetValue(s.Resume),
                 p.GetValue(s.Progress) ?? "auto", TimeSpan.FromSeconds(p.GetValue(s.StallWarning)), TelemetryOptions.FromEnvironment(p.GetValue(s.OtelConsole)), io, logs).GetAwaiter().GetResult();
         }
 
@@ -320,10 +320,8 @@ internal static partial class RestoreCommand
             }
         }
 
-        if (p.GetValue(s.HostBudget) is < 1)
-        {
-            Usage("--host-budget must be at least 1");
-        }
+        // Its usage errors, before anything is read.
+        _ = HostBudgetChoice.From(p, s);
 
         if (p.GetValue(s.StallWarning) < 0)
         {

@@ -109,7 +109,11 @@ internal sealed class RestoreOptionsSpec
 
     public Option<string?> RestrictKey { get; } = new("--restrict-key") { HelpName = "RESTRICT_KEY", Description = "use provided string as psql \\restrict key" };
 
-    public Option<int?> HostBudget { get; } = new("--host-budget") { HelpName = "N", Description = "most concurrent units on one target host (default: -j)" };
+    public Option<string?> HostBudget { get; } = new("--host-budget") { HelpName = "N|auto[:MAX]", Description = "most concurrent units on one target host (default: -j); auto: adapt it, up to MAX" };
+
+    public Option<double?> Protect { get; } = new("--protect") { HelpName = "MS", Description = "with --host-budget auto: keep a probe query's p95 latency on the target under MS milliseconds" };
+
+    public Option<string?> ProbeSql { get; } = new("--probe-sql") { HelpName = "SQL", Description = "the probe query of --protect (default: SELECT 1)" };
 
     public Option<bool> NoAsyncCommit { get; } = new("--no-async-commit") { Description = "units commit with the server's synchronous_commit (default: off inside units; the restore's last commit is synchronous)" };
 
@@ -154,7 +158,7 @@ internal sealed class RestoreOptionsSpec
             TransactionSize, UseSetSessionAuthorization,
         ]),
         new("Connection options", [Host, Port, UserName, NoPassword, Password, Role]),
-        new("RestoreCluster options", [HostBudget, Resume, NoAsyncCommit, NoCopyFreeze, Progress, StallWarning, LogFile, Cluster, TlsCert, TlsKey, TlsCa, OtelConsole]),
+        new("RestoreCluster options", [HostBudget, Protect, ProbeSql, Resume, NoAsyncCommit, NoCopyFreeze, Progress, StallWarning, LogFile, Cluster, TlsCert, TlsKey, TlsCa, OtelConsole]),
     ];
 
     public void AddTo(Command command)

@@ -134,6 +134,14 @@ public interface IHostBudgetGrain : IGrainWithStringKey
     [Alias("SetBudget")]
     Task SetBudget(int budget);
 
+    /// <summary>
+    /// Makes the budget adaptive (<c>--host-budget auto[:MAX]</c>, <c>--protect MS</c>): it starts low and the grain
+    /// moves it by what it measures. <paramref name="target"/> is where its probe connects (never with a password
+    /// in a cluster: the silo's own credentials are used, as for units).
+    /// </summary>
+    [Alias("SetAdaptive")]
+    Task SetAdaptive(AdaptiveBudgetSpec spec, IReadOnlyDictionary<string, string> target);
+
     [ReadOnly]
     [Alias("HostStatus")]
     Task<HostStatus> Status();

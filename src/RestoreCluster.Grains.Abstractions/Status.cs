@@ -97,14 +97,34 @@ public sealed record PhaseSeconds(
 
 /// <summary>
 /// A target host's budget and use: permits held now (<see cref="InFlight"/>) and slots waiting inside their
-/// Acquire call for one (<see cref="Waiting"/>).
+/// Acquire call for one (<see cref="Waiting"/>). An adaptive budget (<see cref="Adaptive"/>: how it was set, e.g.
+/// <c>auto:4, protect 50 ms</c>) says why it last changed (<see cref="Reason"/>); <see cref="Budget"/> is then the
+/// permits units get now (the probe's session aside).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("RestoreCluster.HostStatus")]
 public sealed record HostStatus(
     [property: Id(0)] string Host,
     [property: Id(1)] int Budget,
     [property: Id(2)] int InFlight,
-    [property: Id(3)] int Waiting);
+    [property: Id(3)] int Waiting,
+    [property: Id(4)] string? Adaptive = null,
+    [property: Id(5)] string? Reason = null);
+
+/// <summary>
+/// An adaptive host budget: at most <see cref="Max"/> of our sessions on the server; with <see cref="ProtectMs"/>
+/// (0: none) a probe (<see cref="ProbeSql"/>, default <c>SELECT 1</c>) on a session of its own keeps its p95 latency
+/// under that many milliseconds (docs/concurrency.md).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("RestoreCluster.AdaptiveBudgetSpec")]
+public sealed record AdaptiveBudgetSpec(
+    [property: Id(0)] int Max,
+    [property: Id(1)] double ProtectMs = 0,
+    [property: Id(2)] string? ProbeSql = null)
+{
+    /// <summary>How <c>status</c> shows it: <c>auto:4</c>, <c>auto:4, protect 50 ms</c>.</summary>
+    public override string ToString() =>
+        ProtectMs > 0 ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"auto:{Max}, protect {ProtectMs:0.#} ms") : $"auto:{Max}";
+}
 
 /// <summary>A silo's worker: its name (the silo's), its slots (0: as many as each job asks), units running now, jobs, whether it drains.</summary>
 [GenerateSerializer, Immutable, Alias("RestoreCluster.WorkerInfo")]

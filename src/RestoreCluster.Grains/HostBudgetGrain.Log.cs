@@ -17,5 +17,14 @@ public sealed partial class HostBudgetGrain
 
         [LoggerMessage(EventId = 303, Level = LogLevel.Information, Message = "permit {PermitId} went back at its batch's end: {Held} permits held over a budget of {Budget}")]
         public static partial void PermitOverBudget(ILogger logger, string permitId, int held, int budget);
+
+        [LoggerMessage(EventId = 304, Level = LogLevel.Information, Message = "host {Host}: adaptive budget {Spec}, starting at {Budget} sessions ({Units} for units)")]
+        public static partial void AdaptiveSet(ILogger logger, string host, string spec, int budget, int units);
+
+        [LoggerMessage(EventId = 305, Level = LogLevel.Information, Message = "host {Host}: budget now {Budget} sessions ({Units} for units): {Reason}")]
+        public static partial void AdaptiveChanged(ILogger logger, string host, int budget, int units, string reason);
+
+        [LoggerMessage(EventId = 306, Level = LogLevel.Warning, Message = "host {Host}: the budget's probe failed (counted as a slow probe until it answers again): {Reason}")]
+        public static partial void ProbeFailed(ILogger logger, string host, string reason);
     }
 }

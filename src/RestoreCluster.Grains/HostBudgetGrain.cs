@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using RestoreCluster.Grains.Abstractions;
+using RestoreCluster.Planning;
 
 namespace RestoreCluster.Grains;
 
@@ -28,6 +29,29 @@ public sealed partial class HostBudgetGrain(
     private int _waiting;
     private int _budget;
     private long _sequence;
+    private Adaptive? _adaptive;
+
+    // An adaptive budget: its spec, the controller (the decisions), where the probe connects, the probe while units
+    // run, the window's timer, batches finished in the window, and windows in a row with nothing held or wanted.
+    private sealed class Adaptive(AdaptiveBudgetSpec spec, IReadOnlyDictionary<string, string> target)
+    {
+        public AdaptiveBudgetSpec Spec { get; } = spec;
+        public AdaptiveBudget Controller { get; } = new(spec.Max, spec.ProtectMs > 0 ? spec.ProtectMs : null);
+        public IReadOnlyDictionary<string, string> Target { get; } = target;
+        public BudgetProbe? Probe { get; set; }
+        public IGrainTimer? Timer { get; set; }
+        public int Finished { get; set; }
+        public int IdleWindows { get; set; }
+    }
+
+    /// <summary>How long an adaptive budget measures before each decision.</summary>
+    public static readonly TimeSpan Window = TimeSpan.FromSeconds(2);
+
+    // Windows with no permit held or wanted after which the probe's session is closed (it opens again with the next unit).
+    private const int IdleWindowsBeforeProbeStops = 10;
+
+    // The permits units may hold now: an adaptive budget's (0: paused), or the fixed budget (0: unlimited).
+    private int Limit => _adaptive?.Controller.UnitPermits ?? _budget;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -79,7 +103,7 @@ public sealed partial class HostBudgetGrain(
     {
         var now = DateTimeOffset.UtcNow;
         Expire(now);
-        if (_budget > 0 && _permits.Count >= _budget)
+        if ((_adaptive is not null || _budget > 0) && _permits.Count >= Limit)
         {
             // Counted once per owner and wait, however often its calls are refused until it gets a permit.
             if (_waitingSince.TryAdd(owner, now))
@@ -123,10 +147,16 @@ public sealed partial class HostBudgetGrain(
             return Task.FromResult(false);
         }
 
-        if (_budget > 0 && _permits.Count > _budget)
+        if (_adaptive is not null)
+        {
+            // A batch ended: an adaptive budget's measure of throughput.
+            _adaptive.Finished++;
+        }
+
+        if ((_adaptive is not null || _budget > 0) && _permits.Count > Limit)
         {
             // Over a lowered budget: this permit's batch has ended, so it goes back now (running ones keep theirs).
-            Log.PermitOverBudget(logger, permitId, _permits.Count, _budget);
+            Log.PermitOverBudget(logger, permitId, _permits.Count, Limit);
             _permits.Remove(permitId);
             GrainInstruments.InFlight.Add(-1, Host);
             Released();
@@ -160,7 +190,8 @@ public sealed partial class HostBudgetGrain(
             Log.BudgetSet(logger, this.GetPrimaryKeyString(), budget);
         }
 
-        bool changed = budget != _budget;
+        bool changed = budget != _budget || _adaptive is not null;
+        await StopAdaptiveAsync();
         _budget = budget;
         Released();
         if (changed || !stored.RecordExists)
@@ -174,7 +205,7 @@ public sealed partial class HostBudgetGrain(
 
     private Task _write = Task.CompletedTask;
 
-    private async Task WriteAfterAsync(Task previous)
+    private async Task WriteAfterAsync(Task previous, int? budget = null)
     {
         try
         {
@@ -185,15 +216,96 @@ public sealed partial class HostBudgetGrain(
             // Its caller heard of it; this write stores the budget anyway.
         }
 
-        stored.State.Budget = _budget;
+        stored.State.Budget = budget ?? _budget;
         await stored.WriteStateAsync();
     }
 
     public Task<HostStatus> Status()
     {
         var now = DateTimeOffset.UtcNow;
-        return Task.FromResult(new HostStatus(this.GetPrimaryKeyString(), _budget, _permits.Count(p => p.Value.Expires > now), _waiting));
+        return Task.FromResult(new HostStatus(
+            this.GetPrimaryKeyString(), Limit, _permits.Count(p => p.Value.Expires > now), _waiting,
+            _adaptive?.Spec.ToString(), _adaptive?.Controller.Reason is { Length: > 0 } reason ? reason : null));
     }
+
+    public async Task SetAdaptive(AdaptiveBudgetSpec spec, IReadOnlyDictionary<string, string> target)
+    {
+        if (_adaptive?.Spec == spec)
+        {
+            // Another job on the same server with the same setting: one controller for all of them.
+            return;
+        }
+
+        await StopAdaptiveAsync();
+        var adaptive = new Adaptive(spec, target);
+        _adaptive = adaptive;
+        adaptive.Timer = this.RegisterGrainTimer(DecideAsync, new GrainTimerCreationOptions(Window, Window) { Interleave = true });
+        Log.AdaptiveSet(logger, this.GetPrimaryKeyString(), spec.ToString(), adaptive.Controller.Budget, adaptive.Controller.UnitPermits);
+        Released();
+        // Stored as a fixed budget of its maximum: a budget grain taken up on another silo keeps the server limited.
+        var write = WriteAfterAsync(_write, spec.Max);
+        _write = write;
+        await write;
+    }
+
+    // One window's end: the probe's latencies and the units finished go to the controller; a change is logged, traced
+    // and shown by the status, with its reason.
+    private Task DecideAsync(CancellationToken cancellationToken)
+    {
+        if (_adaptive is not { } a)
+        {
+            return Task.CompletedTask;
+        }
+
+        bool busy = _permits.Count > 0 || _waiting > 0;
+        a.IdleWindows = busy ? 0 : a.IdleWindows + 1;
+        if (a.Controller.Probed && busy && a.Probe is null)
+        {
+            a.Probe = new BudgetProbe(a.Target, a.Spec.ProbeSql ?? "SELECT 1", message => Log.ProbeFailed(logger, this.GetPrimaryKeyString(), message));
+        }
+
+        var latencies = a.Probe?.Drain() ?? [];
+        if (a.IdleWindows >= IdleWindowsBeforeProbeStops && a.Probe is { } idle)
+        {
+            a.Probe = null;
+            _ = idle.DisposeAsync().AsTask();
+        }
+
+        var window = new BudgetWindow(BudgetProbe.P95(latencies), a.Finished / Window.TotalSeconds, _waiting);
+        a.Finished = 0;
+        if (!busy || a.Controller.Next(window) is not { } reason)
+        {
+            return Task.CompletedTask;
+        }
+
+        string host = this.GetPrimaryKeyString();
+        Log.AdaptiveChanged(logger, host, a.Controller.Budget, a.Controller.UnitPermits, reason);
+        using (var change = GrainInstruments.Source.StartActivity("budget change"))
+        {
+            change?.SetTag("restorecluster.host", host);
+            change?.SetTag("restorecluster.budget", a.Controller.Budget);
+            change?.SetTag("restorecluster.unit_permits", a.Controller.UnitPermits);
+            change?.SetTag("restorecluster.reason", reason);
+        }
+
+        Released();
+        return Task.CompletedTask;
+    }
+
+    private async Task StopAdaptiveAsync()
+    {
+        if (_adaptive is { } a)
+        {
+            _adaptive = null;
+            a.Timer?.Dispose();
+            if (a.Probe is { } probe)
+            {
+                await probe.DisposeAsync();
+            }
+        }
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => await StopAdaptiveAsync();
 
     private KeyValuePair<string, object?> Host => GrainInstruments.Host(this.GetPrimaryKeyString());
 

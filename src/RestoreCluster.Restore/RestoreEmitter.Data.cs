@@ -28,7 +28,13 @@ internal sealed partial class RestoreEmitter
 
         using (var data = _archive.OpenData(te, DataRead))
         {
-            if (te.CopyStmt is { Length: > 0 })
+            if (te.CopyStmt is { Length: > 0 } && _options.SampleDataBytes > 0)
+            {
+                _sink.BeginCopy(te.GetRaw(TocField.CopyStmt)!);
+                RowPrefix.Copy(data, _options.SampleDataBytes, _sink.CopyData);
+                _sink.EndCopy(te.Tag);
+            }
+            else if (te.CopyStmt is { Length: > 0 })
             {
                 _sink.BeginCopy(te.GetRaw(TocField.CopyStmt)!, freeze: truncated && !_options.NoCopyFreeze);
                 var buffer = new byte[1 << 16];

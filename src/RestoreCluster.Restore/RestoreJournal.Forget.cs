@@ -17,22 +17,8 @@ public sealed partial class RestoreJournal
     /// A session on the target for the journal itself: the connect retry and password handling of restores,
     /// and pg_restore's empty search_path.
     /// </summary>
-    public static NpgsqlConnection ConnectForJournal(ConnectionTarget target, Func<string?>? promptPassword, Action<string>? reportWarning)
-    {
-        var connector = new TargetConnector(target, ArchiveEncoding.ForName("UTF8")!, promptPassword, reportWarning);
-        var conn = connector.Open(target.Database);
-        try
-        {
-            using var cmd = new NpgsqlCommand("SELECT pg_catalog.set_config('search_path', '', false)", conn);
-            cmd.ExecuteNonQuery();
-            return conn;
-        }
-        catch (NpgsqlException e)
-        {
-            conn.Dispose();
-            throw Failed("read", target, e);
-        }
-    }
+    public static NpgsqlConnection ConnectForJournal(ConnectionTarget target, Func<string?>? promptPassword, Action<string>? reportWarning) =>
+        MaintenanceSession.Open(target, promptPassword, reportWarning, e => Failed("read", target, e));
 
     /// <summary>
     /// The journal in the session's database, or null when it holds none (no schema <see cref="Schema"/>).

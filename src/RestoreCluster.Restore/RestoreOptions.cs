@@ -61,4 +61,11 @@ public sealed record RestoreOptions
 
     /// <summary>The psql <c>\restrict</c> key of script output (pg_restore makes a random one when none is given).</summary>
     public string? RestrictKey { get; init; }
+
+    /// <summary>
+    /// <c>tune --sample SIZE</c>: only the first SIZE bytes of each table's COPY data are loaded, up to the end of
+    /// the row that crosses SIZE (0: all of it). Not a faithful restore: a trial of the schema and a prefix of the
+    /// data. Data dumped with <c>--inserts</c> is loaded whole.
+    /// </summary>
+    public long SampleDataBytes { get; init; }
 }

@@ -1,4 +1,5 @@
 using RestoreCluster.Cli.Fleet;
+using RestoreCluster.Grains.Abstractions;
 using RestoreCluster.Testing;
 using Xunit;
 
@@ -113,7 +114,53 @@ public sealed class FleetManifestTests : IDisposable
             "hosts:\n  host: h\nrestores: []\n",
             ":2:3: 'hosts' must be a list of hosts"
         },
+        {
+            "hosts:\n  - host: h\n    budget: auto\nrestores:\n  - archive: sales.dump\n    target: dbname=a\n",
+            ":2:5: 'budget: auto' needs 'max'"
+        },
+        {
+            "hosts:\n  - host: h\n    budget: auto\n    max: 1\n    protect: 50\nrestores:\n  - archive: sales.dump\n    target: dbname=a\n",
+            ":4:10: 'max' must be an integer of at least 2, not '1'"
+        },
+        {
+            "hosts:\n  - host: h\n    budget: auto\n    max: 3\n    protect: soon\nrestores:\n  - archive: sales.dump\n    target: dbname=a\n",
+            ":5:14: 'protect' must be a number of milliseconds above 0, not 'soon'"
+        },
+        {
+            "hosts:\n  - host: h\n    budget: auto\n    max: 3\n    probe: SELECT 1\nrestores:\n  - archive: sales.dump\n    target: dbname=a\n",
+            ":5:12: 'probe' needs 'protect'"
+        },
+        {
+            "hosts:\n  - host: h\n    budget: 2\n    protect: 50\nrestores:\n  - archive: sales.dump\n    target: dbname=a\n",
+            ":4:14: 'protect' goes with 'budget: auto'"
+        },
     };
+
+    [Fact]
+    public void AnAdaptiveBudgetReadsWithItsMaximumProtectionAndProbe()
+    {
+        string path = Write("""
+            hosts:
+              - host: db1
+                budget: auto
+                max: 4
+                protect: 25.5
+                probe: SELECT count(*) FROM pg_stat_activity
+              - host: db2
+                budget: auto
+                max: 2
+            restores:
+              - archive: sales.dump
+                target: "host=db1 dbname=sales"
+            """);
+
+        var m = FleetManifest.Load(path, RestoreCommand.Refusal, NoEnv);
+
+        Assert.Equal(new AdaptiveBudgetSpec(4, 25.5, "SELECT count(*) FROM pg_stat_activity"), m.Hosts[0].Adaptive);
+        Assert.Equal(4, m.Hosts[0].Budget);
+        Assert.Equal(new AdaptiveBudgetSpec(2, 0, null), m.Hosts[1].Adaptive);
+        Assert.Equal("auto:4, protect 25.5 ms", m.Hosts[0].Adaptive!.ToString());
+    }
 
     [Theory]
     [MemberData(nameof(Problems))]

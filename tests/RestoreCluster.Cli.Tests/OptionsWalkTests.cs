@@ -20,7 +20,7 @@ public sealed class OptionsWalkTests
     private static readonly string[] NotRestoreOptions =
     [
         "--dbname", "--file", "--format", "--list", "--host", "--port", "--username", "--no-password", "--password",
-        "--jobs", "--use-list", "--host-budget", "--resume", "--progress", "--stall-warning", "--log-file", "--otel-console", "--cluster",
+        "--jobs", "--use-list", "--host-budget", "--protect", "--probe-sql", "--resume", "--progress", "--stall-warning", "--log-file", "--otel-console", "--cluster",
         "--tls-cert", "--tls-key", "--tls-ca",
     ];
 

@@ -21,6 +21,14 @@ public sealed class UsageTests
     [InlineData("option -d/--dbname must be specified", "forget")]
     [InlineData("option -d/--dbname must be specified", "forget", "--dry-run", "-U", "someone")]
     [InlineData("unrecognized option \"--bogus\"", "forget", "-d", "db", "--bogus")]
+    [InlineData("invalid --jobs list \"1,x\": \"x\" is not a number of jobs from 1 to 1024", "tune", "--jobs", "1,x", "-d", "db", "x.dump")]
+    [InlineData("invalid --jobs list \"0\": \"0\" is not a number of jobs from 1 to 1024", "tune", "--jobs", "0", "-d", "db", "x.dump")]
+    [InlineData("invalid --jobs list \"2,4,2\": 2 is given twice", "tune", "--jobs", "2,4,2", "-d", "db", "x.dump")]
+    [InlineData("invalid size \"12XB\" for --sample: give bytes or a number with kB, MB, GB or TB", "tune", "--sample", "12XB", "-d", "db", "x.dump")]
+    [InlineData("invalid size \"0MB\" for --sample: give bytes or a number with kB, MB, GB or TB", "tune", "--sample", "0MB", "-d", "db", "x.dump")]
+    [InlineData("option -d/--dbname must be specified", "tune", "x.dump")]
+    [InlineData("tune needs an archive file or directory (it restores it several times)", "tune", "-d", "db")]
+    [InlineData("unrecognized option \"--bogus\"", "tune", "-d", "db", "--bogus")]
     public void WrongUsageIsExitCodeTwoWithTheReason(string reason, params string[] args)
     {
         var stderr = new StringWriter();

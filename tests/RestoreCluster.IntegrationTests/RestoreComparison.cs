@@ -40,6 +40,23 @@ internal static class RestoreComparison
         }
     }
 
+    /// <summary>An archive (<c>pg_dump -Fc</c>, in <paramref name="directory"/>) of a database <paramref name="fill"/> made; the database is dropped.</summary>
+    public static async Task<string> MakeArchiveAsync(PostgresServer server, string directory, string prefix, Func<string, Task> fill)
+    {
+        string db = await server.CreateDatabaseAsync(prefix);
+        try
+        {
+            await fill(db);
+            string archive = Path.Combine(directory, prefix + ".dump");
+            (await server.RunToolAsync("pg_dump", ["-Fc", "-f", archive, db], timeout: TimeSpan.FromMinutes(2))).EnsureSuccess();
+            return archive;
+        }
+        finally
+        {
+            await server.DropDatabaseAsync(db);
+        }
+    }
+
     public static async Task<string> DumpAsync(PostgresServer server, string database)
     {
         var dump = await server.RunToolAsync("pg_dump", ["--restrict-key=" + RestrictKey, "-d", database], timeout: TimeSpan.FromMinutes(2));

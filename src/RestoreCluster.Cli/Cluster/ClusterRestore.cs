@@ -37,7 +37,7 @@ internal static class ClusterRestore
 
         var (target, _) = s.Connection.Resolve(p, db);
         int jobs = p.GetValue(s.Jobs);
-        int hostBudget = p.GetValue(s.HostBudget) ?? jobs;
+        var hostBudget = HostBudgetChoice.From(p, s);
         return RunAsync(p, s, io, logs, archive, order, restore, database, target, jobs, hostBudget, submit).GetAwaiter().GetResult();
     }
 
@@ -47,7 +47,7 @@ internal static class ClusterRestore
 
     private static async Task<int> RunAsync(
         ParseResult p, RestoreOptionsSpec s, CliOutput io, RestoreLogs logs, PgArchive archive, IReadOnlyList<TocEntry> order, RestoreOptions restore,
-        ClusterDatabase database, ConnectionTarget target, int jobs, int hostBudget, bool submit)
+        ClusterDatabase database, ConnectionTarget target, int jobs, HostBudgetChoice hostBudget, bool submit)
     {
         var started = Stopwatch.StartNew();
         if (target.Password is not null)
@@ -58,10 +58,10 @@ internal static class ClusterRestore
         // The host key counts one server once whatever it is called; read here, where the password (if any) is.
         string hostKey = await Task.Run(() => HostIdentity.Resolve(target, io.Warn));
         await using var cluster = await ClusterClient.ConnectAsync(database, ClusterTlsOptions.Resolve(p));
-        var spec = NewSpec(archive, order, restore, target, jobs, hostBudget, p.GetValue(s.Resume), hostKey, priority: 0);
+        var spec = NewSpec(archive, order, restore, target, jobs, hostBudget.HostBudget, p.GetValue(s.Resume), hostKey, priority: 0);
         string jobId = spec.JobId;
         var budget = cluster.Grains.GetGrain<IHostBudgetGrain>(hostKey);
-        await budget.SetBudget(hostBudget);
+        await hostBudget.ApplyAsync(budget, spec.Target);
         var coordinator = await StartJobAsync(cluster, spec, new JobEntry(jobId, spec.ArchivePath, target.ToString(), hostKey, DateTimeOffset.UtcNow));
 
         if (submit)

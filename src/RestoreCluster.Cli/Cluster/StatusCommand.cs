@@ -140,7 +140,19 @@ internal sealed class StatusCommand
         t.Append(CultureInfo.InvariantCulture, $"hosts: {s.Hosts.Count}\n");
         foreach (var (host, h) in s.Hosts)
         {
-            t.Append(h is null ? $"  {host}  unreachable\n" : string.Create(CultureInfo.InvariantCulture, $"  {host}  budget {h.Budget}  in flight {h.InFlight}  waiting {h.Waiting}\n"));
+            if (h is null)
+            {
+                t.Append(CultureInfo.InvariantCulture, $"  {host}  unreachable\n");
+                continue;
+            }
+
+            t.Append(CultureInfo.InvariantCulture, $"  {host}  budget {h.Budget}  in flight {h.InFlight}  waiting {h.Waiting}");
+            if (h.Adaptive is { } adaptive)
+            {
+                t.Append(CultureInfo.InvariantCulture, $"  ({adaptive}{(h.Reason is { } reason ? $"; last change: {reason}" : "")})");
+            }
+
+            t.Append('\n');
         }
 
         t.Append(CultureInfo.InvariantCulture, $"silos: {s.Silos.Count}\n");
@@ -272,6 +284,12 @@ internal sealed class StatusCommand
                     w.WriteNumber("budget", h.Budget);
                     w.WriteNumber("inFlight", h.InFlight);
                     w.WriteNumber("waiting", h.Waiting);
+                }
+
+                if (h?.Adaptive is { } adaptive)
+                {
+                    w.WriteString("adaptive", adaptive);
+                    w.WriteString("reason", h.Reason);
                 }
 
                 w.WriteEndObject();

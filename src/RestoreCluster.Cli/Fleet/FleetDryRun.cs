@@ -28,7 +28,7 @@ internal static class FleetDryRun
         {
             long bytes = server.Jobs.Sum(j => j.DataBytes);
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"host {server.Name} ({server.HostKey}): budget {server.Budget}, {server.Jobs.Count} job{(server.Jobs.Count == 1 ? "" : "s")}, {ProgressText.Size(bytes)} of data, first estimate {Estimate(bytes, server.Budget)}"));
+                $"host {server.Name} ({server.HostKey}): budget {server.BudgetText}, {server.Jobs.Count} job{(server.Jobs.Count == 1 ? "" : "s")}, {ProgressText.Size(bytes)} of data, first estimate {Estimate(bytes, server.Budget)}"));
             TargetSurvey survey;
             try
             {

@@ -14,10 +14,11 @@ internal readonly record struct ManifestPosition(int Line, int Column)
 }
 
 /// <summary>
-/// A target server of the fleet: the most sessions of ours it may have at once (<see cref="Budget"/>), and a
-/// <c>pg_dumpall --globals-only</c> file to run on it once, before its restores.
+/// A target server of the fleet: the most sessions of ours it may have at once (<see cref="Budget"/>; with
+/// <c>budget: auto</c> an adaptive budget up to <c>max</c>, <see cref="Adaptive"/>), and a <c>pg_dumpall --globals-only</c>
+/// file to run on it once, before its restores.
 /// </summary>
-internal sealed record ManifestHost(string Host, int Port, int Budget, string? Globals, ManifestPosition At)
+internal sealed record ManifestHost(string Host, int Port, int Budget, string? Globals, ManifestPosition At, Grains.Abstractions.AdaptiveBudgetSpec? Adaptive = null)
 {
     public string Key => $"{Host}:{Port}";
 }
@@ -48,7 +49,7 @@ internal sealed class FleetManifest
 {
     private static readonly string[] TopKeys = ["defaults", "hosts", "restores"];
     private static readonly string[] DefaultsKeys = ["options"];
-    private static readonly string[] HostKeys = ["host", "port", "budget", "globals"];
+    private static readonly string[] HostKeys = ["host", "port", "budget", "max", "protect", "probe", "globals"];
     private static readonly string[] RestoreKeys = ["archive", "target", "options", "priority"];
 
     private readonly string _path;
@@ -154,10 +155,21 @@ internal sealed class FleetManifest
 
             string? host = Required(h, "host", "a 'hosts' entry");
             int port = Value(h, "port") is { } p ? Integer(p, "'port'", 1, 65535) ?? 0 : 5432;
-            int budget = Value(h, "budget") is { } b ? Integer(b, "'budget'", 1, int.MaxValue) ?? 0 : 0;
+            var adaptive = Value(h, "budget") is YamlScalarNode { Value: "auto" } ? Adaptive(h) : null;
+            int budget = adaptive?.Max ?? (Value(h, "budget") is { } b ? Integer(b, "'budget'", 1, int.MaxValue) ?? 0 : 0);
             if (Value(h, "budget") is null)
             {
                 Problem(ManifestPosition.Of(h), "a 'hosts' entry needs a 'budget' (the most sessions of ours on that server at once)");
+            }
+            else if (adaptive is null)
+            {
+                foreach (string key in (string[])["max", "protect", "probe"])
+                {
+                    if (Value(h, key) is { } extra)
+                    {
+                        Problem(ManifestPosition.Of(extra), $"'{key}' goes with 'budget: auto'");
+                    }
+                }
             }
 
             string? globals = Value(h, "globals") is { } g ? ExistingFile(g, "globals file") : null;
@@ -166,7 +178,7 @@ internal sealed class FleetManifest
                 continue;
             }
 
-            var entry = new ManifestHost(host, port, budget, globals, ManifestPosition.Of(h));
+            var entry = new ManifestHost(host, port, budget, globals, ManifestPosition.Of(h), adaptive);
             if (seen.TryGetValue(entry.Key, out var first))
             {
                 Problem(entry.At, $"host {entry.Key} is listed twice (first at line {first.Line})");
@@ -260,6 +272,42 @@ internal sealed class FleetManifest
         }
 
         return map;
+    }
+
+    // budget: auto with max (needed), protect (milliseconds) and probe (its query, with protect): as --host-budget
+    // auto:MAX --protect MS --probe-sql SQL. Null (after saying why) when they are wrong.
+    private Grains.Abstractions.AdaptiveBudgetSpec? Adaptive(YamlMappingNode h)
+    {
+        double protect = 0;
+        if (Value(h, "protect") is { } p)
+        {
+            if (p is YamlScalarNode { Value: { } text }
+                && double.TryParse(text, System.Globalization.NumberStyles.AllowDecimalPoint, System.Globalization.CultureInfo.InvariantCulture, out double ms) && ms > 0)
+            {
+                protect = ms;
+            }
+            else
+            {
+                Problem(ManifestPosition.Of(p), $"'protect' must be a number of milliseconds above 0, not '{(p as YamlScalarNode)?.Value ?? p.NodeType.ToString()}'");
+                return null;
+            }
+        }
+
+        string? probe = Value(h, "probe") is { } q ? Text(q, "'probe'") : null;
+        if (probe is not null && protect == 0)
+        {
+            Problem(ManifestPosition.Of(Value(h, "probe")!), "'probe' needs 'protect' (the probe guards a latency)");
+            return null;
+        }
+
+        if (Value(h, "max") is not { } m)
+        {
+            Problem(ManifestPosition.Of(h), "'budget: auto' needs 'max' (the most sessions of ours on that server at once)");
+            return null;
+        }
+
+        // With a probe, its session is one of the budget's: at least one more is needed for units.
+        return Integer(m, "'max'", protect > 0 ? 2 : 1, int.MaxValue) is { } max ? new(max, protect, probe) : null;
     }
 
     private static YamlNode? Value(YamlMappingNode map, string key) =>

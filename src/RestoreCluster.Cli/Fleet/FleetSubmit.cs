@@ -119,7 +119,7 @@ internal static class FleetSubmit
             // refuses the fleet here, before anything is submitted. To its maintenance database: whether the target
             // database is as -C and -c expect is the dry run's check (a job whose database is missing fails alone).
             string hostKey = HostIdentity.Resolve(target.WithDatabase("postgres"), io.Warn);
-            return new FleetJob(r, archive, order, restore, target, jobs, p.GetValue(s.HostBudget) ?? jobs, p.GetValue(s.Resume), hostKey);
+            return new FleetJob(r, archive, order, restore, target, jobs, HostBudgetChoice.From(p, s), p.GetValue(s.Resume), hostKey);
         }
         catch
         {
@@ -151,7 +151,9 @@ internal static class FleetSubmit
         await FleetRegistry.AddAsync(database, fleetId, Path.GetFullPath(manifest.Path), servers.Select(s => new FleetHost(s.Name, s.HostKey, s.Budget)).ToList());
         foreach (var server in servers)
         {
-            await cluster.Grains.GetGrain<IHostBudgetGrain>(server.HostKey).SetBudget(server.Budget);
+            // An adaptive budget's probe connects to the server's maintenance database with the silos' credentials.
+            await new HostBudgetChoice(server.Budget, server.Adaptive).ApplyAsync(
+                cluster.Grains.GetGrain<IHostBudgetGrain>(server.HostKey), ClusterRestore.Shareable(server.Jobs[0].Target.WithDatabase("postgres")));
         }
 
         io.Error.WriteLine($"fleet: {fleetId}");

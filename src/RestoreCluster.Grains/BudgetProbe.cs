@@ -1,0 +1,107 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Npgsql;
+using RestoreCluster.Restore;
+
+namespace RestoreCluster.Grains;
+
+/// <summary>
+/// An adaptive budget's probe: a session of its own on the target server (application name <c>restorecluster</c>,
+/// so it counts among our sessions) that runs its query every <see cref="Period"/> and keeps the latencies until the
+/// budget grain takes them. A probe that fails counts as one that took <see cref="FailedMs"/>; a lost session is
+/// opened again at the next probe. It runs off the grain's scheduler.
+/// </summary>
+internal sealed class BudgetProbe : IAsyncDisposable
+{
+    public static readonly TimeSpan Period = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>What a failed probe counts as: far over any sensible limit.</summary>
+    public const double FailedMs = 60_000;
+
+    private readonly ConcurrentQueue<double> _latencies = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+
+    public BudgetProbe(IReadOnlyDictionary<string, string> target, string sql, Action<string> reportFailure)
+    {
+        _loop = Task.Run(() => LoopAsync(ConnectionTarget.FromValues(target), sql, reportFailure, _stop.Token));
+    }
+
+    /// <summary>The latencies (ms) measured since the last call.</summary>
+    public List<double> Drain()
+    {
+        var taken = new List<double>();
+        while (_latencies.TryDequeue(out double ms))
+        {
+            taken.Add(ms);
+        }
+
+        return taken;
+    }
+
+    /// <summary>The 95th percentile (nearest rank), or null for none.</summary>
+    public static double? P95(List<double> latencies)
+    {
+        if (latencies.Count == 0)
+        {
+            return null;
+        }
+
+        latencies.Sort();
+        return latencies[Math.Max(0, (int)Math.Ceiling(latencies.Count * 0.95) - 1)];
+    }
+
+    private async Task LoopAsync(ConnectionTarget target, string sql, Action<string> reportFailure, CancellationToken stop)
+    {
+        NpgsqlConnection? conn = null;
+        bool reported = false;
+        using var timer = new PeriodicTimer(Period);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop))
+            {
+                var clock = Stopwatch.StartNew();
+                try
+                {
+                    conn ??= MaintenanceSession.Open(target, null, null);
+                    await using var cmd = new NpgsqlCommand(sql, conn);
+                    await cmd.ExecuteNonQueryAsync(CancellationToken.None);
+                    _latencies.Enqueue(clock.Elapsed.TotalMilliseconds);
+                    reported = false;
+                }
+                catch (Exception e) when (e is NpgsqlException or RestoreFailedException or InvalidOperationException or TimeoutException)
+                {
+                    _latencies.Enqueue(FailedMs);
+                    if (!reported)
+                    {
+                        reportFailure(e.Message);
+                        reported = true;
+                    }
+
+                    if (conn is not null)
+                    {
+                        await conn.DisposeAsync();
+                        conn = null;
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            if (conn is not null)
+            {
+                await conn.DisposeAsync();
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        await _loop;
+        _stop.Dispose();
+    }
+}

@@ -1,0 +1,112 @@
+using System.Text.Json;
+using RestoreCluster.Testing;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace RestoreCluster.IntegrationTests;
+
+/// <summary>
+/// <c>restore --host-budget auto:MAX --protect MS [--probe-sql SQL]</c> on a real server, followed through
+/// <c>--progress json</c>'s host object: with a fast probe and slots waiting, the units' permits rise one at a time
+/// to MAX − 1 (the probe holds a session of the budget); with a probe slower than MS (<c>pg_sleep</c>) they halve
+/// to a pause and the restore still finishes. Each ends pg_dump-identical to pg_restore's. Units are made slow by a
+/// CHECK constraint that sleeps per row, so the budget has windows to act in.
+/// </summary>
+public sealed class AdaptiveBudgetTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("rc-adaptive-");
+
+    public void Dispose() => _directory.Delete(recursive: true);
+
+    [Fact]
+    public async Task WithAFastProbeThePermitsRiseOneAtATimeToTheMaximumBesideTheProbe()
+    {
+        var server = await PostgresServer.GetSharedAsync();
+        string archive = await SlowTablesAsync(server, "adaptive_fast", tables: 14, rowsPerTable: 60);
+
+        var (run, hosts) = await RestoreAsync(server, archive, "adaptive_fast", ["-j", "4", "--host-budget", "auto:4", "--protect", "5000"]);
+
+        var budgets = hosts.Select(h => h.GetProperty("budget").GetInt32()).ToList();
+        output.WriteLine("unit permits seen: " + string.Join(",", budgets));
+        Assert.Equal(1, budgets[0]);
+        Assert.Equal(3, budgets.Max());
+        Assert.All(budgets.Zip(budgets.Skip(1)), pair => Assert.True(pair.Second - pair.First <= 1, $"rose from {pair.First} to {pair.Second} at once"));
+        Assert.All(hosts, h => Assert.Equal("auto:4, protect 5000 ms", h.GetProperty("adaptive").GetString()));
+        Assert.Contains(hosts, h => h.GetProperty("reason").GetString() is { } r && r.Contains("raised from 3 to 4", StringComparison.Ordinal));
+        Assert.DoesNotContain(hosts, h => h.GetProperty("inFlight").GetInt32() > 3);
+    }
+
+    [Fact]
+    public async Task WithAProbeSlowerThanTheLimitThePermitsHalveToAPauseAndTheRestoreStillFinishes()
+    {
+        var server = await PostgresServer.GetSharedAsync();
+        string archive = await SlowTablesAsync(server, "adaptive_slow", tables: 3, rowsPerTable: 150);
+
+        var (run, hosts) = await RestoreAsync(
+            server, archive, "adaptive_slow", ["-j", "3", "--host-budget", "auto:3", "--protect", "50", "--probe-sql", "SELECT pg_sleep(0.1)"]);
+
+        var budgets = hosts.Select(h => h.GetProperty("budget").GetInt32()).ToList();
+        output.WriteLine("unit permits seen: " + string.Join(",", budgets));
+        Assert.Contains(0, budgets);
+        Assert.True(budgets.Max() <= 1, "a probe always over its limit never lets the budget rise");
+        Assert.Contains(hosts, h => h.GetProperty("reason").GetString() is { } r
+            && System.Text.RegularExpressions.Regex.IsMatch(r, @"^probe p95 \d+(\.\d)? ms over 50 ms: halved from 2 to 1 \(units pause: only the probe runs\)$"));
+    }
+
+    [Theory]
+    [InlineData("--protect needs an adaptive budget: --host-budget auto[:MAX]", "--protect", "50")]
+    [InlineData("--protect needs an adaptive budget: --host-budget auto[:MAX]", "--host-budget", "3", "--protect", "50")]
+    [InlineData("--probe-sql needs --protect (the probe guards a latency)", "--host-budget", "auto", "--probe-sql", "SELECT 1")]
+    [InlineData("--host-budget auto:1 with --protect leaves no session for units: the probe takes one (use auto:2 or more)", "--host-budget", "auto:1", "--protect", "50")]
+    [InlineData("invalid --host-budget \"auto:x\": a number of at least 1, auto or auto:MAX", "--host-budget", "auto:x")]
+    [InlineData("invalid --host-budget \"0\": a number of at least 1, auto or auto:MAX", "--host-budget", "0")]
+    [InlineData("--protect must be a number of milliseconds above 0", "--host-budget", "auto", "--protect", "0")]
+    public async Task WrongAdaptiveOptionsAreUsageErrors(string reason, params string[] options)
+    {
+        var run = await CliRunner.RunAsync(["restore", .. options, "-d", "db", "x.dump"], timeout: TimeSpan.FromMinutes(1));
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal($"restorecluster: error: {reason}", run.Stderr.Split('\n')[0]);
+    }
+
+    // pg_restore and ours with the options into fresh databases; ours must end as pg_restore does, identical. Returns
+    // our run and the host object of each progress event.
+    private async Task<(ProcessResult Run, List<JsonElement> Hosts)> RestoreAsync(PostgresServer server, string archive, string prefix, string[] options)
+    {
+        string reference = await server.CreateDatabaseAsync(prefix + "_pg");
+        string ours = await server.CreateDatabaseAsync(prefix + "_rc");
+        try
+        {
+            (await server.RunToolAsync("pg_restore", ["-j", "2", "-d", reference, archive], timeout: TimeSpan.FromMinutes(3))).EnsureSuccess();
+            var run = await CliRunner.RunAsync(server, ["restore", .. options, "--progress", "json", "-d", ours, archive], timeout: TimeSpan.FromMinutes(4));
+            output.WriteLine(run.Describe());
+            Assert.True(run.ExitCode == 0, run.Describe());
+            Assert.Equal(await RestoreComparison.DumpAsync(server, reference), await RestoreComparison.DumpAsync(server, ours));
+            var hosts = run.StdoutText.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                .Select(line => JsonDocument.Parse(line).RootElement)
+                .Where(e => e.TryGetProperty("host", out _))
+                .Select(e => e.GetProperty("host").Clone())
+                .ToList();
+            Assert.NotEmpty(hosts);
+            return (run, hosts);
+        }
+        finally
+        {
+            await server.DropDatabaseAsync(reference);
+            await server.DropDatabaseAsync(ours);
+        }
+    }
+
+    // Tables whose rows each take 10 ms to load (a CHECK constraint that sleeps): a table of 60 rows is a unit of 0.6 s.
+    private Task<string> SlowTablesAsync(PostgresServer server, string prefix, int tables, int rowsPerTable) =>
+        RestoreComparison.MakeArchiveAsync(server, _directory.FullName, prefix, db => server.ExecuteAsync(db, $$"""
+            CREATE FUNCTION slow_ok(v int) RETURNS boolean LANGUAGE sql VOLATILE AS $f$ SELECT pg_sleep(0.01) IS NOT NULL $f$;
+            DO $$
+            BEGIN
+              FOR i IN 1..{{tables}} LOOP
+                EXECUTE format('CREATE TABLE t%s (id int PRIMARY KEY, v int CHECK (slow_ok(v)))', i);
+                EXECUTE format('INSERT INTO t%s SELECT g, g FROM generate_series(1, {{rowsPerTable}}) g', i);
+              END LOOP;
+            END $$;
+            """));
+}
