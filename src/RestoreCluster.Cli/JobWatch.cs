@@ -26,13 +26,7 @@ internal static class JobWatch
         ICoordinatorGrain coordinator, IHostBudgetGrain budget, string progressMode, TimeSpan stallWarning, string hostLabel,
         CliOutput io, RestoreLogs? logs, Stopwatch started, OnInterrupt onInterrupt, Func<JobStatus, Task>? ended = null)
     {
-        using var cancel = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) =>
-        {
-            e.Cancel = true;
-            cancel.Cancel();
-        };
-        Console.CancelKeyPress += onCancel;
+        using var ctrlC = new CtrlC();
         var stderrLine = logs?.StderrLine;
         try
         {
@@ -55,7 +49,7 @@ internal static class JobWatch
 
             var stall = new StallWatch(stallWarning);
             int unanswered = 0;
-            var cancelled = Task.Delay(Timeout.Infinite, cancel.Token);
+            var cancelled = Task.Delay(Timeout.Infinite, ctrlC.Token);
             JobStatus status;
             while (true)
             {
@@ -124,7 +118,7 @@ internal static class JobWatch
                     break;
                 }
 
-                if (cancel.IsCancellationRequested)
+                if (ctrlC.Pressed)
                 {
                     if (onInterrupt == OnInterrupt.Detach)
                     {
@@ -159,8 +153,6 @@ internal static class JobWatch
             {
                 logs.StderrLine = stderrLine!;
             }
-
-            Console.CancelKeyPress -= onCancel;
         }
     }
 

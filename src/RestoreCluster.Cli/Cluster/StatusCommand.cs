@@ -58,39 +58,26 @@ internal sealed class StatusCommand
             await cluster.FindJobAsync(jobId);
         }
 
-        using var cancel = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) =>
+        using var ctrlC = new CtrlC();
+        using var stdout = new StreamWriter(io.OpenStdout(), new UTF8Encoding(false)) { AutoFlush = true };
+        while (true)
         {
-            e.Cancel = true;
-            cancel.Cancel();
-        };
-        Console.CancelKeyPress += onCancel;
-        try
-        {
-            using var stdout = new StreamWriter(io.OpenStdout(), new UTF8Encoding(false)) { AutoFlush = true };
-            while (true)
+            var snapshot = await ClusterSnapshot.TakeAsync(cluster.Grains, database, jobId);
+            await stdout.WriteLineAsync(p.GetValue(_json) ? Json(snapshot) : Text(snapshot));
+            bool ended = jobId is not null && snapshot.Jobs.All(j => j.Status is { State: not (JobState.Running or JobState.NotStarted) });
+            if (!p.GetValue(_watch) || ended || ctrlC.Pressed)
             {
-                var snapshot = await ClusterSnapshot.TakeAsync(cluster.Grains, database, jobId);
-                await stdout.WriteLineAsync(p.GetValue(_json) ? Json(snapshot) : Text(snapshot));
-                bool ended = jobId is not null && snapshot.Jobs.All(j => j.Status is { State: not (JobState.Running or JobState.NotStarted) });
-                if (!p.GetValue(_watch) || ended || cancel.IsCancellationRequested)
-                {
-                    return ExitCodes.Success;
-                }
-
-                try
-                {
-                    await Task.Delay(TimeSpan.FromSeconds(1), cancel.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    return ExitCodes.Success;
-                }
+                return ExitCodes.Success;
             }
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
+
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), ctrlC.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return ExitCodes.Success;
+            }
         }
     }
 

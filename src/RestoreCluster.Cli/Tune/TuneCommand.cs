@@ -102,68 +102,55 @@ internal sealed partial class TuneCommand
         using var logs = RestoreLogs.Open(null, line => { lock (io.Error) { io.Error.WriteLine(line); } }, stackTraces: false);
         using var loggers = logs.CreateFactory();
         var log = loggers.CreateLogger<TuneCommand>();
-        using var cancel = new CancellationTokenSource();
         // Ctrl-C ends the trial running (its job is cancelled) and the loop; the process stays to drop the databases.
-        ConsoleCancelEventHandler onCancel = (_, e) =>
+        using var ctrlC = new CtrlC();
+        using (control)
         {
-            e.Cancel = true;
-            cancel.Cancel();
-        };
-        Console.CancelKeyPress += onCancel;
-        try
-        {
-            using (control)
+            var trials = new Trials(control, target, archive, sample, io, log);
+            var runs = new List<TuneRun>();
+            try
             {
-                var trials = new Trials(control, target, archive, sample, io, log);
-                var runs = new List<TuneRun>();
-                try
+                foreach (int j in jobs)
                 {
-                    foreach (int j in jobs)
+                    if (ctrlC.Pressed)
                     {
-                        if (cancel.IsCancellationRequested)
-                        {
-                            break;
-                        }
-
-                        if (!json)
-                        {
-                            io.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"restorecluster: tune: restoring with -j {j} into a scratch database"));
-                        }
-
-                        runs.Add(trials.Run(j));
+                        break;
                     }
-                }
-                finally
-                {
-                    trials.DropAll();
-                }
 
-                if (cancel.IsCancellationRequested)
-                {
-                    throw new CliError("tune cancelled; its scratch databases were dropped");
-                }
+                    if (!json)
+                    {
+                        io.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"restorecluster: tune: restoring with -j {j} into a scratch database"));
+                    }
 
-                var advice = JobsAdvice.Recommend([.. runs.Select(r => r.Trial)]);
-                var report = new TuneReport(archive.DisplayName, target.ToString(), trials.ServerVersion, sample, runs, advice, plotPath, DataBytes(archive));
-                TunePlot.Write(report, plotPath);
-                Log.Recommended(log, advice.Jobs ?? 0, advice.Reason);
-                using var stdout = new StreamWriter(io.OpenStdout(), new System.Text.UTF8Encoding(false));
-                if (json)
-                {
-                    report.WriteJson(stdout);
+                    runs.Add(trials.Run(j));
                 }
-                else
-                {
-                    report.WriteText(stdout);
-                }
-
-                stdout.Flush();
-                return advice.Jobs is null ? ExitCodes.Failure : ExitCodes.Success;
             }
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
+            finally
+            {
+                trials.DropAll();
+            }
+
+            if (ctrlC.Pressed)
+            {
+                throw new CliError("tune cancelled; its scratch databases were dropped");
+            }
+
+            var advice = JobsAdvice.Recommend([.. runs.Select(r => r.Trial)]);
+            var report = new TuneReport(archive.DisplayName, target.ToString(), trials.ServerVersion, sample, runs, advice, plotPath, DataBytes(archive));
+            TunePlot.Write(report, plotPath);
+            Log.Recommended(log, advice.Jobs ?? 0, advice.Reason);
+            using var stdout = new StreamWriter(io.OpenStdout(), new System.Text.UTF8Encoding(false));
+            if (json)
+            {
+                report.WriteJson(stdout);
+            }
+            else
+            {
+                report.WriteText(stdout);
+            }
+
+            stdout.Flush();
+            return advice.Jobs is null ? ExitCodes.Failure : ExitCodes.Success;
         }
     }
 
