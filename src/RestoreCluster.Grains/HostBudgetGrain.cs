@@ -27,8 +27,6 @@ public sealed partial class HostBudgetGrain(
     // Since when an owner has been refused (for the wait time), and how many calls wait inside Acquire now.
     private readonly Dictionary<string, DateTimeOffset> _waitingSince = new(StringComparer.Ordinal);
     private int _waiting;
-    // Permits given back whose session may still show on the server: they count against the budget until ReleaseGrace ends.
-    private readonly HashSet<string> _closing = new(StringComparer.Ordinal);
     private int _budget;
     private long _sequence;
     private Adaptive? _adaptive;
@@ -45,13 +43,6 @@ public sealed partial class HostBudgetGrain(
         public int Finished { get; set; }
         public int IdleWindows { get; set; }
     }
-
-    /// <summary>
-    /// How long a permit given back still counts against the budget. A slot closes its session and then gives its
-    /// permit back, but the server ends the session's backend a moment later (its pg_stat_activity row goes when the
-    /// process exits): without the grace, the next holder's new session and the old one could both show at once.
-    /// </summary>
-    public static readonly TimeSpan ReleaseGrace = TimeSpan.FromMilliseconds(30);
 
     /// <summary>How long an adaptive budget measures before each decision.</summary>
     public static readonly TimeSpan Window = TimeSpan.FromSeconds(2);
@@ -136,7 +127,7 @@ public sealed partial class HostBudgetGrain(
     {
         var now = DateTimeOffset.UtcNow;
         Expire(now);
-        if (!_permits.TryGetValue(permitId, out var p) || _closing.Contains(permitId))
+        if (!_permits.TryGetValue(permitId, out var p))
         {
             // Lapsed (or released): its session must stop; the budget may already be someone else's.
             Log.RenewalRefused(logger, permitId);
@@ -151,7 +142,7 @@ public sealed partial class HostBudgetGrain(
     {
         var now = DateTimeOffset.UtcNow;
         Expire(now);
-        if (!_permits.TryGetValue(permitId, out var p) || _closing.Contains(permitId))
+        if (!_permits.TryGetValue(permitId, out var p))
         {
             return Task.FromResult(false);
         }
@@ -166,7 +157,9 @@ public sealed partial class HostBudgetGrain(
         {
             // Over a lowered budget: this permit's batch has ended, so it goes back now (running ones keep theirs).
             Log.PermitOverBudget(logger, permitId, _permits.Count, Limit);
-            GiveBack(permitId);
+            _permits.Remove(permitId);
+            GrainInstruments.InFlight.Add(-1, Host);
+            Released();
             return Task.FromResult(false);
         }
 
@@ -176,20 +169,13 @@ public sealed partial class HostBudgetGrain(
 
     public Task Release(string permitId)
     {
-        GiveBack(permitId);
-        return Task.CompletedTask;
-    }
-
-    // A permit's session has ended (or is ending): not in flight any more, but its place is free only after the grace.
-    // Waiters are woken so that they wait for the grace's end instead of the next expiry they knew of.
-    private void GiveBack(string permitId)
-    {
-        if (_permits.TryGetValue(permitId, out var p) && _closing.Add(permitId))
+        if (_permits.Remove(permitId))
         {
-            _permits[permitId] = (p.Owner, DateTimeOffset.UtcNow + ReleaseGrace);
             GrainInstruments.InFlight.Add(-1, Host);
             Released();
         }
+
+        return Task.CompletedTask;
     }
 
     public async Task SetBudget(int budget)
@@ -238,7 +224,7 @@ public sealed partial class HostBudgetGrain(
     {
         var now = DateTimeOffset.UtcNow;
         return Task.FromResult(new HostStatus(
-            this.GetPrimaryKeyString(), Limit, _permits.Count(p => p.Value.Expires > now && !_closing.Contains(p.Key)), _waiting,
+            this.GetPrimaryKeyString(), Limit, _permits.Count(p => p.Value.Expires > now), _waiting,
             _adaptive?.Spec.ToString(), _adaptive?.Controller.Reason is { Length: > 0 } reason ? reason : null));
     }
 
@@ -334,15 +320,10 @@ public sealed partial class HostBudgetGrain(
     {
         foreach (var (id, p) in _permits.ToList())
         {
-            if (p.Expires > now)
-            {
-                continue;
-            }
-
-            _permits.Remove(id);
-            if (!_closing.Remove(id))
+            if (p.Expires <= now)
             {
                 Log.PermitLapsed(logger, id, p.Owner, (now - p.Expires).TotalMilliseconds);
+                _permits.Remove(id);
                 GrainInstruments.InFlight.Add(-1, Host);
             }
         }
