@@ -53,9 +53,14 @@ public sealed record UnitReport(
     [property: Id(12)] bool NotRun = false,
     [property: Id(13)] bool AlreadyDone = false);
 
-/// <summary>A permit to run one unit's session on a target host, leased like a unit.</summary>
+/// <summary>
+/// A permit to run one unit's session on a target host, leased like a unit. <see cref="Protects"/>: the host's budget
+/// guards a live server's latency (<c>--protect</c>), so the unit's session starts no parallel workers (processes the
+/// budget would not count).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("RestoreCluster.Permit")]
 public sealed record Permit(
     [property: Id(0)] string PermitId,
     [property: Id(1)] string Host,
-    [property: Id(2)] DateTimeOffset Expires);
+    [property: Id(2)] DateTimeOffset Expires,
+    [property: Id(3)] bool Protects = false);

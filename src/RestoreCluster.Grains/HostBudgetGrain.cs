@@ -120,7 +120,7 @@ public sealed partial class HostBudgetGrain(
         var expires = now + ttl;
         _permits[id] = (owner, expires);
         GrainInstruments.InFlight.Add(1, Host);
-        return new Permit(id, this.GetPrimaryKeyString(), expires);
+        return new Permit(id, this.GetPrimaryKeyString(), expires, Protects: _adaptive?.Spec.ProtectMs > 0);
     }
 
     public Task<bool> Renew(string permitId, TimeSpan ttl)

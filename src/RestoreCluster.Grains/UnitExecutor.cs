@@ -77,10 +77,17 @@ internal sealed partial class UnitExecutor : IDisposable
     /// <summary>Sets <see cref="BytesRead"/> to 0 before a unit starts, so no poll sees the previous unit's count.</summary>
     public void ResetBytesRead() => _read.Reset();
 
+    /// <summary>
+    /// The next batch's units start no parallel workers: its permit comes from a budget that protects a live server
+    /// (<see cref="Permit.Protects"/>).
+    /// </summary>
+    public bool NoParallelWorkers { get; set; }
+
     /// <summary>Runs the leases of one call (a batch of entries, or one serial unit); one report per lease.</summary>
     public IReadOnlyList<UnitReport> Run(IReadOnlyList<UnitLease> leases, CancellationToken cancellation)
     {
         _messages.Clear();
+        Session.NoParallelWorkers = NoParallelWorkers;
         var first = leases[0];
         _running = first;
         int retriesBefore = _session?.Retries ?? 0;

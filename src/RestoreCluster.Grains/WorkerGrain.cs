@@ -346,6 +346,7 @@ public sealed partial class WorkerGrain(ILogger<WorkerGrain> logger, ILoggerFact
     {
         using var stop = new CancellationTokenSource();
         executor.ResetBytesRead();
+        executor.NoParallelWorkers = permit.Protects;
         // A batch blocks its thread on the server for as long as it runs: it gets a thread of its own, not one of
         // the pool's, which runs the grains' turns (at -j above the core count, batches on pool threads starved
         // them for a second or more at a time, until the pool added threads: Orleans' health monitor said so).

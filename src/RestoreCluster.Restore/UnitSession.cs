@@ -69,6 +69,13 @@ public sealed class UnitSession : IDisposable
     /// </summary>
     public int FixedSettingErrors { get; private set; }
 
+    /// <summary>
+    /// The units start no parallel workers (index builds, a foreign key's validation): their host's budget protects a
+    /// live server (<c>--protect</c>), and parallel workers are processes on it that the budget does not count. Set
+    /// per transaction (<c>SET LOCAL</c>), so nothing stays on the session.
+    /// </summary>
+    public bool NoParallelWorkers { get; set; }
+
     /// <summary>Retries made because a session was lost (for telemetry and tests).</summary>
     public int Retries { get; private set; }
 
@@ -305,7 +312,7 @@ public sealed class UnitSession : IDisposable
                 }
 
                 sink.UnfinishedUnitSql = [.. LoginRoleSql(), _journal.ForgetSql(ids)];
-                sink.BeginUnit([.. AsyncCommitSql(), .. LoginRoleSql(), _journal.StartSql(ids), .. UnitRoleSql()], optimistic);
+                sink.BeginUnit([.. AsyncCommitSql(), .. NoParallelWorkersSql(), .. LoginRoleSql(), _journal.StartSql(ids), .. UnitRoleSql()], optimistic);
                 var results = new List<UnitResult>(units.Count);
                 foreach (var unit in units)
                 {
@@ -413,6 +420,10 @@ public sealed class UnitSession : IDisposable
     private List<NpgsqlBatchCommand> AsyncCommitSql() => _options.NoAsyncCommit || JournalRun is null
         ? []
         : [new NpgsqlBatchCommand("SET LOCAL synchronous_commit = off")];
+
+    private List<NpgsqlBatchCommand> NoParallelWorkersSql() => NoParallelWorkers
+        ? [new NpgsqlBatchCommand("SET LOCAL max_parallel_maintenance_workers = 0"), new NpgsqlBatchCommand("SET LOCAL max_parallel_workers_per_gather = 0")]
+        : [];
 
     // Back to the login role inside the unit's transaction, for the journal (nobody else may write it).
     private List<NpgsqlBatchCommand> LoginRoleSql() => SwitchesRoles

@@ -53,6 +53,41 @@ public sealed class AdaptiveBudgetTests(ITestOutputHelper output) : IDisposable
             && System.Text.RegularExpressions.Regex.IsMatch(r, @"^probe p95 \d+(\.\d)? ms over 50 ms: halved from 2 to 1 \(units pause: only the probe runs\)$"));
     }
 
+    // A unit's parallel workers are processes on the server that the budget does not count: under --protect they would
+    // take the live server's cores (an index build with 2 workers doubled pgbench's p95 on 2 cores). The archive's CHECK
+    // passes only in a session that starts no parallel workers, so its rows load under --protect and not otherwise.
+    [Fact]
+    public async Task UnitsUnderAProtectingBudgetStartNoParallelWorkers()
+    {
+        var server = await PostgresServer.GetSharedAsync();
+        string archive = await RestoreComparison.MakeArchiveAsync(server, _directory.FullName, "adaptive_serial", db => server.ExecuteAsync(db, """
+            CREATE FUNCTION no_parallel_workers(v int) RETURNS boolean LANGUAGE sql STABLE AS
+              $f$ SELECT current_setting('max_parallel_maintenance_workers') = '0' AND current_setting('max_parallel_workers_per_gather') = '0' $f$;
+            SET max_parallel_maintenance_workers = 0;
+            SET max_parallel_workers_per_gather = 0;
+            CREATE TABLE t (id int PRIMARY KEY, v int CHECK (no_parallel_workers(v)));
+            INSERT INTO t SELECT g, g FROM generate_series(1, 100) g;
+            """));
+        string protectedDb = await server.CreateDatabaseAsync("adaptive_serial_protect");
+        string plainDb = await server.CreateDatabaseAsync("adaptive_serial_plain");
+        try
+        {
+            var run = await CliRunner.RunAsync(server, ["restore", "-j", "2", "--host-budget", "auto:3", "--protect", "5000", "-d", protectedDb, archive], timeout: TimeSpan.FromMinutes(2));
+            Assert.True(run.ExitCode == 0, run.Describe());
+            Assert.Equal(100L, await server.ScalarAsync<long>(protectedDb, "SELECT count(*) FROM t"));
+
+            var plain = await CliRunner.RunAsync(server, ["restore", "-j", "2", "--host-budget", "3", "-d", plainDb, archive], timeout: TimeSpan.FromMinutes(2));
+            Assert.True(plain.ExitCode == 1, plain.Describe());
+            Assert.Contains("violates check constraint", plain.Stderr, StringComparison.Ordinal);
+            Assert.Equal(0L, await server.ScalarAsync<long>(plainDb, "SELECT count(*) FROM t"));
+        }
+        finally
+        {
+            await server.DropDatabaseAsync(protectedDb);
+            await server.DropDatabaseAsync(plainDb);
+        }
+    }
+
     [Theory]
     [InlineData("--protect needs an adaptive budget: --host-budget auto[:MAX]", "--protect", "50")]
     [InlineData("--protect needs an adaptive budget: --host-budget auto[:MAX]", "--host-budget", "3", "--protect", "50")]
