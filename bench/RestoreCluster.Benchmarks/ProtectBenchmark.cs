@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Npgsql;
+using RestoreCluster.Planning;
 using RestoreCluster.Testing;
 
 namespace RestoreCluster.Benchmarks;
@@ -170,7 +171,7 @@ internal static class ProtectBenchmark
 
             (await pgbench).EnsureSuccess();
             var latencies = ReadLog(folder, from, to);
-            return new WorkloadFigures(latencies.Count, latencies.Count == 0 ? 0 : latencies.Average(), Percentile95(latencies), Percentile95(probes));
+            return new WorkloadFigures(latencies.Count, latencies.Count == 0 ? 0 : latencies.Average(), Latencies.P95(latencies) ?? 0, Latencies.P95(probes) ?? 0);
         }
         finally
         {
@@ -202,17 +203,6 @@ internal static class ProtectBenchmark
         }
 
         return latencies;
-    }
-
-    private static double Percentile95(List<double> values)
-    {
-        if (values.Count == 0)
-        {
-            return 0;
-        }
-
-        var sorted = values.Order().ToList();
-        return sorted[Math.Max(0, (int)Math.Ceiling(sorted.Count * 0.95) - 1)];
     }
 
     private static void Progress(string message) => Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {message}");

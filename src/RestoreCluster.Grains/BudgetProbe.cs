@@ -39,18 +39,6 @@ internal sealed class BudgetProbe : IAsyncDisposable
         return taken;
     }
 
-    /// <summary>The 95th percentile (nearest rank), or null for none.</summary>
-    public static double? P95(List<double> latencies)
-    {
-        if (latencies.Count == 0)
-        {
-            return null;
-        }
-
-        latencies.Sort();
-        return latencies[Math.Max(0, (int)Math.Ceiling(latencies.Count * 0.95) - 1)];
-    }
-
     private async Task LoopAsync(ConnectionTarget target, string sql, Action<string> reportFailure, CancellationToken stop)
     {
         NpgsqlConnection? conn = null;

@@ -271,7 +271,7 @@ public sealed partial class HostBudgetGrain(
             _ = idle.DisposeAsync().AsTask();
         }
 
-        var window = new BudgetWindow(BudgetProbe.P95(latencies), a.Finished / Window.TotalSeconds, _waiting);
+        var window = new BudgetWindow(Latencies.P95(latencies), a.Finished / Window.TotalSeconds, _waiting);
         a.Finished = 0;
         if (!busy || a.Controller.Next(window) is not { } reason)
         {

@@ -8,6 +8,17 @@ namespace RestoreCluster.Planning;
 /// </summary>
 public sealed record BudgetWindow(double? ProbeP95Ms, double UnitsPerSecond, int Waiting);
 
+/// <summary>Latency percentiles as the adaptive budget and its benchmark compute them.</summary>
+public static class Latencies
+{
+    /// <summary>The 95th percentile by nearest rank (the smallest value at or above 95% of them), or null for none.</summary>
+    public static double? P95(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count == 0 ? null : sorted[Math.Max(0, (int)Math.Ceiling(sorted.Count * 0.95) - 1)];
+    }
+}
+
 /// <summary>
 /// The controller of an adaptive host budget (<c>--host-budget auto[:MAX]</c>, <c>--protect MS</c>; docs/concurrency.md).
 /// The budget counts our sessions on the server; with a probe (<paramref name="protectMs"/> given) the probe's own

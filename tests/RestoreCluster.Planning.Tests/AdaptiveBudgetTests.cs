@@ -99,4 +99,14 @@ public sealed class AdaptiveBudgetTests
     [Fact]
     public void AProbeNeedsRoomForAUnitBesideIt() =>
         Assert.Throws<ArgumentOutOfRangeException>(() => new AdaptiveBudget(max: 1, protectMs: 10));
+
+    [Fact]
+    public void P95IsTheNearestRank()
+    {
+        Assert.Null(Latencies.P95([]));
+        Assert.Equal(7.0, Latencies.P95([7.0]));
+        // 20 values: the 19th smallest; 21 values: the 20th (ceil(21 × 0.95) = 20).
+        Assert.Equal(19.0, Latencies.P95(Enumerable.Range(1, 20).Select(i => (double)i).Reverse()));
+        Assert.Equal(20.0, Latencies.P95(Enumerable.Range(1, 21).Select(i => (double)i)));
+    }
 }
