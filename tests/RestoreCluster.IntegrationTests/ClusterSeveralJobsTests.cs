@@ -7,8 +7,8 @@ using Xunit.Abstractions;
 namespace RestoreCluster.IntegrationTests;
 
 /// <summary>
-/// Three silo processes restore several archives submitted together (the workload's custom and directory archives and
-/// the rich fixture, each into its own database). While table data loads, the test SIGKILLs the silo holding the most
+/// Three silo processes restore several archives submitted together (the workload's custom and directory archives, the
+/// rich fixture, and an archive of tables whose rows load slowly, each into its own database). While table data loads, the test SIGKILLs the silo holding the most
 /// leases, or the silo holding the most coordinators; every job ends with the database pg_restore makes, every row
 /// once, and status names the units that ran again.
 /// </summary>
@@ -31,13 +31,16 @@ public sealed class ClusterSeveralJobsTests(ITestOutputHelper output)
     }
 
     // The silo with the most units running now (status' silos), with a COPY of ours among its sessions (the COPYs seen
-    // right after the status was taken).
+    // right after the status was taken); of silos running as many units, one with a COPY.
     private static string? ByLeases(JsonElement status, IReadOnlyList<(int Port, string Database, string Table)> copies, SiloCluster cluster)
     {
-        var busiest = status.GetProperty("silos").EnumerateArray()
+        var silos = status.GetProperty("silos").EnumerateArray()
             .Select(s => (Name: s.GetProperty("name").GetString()!, Running: s.TryGetProperty("running", out var running) ? running.GetInt32() : 0))
-            .OrderByDescending(s => s.Running).First();
-        return copies.Any(c => ClusterFaultTests.LocalTcpPorts(cluster.Silo(busiest.Name).Process.Id).Contains(c.Port)) ? busiest.Name : null;
+            .ToList();
+        int most = silos.Max(s => s.Running);
+        return silos.Where(s => s.Running == most)
+            .Select(s => s.Name)
+            .FirstOrDefault(name => copies.Any(c => ClusterFaultTests.LocalTcpPorts(cluster.Silo(name).Process.Id).Contains(c.Port)));
     }
 
     // The silo that holds the most coordinators of running jobs.
@@ -56,13 +59,19 @@ public sealed class ClusterSeveralJobsTests(ITestOutputHelper output)
         var fixtures = await FixtureArchives.GetAsync();
         await fixtures.PrepareTargetRolesAsync(server);
         string rich = fixtures["rich.custom"].Path;
+        // Its COPYs last seconds whatever the machine's speed (a CHECK sleeps per row), so that a look at the sessions
+        // and the status taken then (a client process: seconds on a loaded machine) still find a COPY running.
+        var slowDirectory = Directory.CreateTempSubdirectory("rc-several-slow-");
+        string slow = await SlowArchiveAsync(server, slowDirectory.FullName);
         var targets = new List<(string Database, string Archive)>
         {
             (await server.CreateDatabaseAsync("several_custom"), workload.CustomArchive),
             (await server.CreateDatabaseAsync("several_dir"), workload.DirectoryArchive),
             (await server.CreateDatabaseAsync("several_rich"), rich),
+            (await server.CreateDatabaseAsync("several_slow"), slow),
         };
         string reference = await server.CreateDatabaseAsync("several_rich_pg");
+        string slowReference = await server.CreateDatabaseAsync("several_slow_pg");
         await using var cluster = await SiloCluster.StartAsync(server, silos: 3);
         try
         {
@@ -85,8 +94,10 @@ public sealed class ClusterSeveralJobsTests(ITestOutputHelper output)
 
             output.WriteLine($"every job ended {clock.Elapsed.TotalSeconds:0.0} s after the kill");
             var pgRestore = await server.RunToolAsync("pg_restore", ["-j", "2", "-d", reference, rich], timeout: TimeSpan.FromMinutes(3));
+            (await server.RunToolAsync("pg_restore", ["-j", "2", "-d", slowReference, slow], timeout: TimeSpan.FromMinutes(3))).EnsureSuccess();
 
             Assert.All(waits.Take(2), w => Assert.True(w.ExitCode == 0, w.Describe()));
+            Assert.True(waits[3].ExitCode == 0, waits[3].Describe());
             Assert.True(waits[2].ExitCode == pgRestore.ExitCode, $"wait exit {waits[2].ExitCode}, pg_restore {pgRestore.ExitCode}\n{waits[2].Describe()}");
             foreach (var (database, _) in targets.Take(2))
             {
@@ -96,6 +107,7 @@ public sealed class ClusterSeveralJobsTests(ITestOutputHelper output)
             }
 
             Assert.Equal(await RestoreComparison.DumpAsync(server, reference), await RestoreComparison.DumpAsync(server, targets[2].Database));
+            Assert.Equal(await RestoreComparison.DumpAsync(server, slowReference), await RestoreComparison.DumpAsync(server, targets[3].Database));
             var status = await cluster.StatusAsync();
             var ended = status.GetProperty("jobs").EnumerateArray().ToDictionary(j => j.GetProperty("id").GetString()!);
             Assert.All(jobs, job => Assert.StartsWith("done", ended[job].GetProperty("state").GetString(), StringComparison.Ordinal));
@@ -117,7 +129,24 @@ public sealed class ClusterSeveralJobsTests(ITestOutputHelper output)
             }
 
             await server.DropDatabaseAsync(reference);
+            await server.DropDatabaseAsync(slowReference);
+            slowDirectory.Delete(recursive: true);
         }
+    }
+
+    // 6 tables of 150 rows, each row 20 ms to load (a CHECK that sleeps): COPYs of 3 s.
+    private static async Task<string> SlowArchiveAsync(PostgresServer server, string directory)
+    {
+        return await RestoreComparison.MakeArchiveAsync(server, directory, "several_slow_src", db => server.ExecuteAsync(db, """
+            CREATE FUNCTION slow_ok(v int) RETURNS boolean LANGUAGE sql VOLATILE AS $f$ SELECT pg_sleep(0.02) IS NOT NULL $f$;
+            DO $$
+            BEGIN
+              FOR i IN 1..6 LOOP
+                EXECUTE format('CREATE TABLE t%s (id int PRIMARY KEY, v int CHECK (slow_ok(v)))', i);
+                EXECUTE format('INSERT INTO t%s SELECT g, g FROM generate_series(1, 150) g', i);
+              END LOOP;
+            END $$;
+            """));
     }
 
     // Waits until a COPY of ours runs and the picker names a silo to kill in the status taken then; returns it and that status.
