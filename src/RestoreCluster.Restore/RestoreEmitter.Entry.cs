@@ -202,6 +202,11 @@ internal sealed partial class RestoreEmitter
         {
             IssueAclPerBlob(te);
         }
+        else if (defn.Length > 0 && _sink.IsDatabase && Keys.Of(te.DumpId) is { } key)
+        {
+            _sink.Sql(b.Add(te.GetRaw(TocField.Defn)!).Add("\n\n").ToArray(), instead: [key.CreateIndex, key.Attach]);
+            b.Clear();
+        }
         else if (defn.Length > 0)
         {
             Emit(b.Add(te.GetRaw(TocField.Defn)!).Add("\n\n"));

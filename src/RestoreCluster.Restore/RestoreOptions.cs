@@ -59,6 +59,14 @@ public sealed record RestoreOptions
     /// </summary>
     public bool NoCopyFreeze { get; init; }
 
+    /// <summary>
+    /// <c>--no-keys-as-indexes</c>: primary keys and unique constraints run as pg_dump wrote them (one
+    /// <c>ALTER TABLE ... ADD CONSTRAINT</c> that locks its table), instead of <c>CREATE UNIQUE INDEX</c> beside the
+    /// table's other index builds and then <c>ADD CONSTRAINT ... USING INDEX</c> (<see cref="Planning.KeyPlan"/>,
+    /// docs/restore.md). The same catalog either way: not fingerprinted.
+    /// </summary>
+    public bool NoKeysAsIndexes { get; init; }
+
     /// <summary>The psql <c>\restrict</c> key of script output (pg_restore makes a random one when none is given).</summary>
     public string? RestrictKey { get; init; }
 

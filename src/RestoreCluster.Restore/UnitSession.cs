@@ -32,6 +32,7 @@ public sealed class UnitSession : IDisposable
     private readonly List<string> _attemptErrors = [];
     private DatabaseSink? _sink;
     private RestoreEmitter? _emitter;
+    private KeyPlan? _keys;
     private int? _maxLocks;
     private bool _walMinimal;
 
@@ -199,6 +200,8 @@ public sealed class UnitSession : IDisposable
                 var emitter = new RestoreEmitter(_archive, _order, _options, sink)
                 {
                     UnitMode = true,
+                    // The coordinator planned these keys' locks from the same order (CoordinatorGrain.Plan).
+                    Keys = _keys ??= _options.NoKeysAsIndexes ? KeyPlan.None : KeyPlan.For(_order),
                     DataRead = _dataRead,
                     Info = line => _attemptErrors.Add(VerboseMessages.Mark(line)),
                 };
