@@ -205,6 +205,7 @@ internal static partial class RestoreCommand
             NoAsyncCommit = p.GetValue(s.NoAsyncCommit),
             NoCopyFreeze = p.GetValue(s.NoCopyFreeze),
             NoKeysAsIndexes = p.GetValue(s.NoKeysAsIndexes),
+            NoFkNotValid = p.GetValue(s.NoFkNotValid),
             // Script output is always restricted; pg_restore makes up a key when none is given.
             RestrictKey = p.GetValue(s.RestrictKey) ?? (p.GetValue(s.DbName) is null ? NewRestrictKey() : null),
         };

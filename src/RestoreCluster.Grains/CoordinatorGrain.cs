@@ -154,7 +154,7 @@ public sealed partial class CoordinatorGrain(
         {
             var order = JobOrder.Resolve(archive, spec.Order);
             var parts = EntrySelector.Select(order, archive, options.Selection);
-            var plan = RestorePlan.Build(order, parts, options.NoKeysAsIndexes ? null : KeyPlan.For(order));
+            var plan = RestorePlan.Build(order, parts, KeyPlan.For(order, !options.NoKeysAsIndexes, !options.NoFkNotValid));
             _schedule = new RestoreSchedule(plan, _parallelVerbose ? OnSchedule : null);
             foreach (var unit in plan.Units)
             {

@@ -3,51 +3,108 @@ using RestoreCluster.Archive;
 namespace RestoreCluster.Planning;
 
 /// <summary>
-/// Which CONSTRAINT entries of an archive are restored as an index build and an attach
-/// (<see cref="KeyConstraint"/>), in one definition for the planner (their locks) and the units (their
-/// statements): both compute it from the same TOC order. Only parallel restores through the grains use it,
-/// and only when <c>--no-keys-as-indexes</c> is not given.
+/// Which CONSTRAINT entries of an archive are restored in steps instead of pg_dump's one statement: keys as an
+/// index build and an attach (<see cref="KeyConstraint"/>), foreign keys as NOT VALID and a validation
+/// (<see cref="ForeignKey"/>). One definition for the planner (the keys' locks) and the units (their
+/// statements): both compute it from the same TOC order. Only restores through the grains use it, unless
+/// <c>--no-keys-as-indexes</c> or <c>--no-fk-not-valid</c> turns a step off.
 /// </summary>
 public sealed class KeyPlan
 {
-    private readonly Dictionary<int, KeyConstraint> _split;
+    private readonly Dictionary<int, KeyConstraint> _keys;
+    private readonly Dictionary<int, ForeignKey> _foreignKeys;
 
-    private KeyPlan(Dictionary<int, KeyConstraint> split) => _split = split;
+    private KeyPlan(Dictionary<int, KeyConstraint> keys, Dictionary<int, ForeignKey> foreignKeys)
+    {
+        _keys = keys;
+        _foreignKeys = foreignKeys;
+    }
 
-    /// <summary>No entry is split (the switch is off, or a serial restore).</summary>
-    public static KeyPlan None { get; } = new([]);
-
-    /// <summary>How many entries are split.</summary>
-    public int Count => _split.Count;
+    /// <summary>Every constraint runs as pg_dump wrote it (the switches are off, or a serial restore).</summary>
+    public static KeyPlan None { get; } = new([], []);
 
     /// <summary>
-    /// The CONSTRAINT entries of <paramref name="order"/> whose definition <see cref="KeyConstraint.TryParse"/>
-    /// reads, on a table that is in the TOC and not partitioned (ADD CONSTRAINT ... USING INDEX is not supported
-    /// on partitioned tables; a table not in the TOC cannot be checked, so its keys run as written).
+    /// The CONSTRAINT entries (POST_DATA) of <paramref name="order"/> whose definitions
+    /// <see cref="KeyConstraint.TryParse"/> or <see cref="ForeignKey.TryParse"/> read, on tables that are in the
+    /// TOC and not partitioned: ADD CONSTRAINT ... USING INDEX is not supported on a partitioned table, nor is a
+    /// NOT VALID foreign key from one (PostgreSQL 15). A constraint whose table is not in the TOC cannot be
+    /// checked, so it runs as written; so does a foreign key that refers to a partitioned table.
     /// </summary>
-    public static KeyPlan For(IReadOnlyList<TocEntry> order)
+    public static KeyPlan For(IReadOnlyList<TocEntry> order, bool keysAsIndexes, bool foreignKeysNotValid)
     {
         ArgumentNullException.ThrowIfNull(order);
-        Dictionary<int, TocEntry>? tables = null;
-        var split = new Dictionary<int, KeyConstraint>();
+        var keys = new Dictionary<int, KeyConstraint>();
+        var foreignKeys = new Dictionary<int, ForeignKey>();
+        if (!keysAsIndexes && !foreignKeysNotValid)
+        {
+            return None;
+        }
+
+        Dictionary<int, TocEntry>? byId = null;
         foreach (var te in order)
         {
-            if (te.Desc != "CONSTRAINT" || te.Section != ArchiveSection.PostData || KeyConstraint.TryParse(te.Defn) is not { } key)
+            if (te.Desc != "CONSTRAINT" || te.Section != ArchiveSection.PostData)
             {
                 continue;
             }
 
-            tables ??= order.Where(e => e.Desc == "TABLE").ToDictionary(e => e.DumpId);
-            var table = te.Dependencies.Select(d => tables.GetValueOrDefault(d)).FirstOrDefault(t => t is not null);
-            if (table is not null && !KeyConstraint.IsPartitionedTable(table.Defn))
+            var key = keysAsIndexes ? KeyConstraint.TryParse(te.Defn) : null;
+            var foreignKey = foreignKeysNotValid && key is null ? ForeignKey.TryParse(te.Defn) : null;
+            if (key is null && foreignKey is null)
             {
-                split[te.DumpId] = key;
+                continue;
+            }
+
+            byId ??= order.ToDictionary(e => e.DumpId);
+            var tables = TablesOf(te, byId, throughConstraints: foreignKey is not null);
+            if (tables.Count == 0 || tables.Any(t => KeyConstraint.IsPartitionedTable(t.Defn)))
+            {
+                continue;
+            }
+
+            if (key is not null)
+            {
+                keys[te.DumpId] = key;
+            }
+            else
+            {
+                foreignKeys[te.DumpId] = foreignKey!;
             }
         }
 
-        return new KeyPlan(split);
+        return new KeyPlan(keys, foreignKeys);
     }
 
-    /// <summary>The two statements of an entry restored as index and attach, or null when it runs as written.</summary>
-    public KeyConstraint? Of(int dumpId) => _split.GetValueOrDefault(dumpId);
+    /// <summary>A key's index build and attach, or null when the entry runs as written.</summary>
+    public KeyConstraint? KeyOf(int dumpId) => _keys.GetValueOrDefault(dumpId);
+
+    /// <summary>A foreign key's NOT VALID, validation and drop, or null when the entry runs as written.</summary>
+    public ForeignKey? ForeignKeyOf(int dumpId) => _foreignKeys.GetValueOrDefault(dumpId);
+
+    // The TABLE entries a constraint depends on; for a foreign key also the tables of the constraints and indexes it
+    // depends on (the referenced key's table). Empty when the constraint's own table is not in the TOC.
+    private static List<TocEntry> TablesOf(TocEntry constraint, Dictionary<int, TocEntry> byId, bool throughConstraints)
+    {
+        var tables = new List<TocEntry>();
+        bool own = false;
+        foreach (int d in constraint.Dependencies)
+        {
+            if (!byId.TryGetValue(d, out var dep))
+            {
+                continue;
+            }
+
+            if (dep.Desc == "TABLE")
+            {
+                tables.Add(dep);
+                own = true;
+            }
+            else if (throughConstraints && dep.Desc is "CONSTRAINT" or "INDEX")
+            {
+                tables.AddRange(dep.Dependencies.Select(byId.GetValueOrDefault).OfType<TocEntry>().Where(t => t.Desc == "TABLE"));
+            }
+        }
+
+        return own ? tables : [];
+    }
 }

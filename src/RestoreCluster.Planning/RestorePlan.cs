@@ -92,7 +92,7 @@ public sealed class RestorePlan
             var te = order[i];
             entries[i] = new PlanEntry(
                 te.DumpId, te.Desc, te.Section, te.Dependencies, te.DataLength, RestorePasses.Of(te),
-                parts.GetValueOrDefault(te.DumpId, RestoreParts.None), te.Tag, keys.Of(te.DumpId) is not null);
+                parts.GetValueOrDefault(te.DumpId, RestoreParts.None), te.Tag, keys.KeyOf(te.DumpId) is not null);
         }
 
         return Build(entries);

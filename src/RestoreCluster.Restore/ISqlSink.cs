@@ -14,6 +14,9 @@ internal interface ISqlSink
     /// <summary>The entry being restored, named in error messages.</summary>
     TocEntry? CurrentEntry { get; set; }
 
+    /// <summary>Errors counted so far (pg_restore's n_errors; a script counts none).</summary>
+    int ErrorCount { get; }
+
     /// <summary>The entry of the last failed statement (pg_restore's lastErrorTE).</summary>
     TocEntry? LastErrorEntry { get; }
 

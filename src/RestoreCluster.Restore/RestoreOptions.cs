@@ -67,6 +67,14 @@ public sealed record RestoreOptions
     /// </summary>
     public bool NoKeysAsIndexes { get; init; }
 
+    /// <summary>
+    /// <c>--no-fk-not-valid</c>: foreign keys run as pg_dump wrote them (one <c>ADD CONSTRAINT</c> whose scan
+    /// holds SHARE ROW EXCLUSIVE on both tables), instead of <c>NOT VALID</c> and then <c>VALIDATE CONSTRAINT</c>
+    /// in a transaction of its own (<see cref="Planning.ForeignKey"/>, docs/restore.md). The same catalog either
+    /// way: not fingerprinted.
+    /// </summary>
+    public bool NoFkNotValid { get; init; }
+
     /// <summary>The psql <c>\restrict</c> key of script output (pg_restore makes a random one when none is given).</summary>
     public string? RestrictKey { get; init; }
 
