@@ -105,7 +105,8 @@ internal sealed partial class RestoreEmitter
     /// </summary>
     public void ValidateForeignKey(TocEntry te)
     {
-        if (Keys.ForeignKeyOf(te.DumpId) is not { } foreignKey)
+        // An entry of a serial batch (missed items) may be there with nothing selected: then nothing was added.
+        if (Keys.ForeignKeyOf(te.DumpId) is not { } foreignKey || (_reqs[te.DumpId] & RestoreParts.Schema) == 0)
         {
             return;
         }
