@@ -24,7 +24,7 @@ public sealed class KeyPlan
     public static KeyPlan None { get; } = new([], []);
 
     /// <summary>
-    /// The CONSTRAINT entries (POST_DATA) of <paramref name="order"/> whose definitions
+    /// The CONSTRAINT and FK CONSTRAINT entries (POST_DATA) of <paramref name="order"/> whose definitions
     /// <see cref="KeyConstraint.TryParse"/> or <see cref="ForeignKey.TryParse"/> read, on tables that are in the
     /// TOC and not partitioned: ADD CONSTRAINT ... USING INDEX is not supported on a partitioned table, nor is a
     /// NOT VALID foreign key from one (PostgreSQL 15). A constraint whose table is not in the TOC cannot be
@@ -43,13 +43,13 @@ public sealed class KeyPlan
         Dictionary<int, TocEntry>? byId = null;
         foreach (var te in order)
         {
-            if (te.Desc != "CONSTRAINT" || te.Section != ArchiveSection.PostData)
+            if (te.Section != ArchiveSection.PostData)
             {
                 continue;
             }
 
-            var key = keysAsIndexes ? KeyConstraint.TryParse(te.Defn) : null;
-            var foreignKey = foreignKeysNotValid && key is null ? ForeignKey.TryParse(te.Defn) : null;
+            var key = keysAsIndexes && te.Desc == "CONSTRAINT" ? KeyConstraint.TryParse(te.Defn) : null;
+            var foreignKey = foreignKeysNotValid && te.Desc == "FK CONSTRAINT" ? ForeignKey.TryParse(te.Defn) : null;
             if (key is null && foreignKey is null)
             {
                 continue;
