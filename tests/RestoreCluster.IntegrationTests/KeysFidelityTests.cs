@@ -1,3 +1,4 @@
+using RestoreCluster.LocalPostgres;
 using RestoreCluster.Testing;
 using Xunit;
 
@@ -8,25 +9,45 @@ namespace RestoreCluster.IntegrationTests;
 /// foreign keys added NOT VALID and then validated (docs/restore.md, "Keys and foreign keys"): the database dumps
 /// as pg_restore's at -j 1, 2 and 4, for keys with INCLUDE, WITH (fillfactor), DEFERRABLE INITIALLY DEFERRED, NULLS
 /// NOT DISTINCT, a quoted name, a comment on a constraint, foreign keys to a primary key and to a unique key, a
-/// foreign key already NOT VALID, a clustered key and a partitioned table (both as written). An event trigger in a
-/// restore of our own shows which statements ran, with the switches and without.
+/// foreign key already NOT VALID, a clustered key and a partitioned table (both as written), and a key in a
+/// tablespace of its own (when the test server is this machine's: the tablespace's folder must be the server
+/// user's). An event trigger in a restore of our own shows which statements ran, with the switches and without.
 /// </summary>
 public sealed class KeysFidelityTests : IAsyncLifetime
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("restorecluster-keys-").FullName;
+    private readonly string _tablespace = $"keys_ts_{Guid.NewGuid():N}";
+    private string? _tablespaceDirectory;
     private PostgresServer? _server;
     private string? _archive;
 
     public async Task InitializeAsync()
     {
         _server = await PostgresServer.GetSharedAsync();
-        _archive = await RestoreComparison.MakeArchiveAsync(_server, _directory, "keys_source", db => _server.ExecuteAsync(db, Schema));
+        string schema = Schema;
+        if (!_server.IsExternal)
+        {
+            _tablespaceDirectory = Directory.CreateTempSubdirectory("restorecluster-ts-").FullName;
+            if (ServerUser.IsRoot)
+            {
+                (await PgTool.RunAsync("chown", [$"{ServerUser.PostgresUser}:{ServerUser.PostgresUser}", _tablespaceDirectory])).EnsureSuccess();
+            }
+
+            await _server.ExecuteAsync("postgres", $"CREATE TABLESPACE {_tablespace} LOCATION '{_tablespaceDirectory}'");
+            schema += $"ALTER TABLE public.parent ADD CONSTRAINT parent_spaced_key UNIQUE (code, id) USING INDEX TABLESPACE {_tablespace};\n";
+        }
+
+        _archive = await RestoreComparison.MakeArchiveAsync(_server, _directory, "keys_source", db => _server.ExecuteAsync(db, schema));
     }
 
-    public Task DisposeAsync()
+    public async Task DisposeAsync()
     {
         Directory.Delete(_directory, recursive: true);
-        return Task.CompletedTask;
+        if (_tablespaceDirectory is not null)
+        {
+            await _server!.ExecuteAsync("postgres", $"DROP TABLESPACE IF EXISTS {_tablespace}");
+            Directory.Delete(_tablespaceDirectory, recursive: true);
+        }
     }
 
     [Theory]
@@ -39,6 +60,10 @@ public sealed class KeysFidelityTests : IAsyncLifetime
 
         RestoreComparison.AssertSame(outcome);
         Assert.Equal(0, outcome.Ours.ExitCode);
+        if (_tablespaceDirectory is not null)
+        {
+            Assert.Contains($"SET default_tablespace = {_tablespace};", outcome.OurDump, StringComparison.Ordinal);
+        }
     }
 
     [Fact]
