@@ -25,20 +25,13 @@ public sealed record ForeignKey(string AddNotValid, string Validate, string Drop
     /// </summary>
     public static ForeignKey? TryParse(string? definition)
     {
-        if (definition is null)
+        if (SqlTokens.AddConstraint(definition) is not { } head)
         {
             return null;
         }
 
-        var p = new SqlTokens(definition);
-        if (!p.Keyword("ALTER") || !p.Keyword("TABLE"))
-        {
-            return null;
-        }
-
-        string only = p.Keyword("ONLY") ? "ONLY " : "";
-        if (p.QualifiedName() is not { } table || !p.Keyword("ADD") || !p.Keyword("CONSTRAINT") || p.Identifier() is not { } name
-            || !p.Keyword("FOREIGN") || !p.Keyword("KEY"))
+        var (p, only, table, name) = head;
+        if (!p.Keyword("FOREIGN") || !p.Keyword("KEY"))
         {
             return null;
         }
@@ -49,13 +42,13 @@ public sealed record ForeignKey(string AddNotValid, string Validate, string Drop
             return null;
         }
 
-        string statement = definition[..semicolon].TrimEnd();
+        string statement = definition![..semicolon].TrimEnd();
         if (EndsWithWords(statement, "NOT", "VALID"))
         {
             return null;
         }
 
-        string alter = $"ALTER TABLE {only}{table}";
+        string alter = $"ALTER TABLE {(only ? "ONLY " : "")}{table}";
         return new ForeignKey($"{statement} NOT VALID", $"{alter} VALIDATE CONSTRAINT {name}", $"{alter} DROP CONSTRAINT {name}");
     }
 

@@ -31,23 +31,12 @@ public sealed record KeyConstraint(string CreateIndex, string Attach)
     /// </summary>
     public static KeyConstraint? TryParse(string? definition)
     {
-        if (definition is null)
+        if (SqlTokens.AddConstraint(definition) is not { } head)
         {
             return null;
         }
 
-        var p = new SqlTokens(definition);
-        if (!p.Keyword("ALTER") || !p.Keyword("TABLE"))
-        {
-            return null;
-        }
-
-        bool only = p.Keyword("ONLY");
-        string? table = p.QualifiedName();
-        if (table is null || !p.Keyword("ADD") || !p.Keyword("CONSTRAINT") || p.Identifier() is not { } name)
-        {
-            return null;
-        }
+        var (p, only, table, name) = head;
 
         string kind;
         if (p.Keyword("PRIMARY"))

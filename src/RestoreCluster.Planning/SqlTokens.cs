@@ -5,8 +5,28 @@ internal sealed class SqlTokens(string text)
 {
     private int _at;
 
-    /// <summary>Where the reader is in the text.</summary>
-    public int Position => _at;
+    /// <summary>
+    /// Reads the head every constraint definition of pg_dump's has, <c>ALTER TABLE [ONLY] table ADD CONSTRAINT
+    /// name</c>, and returns the reader after it, or null when the definition does not start so.
+    /// </summary>
+    public static (SqlTokens Rest, bool Only, string Table, string Name)? AddConstraint(string? definition)
+    {
+        if (definition is null)
+        {
+            return null;
+        }
+
+        var p = new SqlTokens(definition);
+        if (!p.Keyword("ALTER") || !p.Keyword("TABLE"))
+        {
+            return null;
+        }
+
+        bool only = p.Keyword("ONLY");
+        return p.QualifiedName() is { } table && p.Keyword("ADD") && p.Keyword("CONSTRAINT") && p.Identifier() is { } name
+            ? (p, only, table, name)
+            : null;
+    }
 
     public bool AtEnd
     {
