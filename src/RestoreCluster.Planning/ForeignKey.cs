@@ -20,8 +20,8 @@ public sealed record ForeignKey(string AddNotValid, string Validate, string Drop
     /// ALTER TABLE [ONLY] schema.table
     ///     ADD CONSTRAINT name FOREIGN KEY (cols) REFERENCES schema.other(cols) [MATCH ...] [ON ...] [DEFERRABLE ...];
     /// </code>
-    /// Null for anything else: a constraint already <c>NOT VALID</c> in the archive (it stays as it is), or a
-    /// second statement.
+    /// Null for anything else: a constraint already <c>NOT VALID</c> in the archive (it stays as it is), one
+    /// <c>NOT ENFORCED</c> (pg_dump 18), or a second statement.
     /// </summary>
     public static ForeignKey? TryParse(string? definition)
     {
@@ -42,8 +42,9 @@ public sealed record ForeignKey(string AddNotValid, string Validate, string Drop
             return null;
         }
 
+        // NOT VALID already, or NOT ENFORCED (PostgreSQL 18: such a key is never valid, and VALIDATE refuses it).
         string statement = definition![..semicolon].TrimEnd();
-        if (EndsWithWords(statement, "NOT", "VALID"))
+        if (EndsWithWords(statement, "NOT", "VALID") || statement.Contains(" NOT ENFORCED", StringComparison.OrdinalIgnoreCase))
         {
             return null;
         }

@@ -70,6 +70,7 @@ public sealed class KeyConstraintTests
     [InlineData("ALTER TABLE ONLY public.c\n    ADD CONSTRAINT c_p_fkey FOREIGN KEY (p) REFERENCES public.p(id) NOT VALID;\n")]
     [InlineData("ALTER TABLE ONLY public.c\n    ADD CONSTRAINT c_p_fkey FOREIGN KEY (p) REFERENCES public.p(id);\nSELECT 1;\n")]
     [InlineData("ALTER TABLE ONLY public.c\n    ADD CONSTRAINT c_pkey PRIMARY KEY (p);\n")]
+    [InlineData("ALTER TABLE ONLY public.c\n    ADD CONSTRAINT c_p_fkey FOREIGN KEY (p) REFERENCES public.p(id) NOT ENFORCED;\n")]
     public void AForeignKeyAlreadyNotValidOrFollowedByMoreRunsAsWritten(string definition)
     {
         Assert.Null(ForeignKey.TryParse(definition));
