@@ -9,7 +9,7 @@ internal sealed class SqlTokens(string text)
     /// Reads the head every constraint definition of pg_dump's has, <c>ALTER TABLE [ONLY] table ADD CONSTRAINT
     /// name</c>, and returns the reader after it, or null when the definition does not start so.
     /// </summary>
-    public static (SqlTokens Rest, bool Only, string Table, string Name)? AddConstraint(string? definition)
+    public static (SqlTokens Reader, bool Only, string Table, string Name)? AddConstraint(string? definition)
     {
         if (definition is null)
         {
