@@ -122,7 +122,10 @@ public sealed class KeysFidelityTests : IAsyncLifetime
         }
     }
 
+    // One implicit transaction: the deferred foreign key is checked at each statement's end, not left pending for
+    // the CREATE INDEX after it.
     private const string Schema = """
+        SET CONSTRAINTS ALL IMMEDIATE;
         CREATE TABLE public.parent (id integer NOT NULL, code text NOT NULL, extra text, note text, tag text);
         INSERT INTO public.parent SELECT g, 'c' || g, 'x' || (g % 7), 'n' || g, CASE WHEN g % 2 = 0 THEN 't' || g END FROM generate_series(1, 3000) g;
         ALTER TABLE public.parent ADD CONSTRAINT parent_pkey PRIMARY KEY (id);
