@@ -204,6 +204,8 @@ internal static partial class RestoreCommand
             Verbose = p.GetValue(s.Verbose),
             NoAsyncCommit = p.GetValue(s.NoAsyncCommit),
             NoCopyFreeze = p.GetValue(s.NoCopyFreeze),
+            NoKeysAsIndexes = p.GetValue(s.NoKeysAsIndexes),
+            NoFkNotValid = p.GetValue(s.NoFkNotValid),
             // Script output is always restricted; pg_restore makes up a key when none is given.
             RestrictKey = p.GetValue(s.RestrictKey) ?? (p.GetValue(s.DbName) is null ? NewRestrictKey() : null),
         };

@@ -119,6 +119,10 @@ internal sealed class RestoreOptionsSpec
 
     public Option<bool> NoCopyFreeze { get; } = new("--no-copy-freeze") { Description = "no COPY FREEZE into tables a unit truncated in its own transaction" };
 
+    public Option<bool> NoKeysAsIndexes { get; } = new("--no-keys-as-indexes") { Description = "primary keys and unique constraints as one ALTER TABLE each, as pg_restore (default: CREATE UNIQUE INDEX beside the table's other indexes, then ADD CONSTRAINT ... USING INDEX)" };
+
+    public Option<bool> NoFkNotValid { get; } = new("--no-fk-not-valid") { Description = "foreign keys as one ALTER TABLE each, as pg_restore (default: ADD CONSTRAINT ... NOT VALID, then VALIDATE CONSTRAINT in a transaction of its own)" };
+
     public Option<bool> Resume { get; } = new("--resume") { Description = "continue an interrupted restore of the same archive into the same target" };
 
     public Option<string> Progress { get; } = new("--progress") { HelpName = "MODE", Description = "progress display: auto, plain, json or none", DefaultValueFactory = _ => "auto" };
@@ -158,7 +162,7 @@ internal sealed class RestoreOptionsSpec
             TransactionSize, UseSetSessionAuthorization,
         ]),
         new("Connection options", [Host, Port, UserName, NoPassword, Password, Role]),
-        new("RestoreCluster options", [HostBudget, Protect, ProbeSql, Resume, NoAsyncCommit, NoCopyFreeze, Progress, StallWarning, LogFile, Cluster, TlsCert, TlsKey, TlsCa, OtelConsole]),
+        new("RestoreCluster options", [HostBudget, Protect, ProbeSql, Resume, NoAsyncCommit, NoCopyFreeze, NoKeysAsIndexes, NoFkNotValid, Progress, StallWarning, LogFile, Cluster, TlsCert, TlsKey, TlsCa, OtelConsole]),
     ];
 
     public void AddTo(Command command)

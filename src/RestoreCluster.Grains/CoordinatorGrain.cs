@@ -154,7 +154,7 @@ public sealed partial class CoordinatorGrain(
         {
             var order = JobOrder.Resolve(archive, spec.Order);
             var parts = EntrySelector.Select(order, archive, options.Selection);
-            var plan = RestorePlan.Build(order, parts);
+            var plan = RestorePlan.Build(order, parts, KeyPlan.For(order, !options.NoKeysAsIndexes, !options.NoFkNotValid));
             _schedule = new RestoreSchedule(plan, _parallelVerbose ? OnSchedule : null);
             foreach (var unit in plan.Units)
             {
@@ -288,7 +288,7 @@ public sealed partial class CoordinatorGrain(
         int share = Math.Max(1, _schedule.Progress.ReadyUnits / Math.Max(1, _spec?.Jobs ?? 1));
         while (leases.Count < Math.Min(maxUnits, share) || leases.Count == 0)
         {
-            var lease = _schedule.Lease(workerId, now, LeaseTime);
+            var lease = _schedule.Lease(workerId, now, LeaseTime, joiningBatch: leases.Count > 0);
             if (lease is null)
             {
                 break;
@@ -327,8 +327,9 @@ public sealed partial class CoordinatorGrain(
             }
 
             bytes += lease.Priority;
-            // Serial batches and big units go alone; small units fill a batch up to its size.
-            if (kind != UnitKind.Entry || lease.Priority > SmallUnitBytes || bytes >= BatchBytes)
+            // Serial batches, big units and keys built as indexes go alone; small units fill a batch up to its size.
+            if (kind != UnitKind.Entry || lease.Priority > SmallUnitBytes || bytes >= BatchBytes
+                || _schedule.Plan.GetUnit(lease.UnitId) is { RunsAlone: true })
             {
                 break;
             }

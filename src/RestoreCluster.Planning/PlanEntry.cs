@@ -3,7 +3,7 @@ using RestoreCluster.Archive;
 namespace RestoreCluster.Planning;
 
 /// <summary>
-/// What the parallel planner needs to know about one TOC entry. <see cref="RestorePlan.Build(IReadOnlyList{TocEntry}, IReadOnlyDictionary{int, RestoreParts})"/>
+/// What the parallel planner needs to know about one TOC entry. <see cref="RestorePlan.Build(IReadOnlyList{TocEntry}, IReadOnlyDictionary{int, RestoreParts}, KeyPlan)"/>
 /// derives these from an archive; they can also be written by hand (benchmarks, simulations).
 /// </summary>
 /// <param name="DumpId">The entry's dump ID.</param>
@@ -14,6 +14,7 @@ namespace RestoreCluster.Planning;
 /// <param name="Pass">The restore pass (<see cref="RestorePasses.Of"/>).</param>
 /// <param name="Parts">The parts a restore would run (<see cref="EntrySelector"/>); None means "skip".</param>
 /// <param name="Tag">The entry's tag, for logging.</param>
+/// <param name="IndexFirst">A key constraint restored as its index build and then an attach (<see cref="KeyPlan"/>).</param>
 public sealed record PlanEntry(
     int DumpId,
     string Desc,
@@ -22,4 +23,5 @@ public sealed record PlanEntry(
     long DataLength,
     RestorePass Pass,
     RestoreParts Parts,
-    string Tag = "");
+    string Tag = "",
+    bool IndexFirst = false);

@@ -7,8 +7,9 @@ public sealed class PlanUnit
 {
     internal PlanUnit(
         int id, int tocIndex, string desc, string tag, ArchiveSection section, RestorePass pass, RestoreParts parts,
-        long priority, long dataBytes, int[] dependencies, int[] lockDependencies)
+        long priority, long dataBytes, int[] dependencies, int[] lockDependencies, bool runsAlone = false)
     {
+        RunsAlone = runsAlone;
         Id = id;
         TocIndex = tocIndex;
         Desc = desc;
@@ -55,6 +56,13 @@ public sealed class PlanUnit
 
     /// <summary>The TABLE / TABLE DATA entries this entry locks exclusively (POST_DATA, not INDEX).</summary>
     public IReadOnlyList<int> LockDependencies { get; }
+
+    /// <summary>
+    /// A key built as an index and then attached (<see cref="KeyPlan"/>): it holds a SHARE lock on its table and
+    /// then asks for ACCESS EXCLUSIVE, so it runs in a transaction of its own (a batch holding other locks
+    /// could deadlock with the index builds it waits for), and never beside another such key of its table.
+    /// </summary>
+    public bool RunsAlone { get; }
 
     public override string ToString() => $"{Id} {Desc} {Tag}";
 }

@@ -77,18 +77,22 @@ public sealed class RestorePlan
     /// </summary>
     internal IReadOnlyList<int> TableDataUnitsOf(int tableDumpId) => _tableDataUnitByTable.TryGetValue(tableDumpId, out int[]? u) ? u : [];
 
-    /// <summary>Builds the plan from the TOC in restore order and the parts <see cref="EntrySelector"/> chose.</summary>
-    public static RestorePlan Build(IReadOnlyList<TocEntry> order, IReadOnlyDictionary<int, RestoreParts> parts)
+    /// <summary>
+    /// Builds the plan from the TOC in restore order and the parts <see cref="EntrySelector"/> chose;
+    /// <paramref name="keys"/> names the key constraints restored as an index build and an attach.
+    /// </summary>
+    public static RestorePlan Build(IReadOnlyList<TocEntry> order, IReadOnlyDictionary<int, RestoreParts> parts, KeyPlan? keys = null)
     {
         ArgumentNullException.ThrowIfNull(order);
         ArgumentNullException.ThrowIfNull(parts);
+        keys ??= KeyPlan.None;
         var entries = new PlanEntry[order.Count];
         for (int i = 0; i < order.Count; i++)
         {
             var te = order[i];
             entries[i] = new PlanEntry(
                 te.DumpId, te.Desc, te.Section, te.Dependencies, te.DataLength, RestorePasses.Of(te),
-                parts.GetValueOrDefault(te.DumpId, RestoreParts.None), te.Tag);
+                parts.GetValueOrDefault(te.DumpId, RestoreParts.None), te.Tag, keys.KeyOf(te.DumpId) is not null);
         }
 
         return Build(entries);
@@ -153,6 +157,31 @@ public sealed class RestorePlan
             }
 
             deps[i] = [.. scratch];
+        }
+
+        // Keys built as an index and then attached hold their table's SHARE lock while they ask for ACCESS
+        // EXCLUSIVE: two of one table side by side would deadlock, so each waits for the one before it.
+        var lastKeyOfTable = new Dictionary<int, int>();
+        for (int i = 0; i < n; i++)
+        {
+            if (!order[i].IndexFirst || order[i].Section != ArchiveSection.PostData)
+            {
+                continue;
+            }
+
+            foreach (int d in deps[i])
+            {
+                if (order[d].Desc is "TABLE" or "TABLE DATA")
+                {
+                    if (lastKeyOfTable.TryGetValue(d, out int before))
+                    {
+                        deps[i] = [.. deps[i], before];
+                    }
+
+                    lastKeyOfTable[d] = i;
+                    break;
+                }
+            }
         }
 
         // restore_toc_entries_prefork: which entries the leader runs before forking.
@@ -222,9 +251,12 @@ public sealed class RestorePlan
                 }
             }
 
-            // identify_locking_dependencies: POST_DATA entries other than INDEX lock their tables.
+            // identify_locking_dependencies: POST_DATA entries other than INDEX lock their tables. A key built
+            // as an index first takes the SHARE lock of an INDEX (beside the table's other index builds), then
+            // waits for ACCESS EXCLUSIVE in a transaction of its own (PlanUnit.RunsAlone, docs/concurrency.md).
             int[] locks = [];
-            if (e.Section == ArchiveSection.PostData && e.Desc != "INDEX")
+            bool indexFirst = e.IndexFirst && e.Section == ArchiveSection.PostData;
+            if (e.Section == ArchiveSection.PostData && e.Desc != "INDEX" && !indexFirst)
             {
                 scratch.Clear();
                 foreach (int d in deps[i])
@@ -243,7 +275,7 @@ public sealed class RestorePlan
             long dataBytes = (e.Parts & RestoreParts.Data) != 0 ? e.DataLength : 0;
             units[u] = new PlanUnit(
                 e.DumpId, i, e.Desc, e.Tag, e.Section, e.Pass, e.Parts, priority[i], dataBytes,
-                ToDumpIds(order, deps[i]), ToDumpIds(order, locks));
+                ToDumpIds(order, deps[i]), ToDumpIds(order, locks), indexFirst);
             unitByDumpId[e.DumpId] = u;
         }
 

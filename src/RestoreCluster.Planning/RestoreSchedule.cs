@@ -169,9 +169,10 @@ public sealed class RestoreSchedule
     /// The next unit for a worker, or null when nothing can be handed out now (everything ready conflicts
     /// on locks with leased work, the pass barrier holds, or the schedule is finished). Entries go by
     /// larger priority first, ties to the lower dump ID, skipping any that would lock a table a leased unit
-    /// uses, or use a table a leased unit locks.
+    /// uses, or use a table a leased unit locks. With <paramref name="joiningBatch"/> (the lease joins a batch
+    /// that holds others), units that run alone (<see cref="PlanUnit.RunsAlone"/>) are passed over too.
     /// </summary>
-    public WorkLease? Lease(string workerId, DateTimeOffset now, TimeSpan ttl)
+    public WorkLease? Lease(string workerId, DateTimeOffset now, TimeSpan ttl, bool joiningBatch = false)
     {
         ArgumentNullException.ThrowIfNull(workerId);
         switch (Phase)
@@ -194,7 +195,7 @@ public sealed class RestoreSchedule
                 continue;
             }
 
-            if (HasLockConflict(u))
+            if (HasLockConflict(u) || (joiningBatch && _plan.Units[u].RunsAlone))
             {
                 _held.Add(u);
                 continue;

@@ -66,10 +66,12 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
     /// <summary>Errors counted so far (pg_restore's n_errors).</summary>
     public int ErrorCount { get; private set; }
 
-    public void Sql(byte[] text, SqlFailure onFailure = SqlFailure.Count)
+    public void Sql(byte[] text, SqlFailure onFailure = SqlFailure.Count, IReadOnlyList<string>? instead = null)
     {
         string sql = _encoding.Encoding.GetString(text);
-        var statements = SqlStatementSplitter.Split(sql, _stdStrings);
+        // Statements sent in the place of the text still fail as the text would: one query, one error, which
+        // names the text as pg_restore's "Command was:" does.
+        var statements = instead ?? SqlStatementSplitter.Split(sql, _stdStrings);
         if (_optimistic)
         {
             Pipeline(statements);

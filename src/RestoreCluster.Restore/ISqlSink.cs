@@ -14,11 +14,17 @@ internal interface ISqlSink
     /// <summary>The entry being restored, named in error messages.</summary>
     TocEntry? CurrentEntry { get; set; }
 
+    /// <summary>Errors counted so far (pg_restore's n_errors; a script counts none).</summary>
+    int ErrorCount { get; }
+
     /// <summary>The entry of the last failed statement (pg_restore's lastErrorTE).</summary>
     TocEntry? LastErrorEntry { get; }
 
     /// <summary>One pg_restore ahprintf of SQL: script text, or one query in a session.</summary>
-    void Sql(byte[] text, SqlFailure onFailure = SqlFailure.Count);
+    /// <param name="text">The SQL as pg_restore sends it (and names it in an error's "command was").</param>
+    /// <param name="instead">A session's statements in its place (a key built as an index first, <see cref="Planning.KeyConstraint"/>),
+    /// sent as the one query; a script writes <paramref name="text"/>.</param>
+    void Sql(byte[] text, SqlFailure onFailure = SqlFailure.Count, IReadOnlyList<string>? instead = null);
 
     /// <summary>
     /// The INSERT statements of a --inserts dump, read from the entry's data stream: script text, or each

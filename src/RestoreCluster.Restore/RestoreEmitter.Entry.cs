@@ -96,6 +96,32 @@ internal sealed partial class RestoreEmitter
         }
     }
 
+    /// <summary>
+    /// The second step of a foreign key added NOT VALID (<see cref="KeyPlan.ForeignKeyOf"/>): its validation, in
+    /// a transaction of its own. A failure is the entry's error as pg_restore reports its ADD CONSTRAINT (the
+    /// server's message is the same, and the command named is the entry's definition), and the constraint is
+    /// dropped, as pg_restore's failed ADD CONSTRAINT leaves none. With -e the sink's unfinished-unit statements
+    /// drop it (UnitSession).
+    /// </summary>
+    public void ValidateForeignKey(TocEntry te)
+    {
+        // An entry of a serial batch (missed items) may be there with nothing selected: then nothing was added.
+        if (Keys.ForeignKeyOf(te.DumpId) is not { } foreignKey || (_reqs[te.DumpId] & RestoreParts.Schema) == 0)
+        {
+            return;
+        }
+
+        _sink.CurrentEntry = te;
+        BecomeOwner(te);
+        SelectOutputSchema(te.GetRaw(TocField.Namespace));
+        int errors = _sink.ErrorCount;
+        _sink.Sql(new SqlBuffer().Add(te.GetRaw(TocField.Defn)!).Add("\n\n").ToArray(), instead: [foreignKey.Validate]);
+        if (_sink.ErrorCount > errors)
+        {
+            _sink.Sql(new SqlBuffer().Add(foreignKey.Drop + ";\n").ToArray(), instead: [foreignKey.Drop]);
+        }
+    }
+
     private void RestoreDataPart(TocEntry te, bool defnDumped, bool truncateFirst)
     {
         if (te.HadDumper)
@@ -201,6 +227,16 @@ internal sealed partial class RestoreEmitter
         else if (_pg18 && te.Desc == "ACL" && te.Tag.StartsWith("LARGE OBJECTS", StringComparison.Ordinal))
         {
             IssueAclPerBlob(te);
+        }
+        else if (defn.Length > 0 && _sink.IsDatabase && Keys.KeyOf(te.DumpId) is { } key)
+        {
+            _sink.Sql(b.Add(te.GetRaw(TocField.Defn)!).Add("\n\n").ToArray(), instead: [key.CreateIndex, key.Attach]);
+            b.Clear();
+        }
+        else if (defn.Length > 0 && _sink.IsDatabase && Keys.ForeignKeyOf(te.DumpId) is { } foreignKey)
+        {
+            _sink.Sql(b.Add(te.GetRaw(TocField.Defn)!).Add("\n\n").ToArray(), instead: [foreignKey.AddNotValid]);
+            b.Clear();
         }
         else if (defn.Length > 0)
         {

@@ -62,6 +62,12 @@ internal sealed partial class RestoreEmitter
     /// <summary>Set when entries run as units of a parallel restore (each in a transaction with its journal row).</summary>
     public bool UnitMode { get; init; }
 
+    /// <summary>
+    /// Key constraints sent as an index build and an attach instead of their definition (units of a parallel
+    /// restore only; the planner gave them an index's locks).
+    /// </summary>
+    public KeyPlan Keys { get; init; } = KeyPlan.None;
+
     /// <summary>Counts the archive bytes read for table data (live progress of a unit); null: not counted.</summary>
     public DataReadCounter? DataRead { get; init; }
 

@@ -59,6 +59,22 @@ public sealed record RestoreOptions
     /// </summary>
     public bool NoCopyFreeze { get; init; }
 
+    /// <summary>
+    /// <c>--no-keys-as-indexes</c>: primary keys and unique constraints run as pg_dump wrote them (one
+    /// <c>ALTER TABLE ... ADD CONSTRAINT</c> that locks its table), instead of <c>CREATE UNIQUE INDEX</c> beside the
+    /// table's other index builds and then <c>ADD CONSTRAINT ... USING INDEX</c> (<see cref="Planning.KeyPlan"/>,
+    /// docs/restore.md). The same catalog either way: not fingerprinted.
+    /// </summary>
+    public bool NoKeysAsIndexes { get; init; }
+
+    /// <summary>
+    /// <c>--no-fk-not-valid</c>: foreign keys run as pg_dump wrote them (one <c>ADD CONSTRAINT</c> whose scan
+    /// holds SHARE ROW EXCLUSIVE on both tables), instead of <c>NOT VALID</c> and then <c>VALIDATE CONSTRAINT</c>
+    /// in a transaction of its own (<see cref="Planning.ForeignKey"/>, docs/restore.md). The same catalog either
+    /// way: not fingerprinted.
+    /// </summary>
+    public bool NoFkNotValid { get; init; }
+
     /// <summary>The psql <c>\restrict</c> key of script output (pg_restore makes a random one when none is given).</summary>
     public string? RestrictKey { get; init; }
 

@@ -24,11 +24,13 @@ public static class RestoreOptionsJson
     /// SHA-256 of everything that changes what a restore does to the target. Left out: how it reports
     /// (<c>-v</c>), the script's <c>\restrict</c> key, <c>-e</c>, which only decides when to stop (a
     /// restore stopped by an error may be resumed without it), and the session settings of units
-    /// (<c>--no-async-commit</c>, <c>--no-copy-freeze</c>), which change how fast, not what.
+    /// (<c>--no-async-commit</c>, <c>--no-copy-freeze</c>) and how keys are built (<c>--no-keys-as-indexes</c>,
+    /// <c>--no-fk-not-valid</c>),
+    /// which change how fast, not what.
     /// </summary>
     public static string Fingerprint(RestoreOptions options)
     {
-        var relevant = options with { Verbose = false, RestrictKey = null, ExitOnError = false, NoAsyncCommit = false, NoCopyFreeze = false };
+        var relevant = options with { Verbose = false, RestrictKey = null, ExitOnError = false, NoAsyncCommit = false, NoCopyFreeze = false, NoKeysAsIndexes = false, NoFkNotValid = false };
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(Serialize(relevant))));
     }
 }

@@ -14,7 +14,9 @@ internal sealed class ScriptSink(Stream output, string? restrictKey) : ISqlSink
 
     public TocEntry? LastErrorEntry => null;
 
-    public void Sql(byte[] text, SqlFailure onFailure = SqlFailure.Count) => output.Write(text);
+    public int ErrorCount => 0;
+
+    public void Sql(byte[] text, SqlFailure onFailure = SqlFailure.Count, IReadOnlyList<string>? instead = null) => output.Write(text);
 
     public void Statements(Stream data) => data.CopyTo(output);
 

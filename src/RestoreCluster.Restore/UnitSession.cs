@@ -32,6 +32,7 @@ public sealed class UnitSession : IDisposable
     private readonly List<string> _attemptErrors = [];
     private DatabaseSink? _sink;
     private RestoreEmitter? _emitter;
+    private KeyPlan? _keys;
     private int? _maxLocks;
     private bool _walMinimal;
 
@@ -106,14 +107,19 @@ public sealed class UnitSession : IDisposable
             var tried = new HashSet<int>();
             if (units.Count > 1 && !units.Any(u => u.LoadsWithInserts) && Attempt(units, optimistic: true, tried, cancellation) is { } together)
             {
-                together.ForEach(committed);
+                for (int i = 0; i < together.Count; i++)
+                {
+                    together[i] = Validated(units[i], together[i], tried, cancellation);
+                    committed(together[i]);
+                }
+
                 return together;
             }
 
             var results = new List<UnitResult>(units.Count);
             foreach (var unit in units)
             {
-                var result = ((unit.LoadsWithInserts ? null : Attempt([unit], optimistic: true, tried, cancellation)) ?? Attempt([unit], optimistic: false, tried, cancellation)!)[0];
+                var result = Validated(unit, Run(unit, tried, cancellation), tried, cancellation);
                 committed(result);
                 results.Add(result);
             }
@@ -129,6 +135,42 @@ public sealed class UnitSession : IDisposable
             }
         }
     }
+
+    // One unit in a transaction of its own: optimistic first (but --inserts data), then carefully.
+    private UnitResult Run(UnitWork unit, HashSet<int> tried, CancellationToken cancellation) =>
+        ((unit.LoadsWithInserts ? null : Attempt([unit], optimistic: true, tried, cancellation)) ?? Attempt([unit], optimistic: false, tried, cancellation)!)[0];
+
+    /// <summary>
+    /// The journal ID of a foreign key's validation, apart from every entry's (its dump ID) and drop's (negated):
+    /// dump IDs stay far below 2^30, so int.MinValue + ID never meets a negated one.
+    /// </summary>
+    public static int ValidationUnitId(int dumpId) => int.MinValue + dumpId;
+
+    /// <summary>
+    /// A foreign key added NOT VALID by its unit (<see cref="KeyPlan.ForeignKeyOf"/>) is validated next, in a
+    /// transaction of its own with its own journal row, so the strong locks of the ADD are gone while the table
+    /// is scanned, and a resume finds each step done once; its outcome joins the unit's. Nothing to validate
+    /// when the ADD failed (pg_restore then has no constraint either).
+    /// </summary>
+    private UnitResult Validated(UnitWork unit, UnitResult added, HashSet<int> tried, CancellationToken cancellation)
+    {
+        if (unit.Kind != UnitWorkKind.Entry || added.Errors > 0 || Keys.ForeignKeyOf(unit.Entry.DumpId) is null)
+        {
+            return added;
+        }
+
+        var validated = Run(new UnitWork(ValidationUnitId(unit.Entry.DumpId), unit.Entry, UnitWorkKind.Validate, false), tried, cancellation);
+        return added with
+        {
+            Errors = added.Errors + validated.Errors,
+            ErrorMessages = [.. added.ErrorMessages, .. validated.ErrorMessages],
+            AlreadyDone = added.AlreadyDone && validated.AlreadyDone,
+            Ended = validated.Ended,
+        };
+    }
+
+    /// <summary>Which constraints are restored in steps (the same plan as the coordinator's, from the same order).</summary>
+    private KeyPlan Keys => _keys ??= KeyPlan.For(_order, !_options.NoKeysAsIndexes, !_options.NoFkNotValid);
 
     /// <summary>The entries -c drops, in the order pg_restore drops them.</summary>
     public IReadOnlyList<TocEntry> DropEntries()
@@ -206,6 +248,8 @@ public sealed class UnitSession : IDisposable
                 var emitter = new RestoreEmitter(_archive, _order, _options, sink)
                 {
                     UnitMode = true,
+                    // The coordinator planned these keys' locks from the same order (CoordinatorGrain.Plan).
+                    Keys = Keys,
                     DataRead = _dataRead,
                     Info = line => _attemptErrors.Add(VerboseMessages.Mark(line)),
                 };
@@ -311,7 +355,7 @@ public sealed class UnitSession : IDisposable
                     emitter.ForgetSessionState();
                 }
 
-                sink.UnfinishedUnitSql = [.. LoginRoleSql(), _journal.ForgetSql(ids)];
+                sink.UnfinishedUnitSql = [.. UnfinishedValidationSql(units), .. LoginRoleSql(), _journal.ForgetSql([.. ids, .. ValidatedEntryIds(units)])];
                 sink.BeginUnit([.. AsyncCommitSql(), .. NoParallelWorkersSql(), .. LoginRoleSql(), _journal.StartSql(ids), .. UnitRoleSql()], optimistic);
                 var results = new List<UnitResult>(units.Count);
                 foreach (var unit in units)
@@ -332,6 +376,10 @@ public sealed class UnitSession : IDisposable
                     if (unit.Kind == UnitWorkKind.Drop)
                     {
                         emitter.DropEntry(unit.Entry);
+                    }
+                    else if (unit.Kind == UnitWorkKind.Validate)
+                    {
+                        emitter.ValidateForeignKey(unit.Entry);
                     }
                     else
                     {
@@ -414,6 +462,16 @@ public sealed class UnitSession : IDisposable
         }
     }
 
+    // -e stops at a failed validation with the work before it committed, as pg_restore stops after its failed ADD
+    // CONSTRAINT, which leaves no constraint: so the constraint added NOT VALID goes, and with it the journal row of
+    // its ADD, so that --resume runs both steps again.
+    private IEnumerable<NpgsqlBatchCommand> UnfinishedValidationSql(IReadOnlyList<UnitWork> units) =>
+        units.Where(u => u.Kind == UnitWorkKind.Validate && Keys.ForeignKeyOf(u.Entry.DumpId) is not null)
+            .Select(u => new NpgsqlBatchCommand(Keys.ForeignKeyOf(u.Entry.DumpId)!.Drop));
+
+    private static IEnumerable<int> ValidatedEntryIds(IReadOnlyList<UnitWork> units) =>
+        units.Where(u => u.Kind == UnitWorkKind.Validate).Select(u => u.Entry.DumpId);
+
     // A unit's COMMIT does not wait for the disk: its journal row commits with its work, so a crash loses both
     // or neither, and the run stops at the next session it opens (RestoreJournal.Join) for --resume to redo the
     // lost units. The final drop of the journal runs outside units, with the server's setting (docs/restore.md).
@@ -449,15 +507,17 @@ public sealed class UnitSession : IDisposable
     }
 }
 
-/// <summary>What a unit is: restore an entry, or the -c DROP of one.</summary>
+/// <summary>What a unit is: restore an entry, the -c DROP of one, or the validation of a foreign key added NOT VALID.</summary>
 public enum UnitWorkKind
 {
     Entry,
     Drop,
+    Validate,
 }
 
 /// <summary>
-/// One unit to run: its journal ID (the dump ID, negated for drops), the entry, what to do; with -v, the line
+/// One unit to run: its journal ID (the dump ID, negated for drops, <see cref="UnitSession.ValidationUnitId"/> for
+/// validations), the entry, what to do; with -v, the line
 /// that goes before what the entry prints (pg_restore -j's "processing item" of the leader's serial entries).
 /// </summary>
 public sealed record UnitWork(int UnitId, TocEntry Entry, UnitWorkKind Kind, bool TruncateFirst, string? Announcement = null)

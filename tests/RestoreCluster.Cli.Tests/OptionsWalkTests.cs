@@ -25,7 +25,7 @@ public sealed class OptionsWalkTests
     ];
 
     // Restore options that do not change what reaches the target, so --resume may differ in them.
-    private static readonly string[] NotFingerprinted = ["--verbose", "--restrict-key", "--exit-on-error", "--no-async-commit", "--no-copy-freeze"];
+    private static readonly string[] NotFingerprinted = ["--verbose", "--restrict-key", "--exit-on-error", "--no-async-commit", "--no-copy-freeze", "--no-keys-as-indexes", "--no-fk-not-valid"];
 
     private static readonly RestoreOptionsSpec Spec = new();
 

@@ -41,6 +41,13 @@ internal sealed class TocBuilder
         return this;
     }
 
+    /// <summary>Gives an entry a definition of its own (a CONSTRAINT's ALTER TABLE, a TABLE's CREATE TABLE).</summary>
+    public TocBuilder Defn(int id, string defn)
+    {
+        _entries.Single(e => e.DumpId == id).Defn = defn;
+        return this;
+    }
+
     public TocBuilder Skip(int id)
     {
         _parts[id] = RestoreParts.None;
@@ -48,6 +55,9 @@ internal sealed class TocBuilder
     }
 
     public RestorePlan Plan() => RestorePlan.Build(_entries, _parts);
+
+    /// <summary>The plan with keys built as indexes first and foreign keys added NOT VALID (the default of a parallel restore).</summary>
+    public RestorePlan PlanWithKeys() => RestorePlan.Build(_entries, _parts, KeyPlan.For(_entries, keysAsIndexes: true, foreignKeysNotValid: true));
 
     public RestoreSchedule Schedule() => new(Plan());
 }
