@@ -14,6 +14,8 @@ namespace RestoreCluster.Planning;
 /// <param name="Pass">The restore pass (<see cref="RestorePasses.Of"/>).</param>
 /// <param name="Parts">The parts a restore would run (<see cref="EntrySelector"/>); None means "skip".</param>
 /// <param name="Tag">The entry's tag, for logging.</param>
+/// <param name="Chunk">For a chunk of split table data (<see cref="TableSplit"/>), which one; <see cref="DumpId"/> is
+/// then its chunk ID and <see cref="DataLength"/> the whole table's.</param>
 public sealed record PlanEntry(
     int DumpId,
     string Desc,
@@ -22,4 +24,5 @@ public sealed record PlanEntry(
     long DataLength,
     RestorePass Pass,
     RestoreParts Parts,
-    string Tag = "");
+    string Tag = "",
+    TableChunk? Chunk = null);
