@@ -11,7 +11,8 @@ namespace RestoreCluster.IntegrationTests;
 /// as one chunk unit per slot (-j 2, -j 3), the table below the threshold as one unit, and the databases dump as
 /// pg_restore's (the split table's rows compared as sets: they may sit in another order). -1 splits nothing. A
 /// restore killed while one chunk hangs, after the others committed, resumes without truncating the committed chunks
-/// and without duplicates; a --resume whose -j would cut the table into other chunks is refused.
+/// and without duplicates; a --resume whose -j would cut the table into other chunks is refused. A COPY that fails
+/// loses only its chunk's rows, with one error.
 /// </summary>
 public sealed class SplitTableDataTests(ITestOutputHelper output)
 {
@@ -118,6 +119,40 @@ public sealed class SplitTableDataTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task ACopyThatFailsFailsOnlyItsChunkWithOneErrorWherePgRestoreLoadsNoneOfTheTable()
+    {
+        var server = await PostgresServer.GetSharedAsync();
+        string archive = await Archive.Value;
+        int refused = Rows / 2;
+        long kept = Enumerable.Range(1, Rows).Count(id => ChunkOf(id, 3) != ChunkOf(refused, 3));
+        string ours = await server.CreateDatabaseAsync("split_fail");
+        string theirs = await server.CreateDatabaseAsync("split_fail_pg");
+        try
+        {
+            foreach (string db in new[] { ours, theirs })
+            {
+                await server.ExecuteAsync("postgres", $"ALTER DATABASE {db} SET rc_split.refuse = '{refused}'");
+            }
+
+            var reference = await server.RunToolAsync("pg_restore", ["-j", "3", "-d", theirs, archive], timeout: TimeSpan.FromMinutes(2));
+            var run = await CliRunner.RunAsync(server, ["restore", "-j", "3", "--split-larger-than", Threshold, "-d", ours, archive], timeout: TimeSpan.FromMinutes(2));
+
+            Assert.Equal(1, reference.ExitCode);
+            Assert.True(run.ExitCode == 1, run.Describe());
+            Assert.Contains($"row {refused} refused", run.Stderr, StringComparison.Ordinal);
+            Assert.Contains("errors ignored on restore: 1", run.Stderr, StringComparison.Ordinal);
+            Assert.Equal(0, await server.ScalarAsync<long>(theirs, "SELECT count(*) FROM public.big"));
+            Assert.Equal(kept, await server.ScalarAsync<long>(ours, "SELECT count(*) FROM public.big"));
+            Assert.Equal(20, await server.ScalarAsync<long>(ours, "SELECT count(*) FROM public.small"));
+        }
+        finally
+        {
+            await server.DropDatabaseAsync(ours);
+            await server.DropDatabaseAsync(theirs);
+        }
+    }
+
     // The chunk (of count) row id's COPY line starts in: lines "id<TAB>md5<LF>" from offset 0, blocks dealt round-robin.
     private static int ChunkOf(int id, int count)
     {
@@ -144,7 +179,8 @@ public sealed class SplitTableDataTests(ITestOutputHelper output)
         await server.ScalarAsync<long>(database, "SELECT count(*) FROM restorecluster_journal.unit WHERE unit_id < -1073741824");
 
     // big: 3,000 rows of "id, md5" (about 110 kB of COPY text, about 60 kB in the archive) with a CHECK that sleeps on
-    // the row the target's rc_split.hold names; small: 20 rows, below the threshold.
+    // the row the target's rc_split.hold names, and fails on the one rc_split.refuse names; small: 20 rows, below the
+    // threshold.
     private static async Task<string> MakeArchiveAsync()
     {
         var server = await PostgresServer.GetSharedAsync();
@@ -154,6 +190,9 @@ public sealed class SplitTableDataTests(ITestOutputHelper output)
             BEGIN
                 IF id::text = pg_catalog.current_setting('rc_split.hold', true) THEN
                     PERFORM pg_catalog.pg_sleep(600);
+                END IF;
+                IF id::text = pg_catalog.current_setting('rc_split.refuse', true) THEN
+                    RAISE EXCEPTION 'row % refused', id;
                 END IF;
                 RETURN true;
             END $$;
