@@ -119,7 +119,7 @@ internal sealed class RestoreOptionsSpec
 
     public Option<bool> NoCopyFreeze { get; } = new("--no-copy-freeze") { Description = "no COPY FREEZE into tables a unit truncated in its own transaction" };
 
-    public Option<string?> SplitLargerThan { get; } = new("--split-larger-than") { HelpName = "SIZE", Description = $"load a table whose data is larger than SIZE (e.g. 64MB) as several chunks at once, on up to -j sessions (default: {ByteSize.Format(RestoreOptions.DefaultSplitLargerThan)}; none: never)" };
+    public Option<string?> SplitLargerThan { get; } = new("--split-larger-than") { HelpName = "SIZE", Description = $"load a table whose data is larger than SIZE (e.g. 64MB) as several chunks at once, on up to -j sessions (default: {ByteSize.Format(Restore.RestoreOptions.DefaultSplitLargerThan)}; none: never)" };
 
     public Option<bool> Resume { get; } = new("--resume") { Description = "continue an interrupted restore of the same archive into the same target" };
 
