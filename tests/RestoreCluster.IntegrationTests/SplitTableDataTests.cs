@@ -81,7 +81,7 @@ public sealed class SplitTableDataTests(ITestOutputHelper output)
                     () => "two chunks committed and the third hanging");
                 await cli.KillAsync();
                 // The hanging backend would sleep on: end the killed restore's sessions.
-                await using (var end = new NpgsqlCommand($"SELECT count(pg_catalog.pg_terminate_backend(pid)) FROM pg_catalog.pg_stat_activity WHERE datname = '{target}'", monitor))
+                await using (var end = new NpgsqlCommand($"SELECT count(pg_catalog.pg_terminate_backend(pid)) FROM pg_catalog.pg_stat_activity WHERE datname = '{target}' AND application_name = '{WorkloadChecks.ApplicationName}'", monitor))
                 {
                     await end.ExecuteScalarAsync();
                 }
