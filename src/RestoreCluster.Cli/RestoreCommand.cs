@@ -206,11 +206,16 @@ internal static partial class RestoreCommand
             NoCopyFreeze = p.GetValue(s.NoCopyFreeze),
             NoKeysAsIndexes = p.GetValue(s.NoKeysAsIndexes),
             NoFkNotValid = p.GetValue(s.NoFkNotValid),
+            SplitLargerThan = p.GetValue(s.SplitLargerThan) is { } split ? ParseSplit(split) : RestoreOptions.DefaultSplitLargerThan,
             // Script output is always restricted; pg_restore makes up a key when none is given.
             RestrictKey = p.GetValue(s.RestrictKey) ?? (p.GetValue(s.DbName) is null ? NewRestrictKey() : null),
         };
         return (selection, restore);
     }
+
+    // --split-larger-than SIZE, or none (0 too): no table is split.
+    private static long ParseSplit(string text) =>
+        text.Trim() is "0" || text.Trim().Equals("none", StringComparison.OrdinalIgnoreCase) ? 0 : ByteSize.Parse(text, "--split-larger-than");
 
     /// <summary>
     /// What <c>restore OPTIONS -d TARGET ARCHIVE</c> would refuse before it connects (an unknown option, a bad

@@ -123,6 +123,8 @@ internal sealed class RestoreOptionsSpec
 
     public Option<bool> NoFkNotValid { get; } = new("--no-fk-not-valid") { Description = "foreign keys as one ALTER TABLE each, as pg_restore (default: ADD CONSTRAINT ... NOT VALID, then VALIDATE CONSTRAINT in a transaction of its own)" };
 
+    public Option<string?> SplitLargerThan { get; } = new("--split-larger-than") { HelpName = "SIZE", Description = $"load a table whose data is larger than SIZE (e.g. 64MB) as several chunks at once, on up to -j sessions (default: {ByteSize.Format(Restore.RestoreOptions.DefaultSplitLargerThan)}; none: never)" };
+
     public Option<bool> Resume { get; } = new("--resume") { Description = "continue an interrupted restore of the same archive into the same target" };
 
     public Option<string> Progress { get; } = new("--progress") { HelpName = "MODE", Description = "progress display: auto, plain, json or none", DefaultValueFactory = _ => "auto" };
@@ -162,7 +164,7 @@ internal sealed class RestoreOptionsSpec
             TransactionSize, UseSetSessionAuthorization,
         ]),
         new("Connection options", [Host, Port, UserName, NoPassword, Password, Role]),
-        new("RestoreCluster options", [HostBudget, Protect, ProbeSql, Resume, NoAsyncCommit, NoCopyFreeze, NoKeysAsIndexes, NoFkNotValid, Progress, StallWarning, LogFile, Cluster, TlsCert, TlsKey, TlsCa, OtelConsole]),
+        new("RestoreCluster options", [HostBudget, Protect, ProbeSql, Resume, NoAsyncCommit, NoCopyFreeze, NoKeysAsIndexes, NoFkNotValid, SplitLargerThan, Progress, StallWarning, LogFile, Cluster, TlsCert, TlsKey, TlsCa, OtelConsole]),
     ];
 
     public void AddTo(Command command)

@@ -154,11 +154,11 @@ public sealed partial class CoordinatorGrain(
         {
             var order = JobOrder.Resolve(archive, spec.Order);
             var parts = EntrySelector.Select(order, archive, options.Selection);
-            var plan = RestorePlan.Build(order, parts, KeyPlan.For(order, !options.NoKeysAsIndexes, !options.NoFkNotValid));
+            var plan = RestorePlan.Build(order, parts, KeyPlan.For(order, !options.NoKeysAsIndexes, !options.NoFkNotValid), options.SplitFor(spec.Jobs));
             _schedule = new RestoreSchedule(plan, _parallelVerbose ? OnSchedule : null);
             foreach (var unit in plan.Units)
             {
-                _labels[unit.Id] = UnitLabels.Of(archive.GetEntry(unit.Id)!);
+                _labels[unit.Id] = UnitLabels.Of(archive.GetEntry(unit.DumpId)!, unit.Chunk);
             }
 
             _progress = new RestoreProgress(plan, Label);
@@ -323,7 +323,7 @@ public sealed partial class CoordinatorGrain(
             leases.Add(new UnitLease(lease.LeaseId, kind, lease.UnitId, lease.EntryIds, lease.TableCreated, lease.ExpiresAt, firstRun));
             if (_parallelVerbose && kind == UnitKind.Entry && _schedule.Plan.GetUnit(lease.UnitId) is { } unit)
             {
-                launched.Add(VerboseMessages.Mark(VerboseMessages.LaunchingItem(unit.Id, unit.Desc, unit.Tag)));
+                launched.Add(VerboseMessages.Mark(VerboseMessages.LaunchingItem(unit.DumpId, unit.Desc, unit.Tag)));
             }
 
             bytes += lease.Priority;
@@ -487,7 +487,7 @@ public sealed partial class CoordinatorGrain(
             KeepMessages(report.ErrorMessages);
             if (_parallelVerbose && _schedule.Plan.GetUnit(report.UnitId) is { } unit)
             {
-                KeepMessages([VerboseMessages.Mark(VerboseMessages.FinishedItem(unit.Id, unit.Desc, unit.Tag))]);
+                KeepMessages([VerboseMessages.Mark(VerboseMessages.FinishedItem(unit.DumpId, unit.Desc, unit.Tag))]);
             }
 
             // What the completion set off (the loop's start after the prefork batch, skipped units, its end) comes after.
@@ -526,7 +526,7 @@ public sealed partial class CoordinatorGrain(
     {
         { Kind: ScheduleEventKind.ParallelStarted } => VerboseMessages.EnteringMainLoop,
         { Kind: ScheduleEventKind.ParallelEnded } => VerboseMessages.FinishedMainLoop,
-        { Unit: { } unit } => VerboseMessages.SkippingItem(unit.Id, unit.Desc, unit.Tag),
+        { Unit: { } unit } => VerboseMessages.SkippingItem(unit.DumpId, unit.Desc, unit.Tag),
         _ => throw new InvalidOperationException($"schedule event {e.Kind} without a unit"),
     });
 

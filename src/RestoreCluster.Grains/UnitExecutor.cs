@@ -25,6 +25,7 @@ internal sealed partial class UnitExecutor : IDisposable
     private readonly RestoreOptions _options;
     private readonly ConnectionTarget _target;
     private readonly RestoreJournal _journal;
+    private readonly TableSplit _split;
     private readonly List<string> _messages = [];
     private readonly ActivityContext _jobContext;
     private readonly DataReadCounter _read = new();
@@ -43,7 +44,10 @@ internal sealed partial class UnitExecutor : IDisposable
         _order = JobOrder.Resolve(archive, spec.Order);
         _options = spec.Options.ToRestoreOptions();
         _target = ConnectionTarget.FromValues(spec.Target);
-        _journal = RestoreJournal.For(archive, _options);
+        // The chunks the coordinator's plan cuts (the same pure decision) are part of what a --resume must match.
+        _split = _options.SplitFor(spec.Jobs);
+        var chunks = RestorePlan.SplitTables(_order, EntrySelector.Select(_order, archive, _options.Selection), _split);
+        _journal = RestoreJournal.For(archive, _options, _split.Layout(chunks));
         // Units run on threads of their own, far from the call that started the job: their spans name the job's span
         // as parent explicitly rather than relying on whatever Activity.Current the slot's loop carries.
         ActivityContext.TryParse(spec.TraceParent, null, isRemote: true, out _jobContext);
@@ -157,7 +161,9 @@ internal sealed partial class UnitExecutor : IDisposable
 
     public void Dispose() => Close();
 
-    private string What(UnitLease lease) => _archive.GetEntry(lease.UnitId) is { } te ? $"{te.Desc} {te.Tag}" : lease.Kind.ToString();
+    private string What(UnitLease lease) => _archive.GetEntry(TableSplit.DumpIdOf(lease.UnitId)) is { } te
+        ? TableSplit.ChunkOf(lease.UnitId) is { } chunk ? $"{te.Desc} {te.Tag} {chunk}" : $"{te.Desc} {te.Tag}"
+        : lease.Kind.ToString();
 
     // The session's messages for the unit's report; its warnings (a lost session or a refused connect, retried)
     // are logged as they happen, while the unit still runs.
@@ -307,8 +313,16 @@ internal sealed partial class UnitExecutor : IDisposable
     private UnitWork Announced(UnitWork work, Func<int, string, string, string> line) =>
         work with { Announcement = Announcement(work.Entry, line) };
 
-    private UnitWork Work(int dumpId, bool truncateFirst) =>
-        new(dumpId, _archive.GetEntry(dumpId) ?? throw new PlanningException($"unit {dumpId} is not in the archive"), UnitWorkKind.Entry, truncateFirst);
+    // A unit ID is a dump ID, or the chunk ID of a split table's chunk (TableSplit), which never truncates its table.
+    private UnitWork Work(int unitId, bool truncateFirst)
+    {
+        var chunk = TableSplit.ChunkOf(unitId);
+        int dumpId = chunk?.DumpId ?? unitId;
+        var entry = _archive.GetEntry(dumpId) ?? throw new PlanningException($"unit {unitId} is not in the archive");
+        return chunk is null
+            ? new(unitId, entry, UnitWorkKind.Entry, truncateFirst)
+            : new(unitId, entry, UnitWorkKind.Entry, false) { Chunk = chunk, ChunkBlockBytes = _split.BlockBytes };
+    }
 
     // A TABLE DATA entry switched off names its table: that table's status is "inhibit data".
     private List<int> FailedTables(IReadOnlyList<int> inhibitedData) =>

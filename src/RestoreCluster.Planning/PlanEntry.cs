@@ -3,7 +3,7 @@ using RestoreCluster.Archive;
 namespace RestoreCluster.Planning;
 
 /// <summary>
-/// What the parallel planner needs to know about one TOC entry. <see cref="RestorePlan.Build(IReadOnlyList{TocEntry}, IReadOnlyDictionary{int, RestoreParts}, KeyPlan)"/>
+/// What the parallel planner needs to know about one TOC entry. <see cref="RestorePlan.Build(IReadOnlyList{TocEntry}, IReadOnlyDictionary{int, RestoreParts}, KeyPlan, TableSplit)"/>
 /// derives these from an archive; they can also be written by hand (benchmarks, simulations).
 /// </summary>
 /// <param name="DumpId">The entry's dump ID.</param>
@@ -15,6 +15,8 @@ namespace RestoreCluster.Planning;
 /// <param name="Parts">The parts a restore would run (<see cref="EntrySelector"/>); None means "skip".</param>
 /// <param name="Tag">The entry's tag, for logging.</param>
 /// <param name="IndexFirst">A key constraint restored as its index build and then an attach (<see cref="KeyPlan"/>).</param>
+/// <param name="Chunk">For a chunk of split table data (<see cref="TableSplit"/>), which one; <see cref="DumpId"/> is
+/// then its chunk ID and <see cref="DataLength"/> the whole table's.</param>
 public sealed record PlanEntry(
     int DumpId,
     string Desc,
@@ -24,4 +26,5 @@ public sealed record PlanEntry(
     RestorePass Pass,
     RestoreParts Parts,
     string Tag = "",
-    bool IndexFirst = false);
+    bool IndexFirst = false,
+    TableChunk? Chunk = null);

@@ -7,9 +7,10 @@ public sealed class PlanUnit
 {
     internal PlanUnit(
         int id, int tocIndex, string desc, string tag, ArchiveSection section, RestorePass pass, RestoreParts parts,
-        long priority, long dataBytes, int[] dependencies, int[] lockDependencies, bool runsAlone = false)
+        long priority, long dataBytes, int[] dependencies, int[] lockDependencies, bool runsAlone = false, TableChunk? chunk = null)
     {
         RunsAlone = runsAlone;
+        Chunk = chunk;
         Id = id;
         TocIndex = tocIndex;
         Desc = desc;
@@ -23,8 +24,14 @@ public sealed class PlanUnit
         LockDependencies = lockDependencies;
     }
 
-    /// <summary>The unit's ID: the entry's dump ID.</summary>
+    /// <summary>The unit's ID: the entry's dump ID, or for a chunk of split table data its chunk ID (<see cref="TableSplit.ChunkId"/>).</summary>
     public int Id { get; }
+
+    /// <summary>The entry's dump ID (a chunk's TABLE DATA entry).</summary>
+    public int DumpId => Chunk?.DumpId ?? Id;
+
+    /// <summary>Which chunk of its table's data the unit loads, when the table is split; null otherwise.</summary>
+    public TableChunk? Chunk { get; }
 
     /// <summary>The entry's position in the restore order the plan was built from.</summary>
     public int TocIndex { get; }
@@ -48,7 +55,10 @@ public sealed class PlanUnit
     /// </summary>
     public long Priority { get; }
 
-    /// <summary>The entry's own data size estimate when it restores data (for progress); 0 otherwise.</summary>
+    /// <summary>
+    /// The entry's own data size estimate when it restores data (for progress); 0 otherwise. A chunk's is its share
+    /// of the table's, so that the chunks of a table add up to it.
+    /// </summary>
     public long DataBytes { get; }
 
     /// <summary>Dependencies after repointing, restricted to dump IDs present in the TOC (duplicates kept).</summary>

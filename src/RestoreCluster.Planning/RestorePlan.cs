@@ -79,23 +79,73 @@ public sealed class RestorePlan
 
     /// <summary>
     /// Builds the plan from the TOC in restore order and the parts <see cref="EntrySelector"/> chose;
-    /// <paramref name="keys"/> names the key constraints restored as an index build and an attach.
+    /// <paramref name="keys"/> names the key constraints restored as an index build and an attach, and the TABLE DATA
+    /// entries <paramref name="split"/> cuts (<see cref="SplitTables"/>) become one unit per chunk.
     /// </summary>
-    public static RestorePlan Build(IReadOnlyList<TocEntry> order, IReadOnlyDictionary<int, RestoreParts> parts, KeyPlan? keys = null)
+    public static RestorePlan Build(IReadOnlyList<TocEntry> order, IReadOnlyDictionary<int, RestoreParts> parts, KeyPlan? keys = null, TableSplit? split = null)
     {
         ArgumentNullException.ThrowIfNull(order);
         ArgumentNullException.ThrowIfNull(parts);
         keys ??= KeyPlan.None;
-        var entries = new PlanEntry[order.Count];
-        for (int i = 0; i < order.Count; i++)
+        var chunks = SplitTables(order, parts, split ?? TableSplit.Off);
+        var entries = new List<PlanEntry>(order.Count);
+        foreach (var te in order)
         {
-            var te = order[i];
-            entries[i] = new PlanEntry(
+            var entry = new PlanEntry(
                 te.DumpId, te.Desc, te.Section, te.Dependencies, te.DataLength, RestorePasses.Of(te),
                 parts.GetValueOrDefault(te.DumpId, RestoreParts.None), te.Tag, keys.KeyOf(te.DumpId) is not null);
+            if (!chunks.TryGetValue(te.DumpId, out int count))
+            {
+                entries.Add(entry);
+                continue;
+            }
+
+            for (int index = 0; index < count; index++)
+            {
+                var chunk = new TableChunk(te.DumpId, index, count);
+                entries.Add(entry with { DumpId = chunk.Id, Chunk = chunk });
+            }
         }
 
         return Build(entries);
+    }
+
+    /// <summary>
+    /// The TABLE DATA entries <paramref name="split"/> cuts into chunks, by dump ID, with their chunk counts. Only
+    /// where a chunk can load its rows beside the others (docs/performance.md, "Split big TABLE DATA"): COPY data
+    /// (not a --inserts dump's statements) whose data is restored, of the only data entry of its table (a table
+    /// whose rows come in several entries already has its parts), with a data size above the threshold. The
+    /// options that rule a split out altogether (-1, --disable-triggers, ...) make <paramref name="split"/> off.
+    /// </summary>
+    public static IReadOnlyDictionary<int, int> SplitTables(IReadOnlyList<TocEntry> order, IReadOnlyDictionary<int, RestoreParts> parts, TableSplit split)
+    {
+        ArgumentNullException.ThrowIfNull(order);
+        ArgumentNullException.ThrowIfNull(parts);
+        ArgumentNullException.ThrowIfNull(split);
+        var chunks = new Dictionary<int, int>();
+        if (!split.IsOn)
+        {
+            return chunks;
+        }
+
+        var dataEntries = order.Where(te => te.Desc == "TABLE DATA" && te.Dependencies.Count > 0).CountBy(te => te.Dependencies[0]).ToDictionary();
+        foreach (var te in order)
+        {
+            if (te.Desc != "TABLE DATA" || te.Dependencies.Count == 0 || dataEntries[te.Dependencies[0]] > 1
+                || !te.HadDumper || te.CopyStmt is not { Length: > 0 } || te.DumpId > TableSplit.MaxDumpId
+                || (parts.GetValueOrDefault(te.DumpId, RestoreParts.None) & RestoreParts.Data) == 0)
+            {
+                continue;
+            }
+
+            int count = split.ChunksFor(te.DataLength);
+            if (count > 1)
+            {
+                chunks[te.DumpId] = count;
+            }
+        }
+
+        return chunks;
     }
 
     /// <summary>Builds the plan from entry descriptions in restore order.</summary>
@@ -130,6 +180,21 @@ public sealed class RestorePlan
             }
         }
 
+        // The chunks of a split TABLE DATA entry stand for it: what depends on the entry depends on all of them.
+        var chunksOf = new Dictionary<int, List<int>>();
+        for (int i = 0; i < n; i++)
+        {
+            if (order[i].Chunk is { } chunk)
+            {
+                if (!chunksOf.TryGetValue(chunk.DumpId, out var list))
+                {
+                    chunksOf[chunk.DumpId] = list = [];
+                }
+
+                list.Add(i);
+            }
+        }
+
         // fix_dependencies + repoint_table_dependencies: dependencies as entry indices (missing IDs dropped);
         // POST_DATA dependencies on a table with data go to the TABLE DATA, inheriting its dataLength.
         var deps = new int[n][];
@@ -153,6 +218,10 @@ public sealed class RestorePlan
                 else if (indexOf.TryGetValue(dep, out int targetIndex))
                 {
                     scratch.Add(targetIndex);
+                }
+                else if (chunksOf.TryGetValue(dep, out var chunkIndices))
+                {
+                    scratch.AddRange(chunkIndices);
                 }
             }
 
@@ -272,10 +341,10 @@ public sealed class RestorePlan
 
             depEntries[u] = deps[i];
             lockEntries[u] = locks;
-            long dataBytes = (e.Parts & RestoreParts.Data) != 0 ? e.DataLength : 0;
+            long dataBytes = (e.Parts & RestoreParts.Data) != 0 ? ShareOf(e) : 0;
             units[u] = new PlanUnit(
                 e.DumpId, i, e.Desc, e.Tag, e.Section, e.Pass, e.Parts, priority[i], dataBytes,
-                ToDumpIds(order, deps[i]), ToDumpIds(order, locks), indexFirst);
+                ToDumpIds(order, deps[i]), ToDumpIds(order, locks), indexFirst, e.Chunk);
             unitByDumpId[e.DumpId] = u;
         }
 
@@ -329,6 +398,11 @@ public sealed class RestorePlan
             [.. prefork], units, unitByDumpId, tableDataUnitByTable, initialDepCount, dependents, depEntries, lockEntries,
             rank, n);
     }
+
+    // A chunk's part of its table's data size: the chunks of a table add up to it, so its bytes count once.
+    private static long ShareOf(PlanEntry e) => e.Chunk is { } c
+        ? e.DataLength / c.Count + (c.Index < e.DataLength % c.Count ? 1 : 0)
+        : e.DataLength;
 
     private static int[] ToDumpIds(IReadOnlyList<PlanEntry> order, int[] indices)
     {

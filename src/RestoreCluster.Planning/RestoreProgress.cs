@@ -59,10 +59,24 @@ public sealed class RestoreProgress
         _running[leaseId] = new RunningWork(unitId, _label(unitId), now, _partial.GetValueOrDefault(unitId), size);
     }
 
-    /// <summary>The current attempt of a leased unit has read <paramref name="bytesRead"/> archive bytes; unknown leases are ignored.</summary>
+    /// <summary>
+    /// The current attempt of a leased unit has read <paramref name="bytesRead"/> archive bytes; unknown leases are
+    /// ignored. A chunk of a split table reads the whole table's stream and keeps about 1/K of it: it counts 1/K of
+    /// what it read, so that the table's bytes are counted once over its K chunks.
+    /// </summary>
     public void Read(string leaseId, long bytesRead)
     {
-        if (!_running.TryGetValue(leaseId, out var work) || bytesRead <= work.BytesRead || !IsEntry(work.UnitId))
+        if (!_running.TryGetValue(leaseId, out var work))
+        {
+            return;
+        }
+
+        if (_plan.GetUnit(work.UnitId)?.Chunk is { } chunk)
+        {
+            bytesRead /= chunk.Count;
+        }
+
+        if (bytesRead <= work.BytesRead || !IsEntry(work.UnitId))
         {
             return;
         }

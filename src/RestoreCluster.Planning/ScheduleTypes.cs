@@ -81,9 +81,9 @@ public enum CompletionResult
 
 /// <summary>A unit handed to a worker.</summary>
 /// <param name="LeaseId">The lease, to quote in Renew/Complete/Fail.</param>
-/// <param name="UnitId">The dump ID for entries; <see cref="RestoreSchedule.PreforkUnitId"/> or <see cref="RestoreSchedule.MissedItemsUnitId"/> for serial batches.</param>
+/// <param name="UnitId">The dump ID for entries (a chunk ID for a chunk of split table data, <see cref="TableSplit"/>); <see cref="RestoreSchedule.PreforkUnitId"/> or <see cref="RestoreSchedule.MissedItemsUnitId"/> for serial batches.</param>
 /// <param name="Kind">What to run.</param>
-/// <param name="EntryIds">The dump IDs to restore, in order (one for an entry).</param>
+/// <param name="EntryIds">The unit IDs to restore, in order (one for an entry): dump IDs, or chunk IDs.</param>
 /// <param name="Pass">The pass of an entry (Main for batches).</param>
 /// <param name="Priority">The unit's priority (dataLength); 0 for batches.</param>
 /// <param name="TableCreated">A TABLE DATA unit whose table this run created without error (TRUNCATE+COPY allowed).</param>

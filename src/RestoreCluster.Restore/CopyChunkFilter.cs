@@ -30,6 +30,9 @@ internal sealed class CopyChunkFilter
     /// <summary>Rows of this chunk passed on.</summary>
     public long Rows => _router.Rows;
 
+    /// <summary>Bytes of this chunk's rows passed on.</summary>
+    public long Bytes => _router.Bytes;
+
     /// <summary>Rows of the whole stream seen so far (this chunk's and the others').</summary>
     public long AllRows => _terminator.Rows;
 
@@ -50,6 +53,8 @@ internal sealed class CopyChunkFilter
         public Stream Output { get; set; } = Null;
 
         public long Rows { get; private set; }
+
+        public long Bytes { get; private set; }
 
         public override bool CanRead => false;
 
@@ -76,6 +81,7 @@ internal sealed class CopyChunkFilter
                 if (_owned)
                 {
                     Output.Write(buffer[..length]);
+                    Bytes += length;
                     if (newline >= 0)
                     {
                         Rows++;

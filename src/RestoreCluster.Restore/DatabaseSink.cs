@@ -29,6 +29,7 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
     private readonly bool _stdStrings;
     private NpgsqlConnection _conn;
     private CopyTerminatorFilter? _copy;
+    private CopyChunkFilter? _chunk;
     private Stream? _copyStream;
     private TextWriter? _copyWriter;
     private string? _copyStatement;
@@ -287,8 +288,9 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
     /// savepoint between the two (optimistic mode: in careful mode each query has its own subtransaction, and
     /// PostgreSQL allows FREEZE only in the subtransaction that created or truncated the table), the rows are
     /// written frozen (<c>COPY ... WITH (FREEZE)</c>), which spares the table its first VACUUM's freezing pass.
+    /// With <paramref name="chunk"/>, only the rows of that chunk of a split table are sent.
     /// </summary>
-    public void BeginCopy(byte[] copyStatement, bool freeze = false)
+    public void BeginCopy(byte[] copyStatement, bool freeze = false, CopyChunkFilter? chunk = null)
     {
         ThrowIfCancelled();
         _copyStatement = _encoding.Encoding.GetString(copyStatement);
@@ -298,6 +300,7 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
         }
 
         _copy = new CopyTerminatorFilter();
+        _chunk = chunk;
         _copyError = null;
         if (_optimistic)
         {
@@ -354,8 +357,18 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
 
         try
         {
-            _copy.Write(data, _copyStream);
-            CopyBytes += data.Length;
+            if (_chunk is { } chunk)
+            {
+                // A chunk counts the bytes of its own rows: a split table's bytes add up over its chunks.
+                long before = chunk.Bytes;
+                chunk.Write(data, _copyStream);
+                CopyBytes += chunk.Bytes - before;
+            }
+            else
+            {
+                _copy.Write(data, _copyStream);
+                CopyBytes += data.Length;
+            }
         }
         catch (Exception e) when (e is NpgsqlException or IOException)
         {
@@ -369,7 +382,8 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
     public void EndCopy(string table)
     {
         var writer = _copyWriter;
-        CopyRows += _copy?.Rows ?? 0;
+        CopyRows += _chunk?.Rows ?? _copy?.Rows ?? 0;
+        _chunk = null;
         _copyWriter = null;
         _copyStream = null;
         if (writer is null)

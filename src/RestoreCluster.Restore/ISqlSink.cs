@@ -34,7 +34,8 @@ internal interface ISqlSink
 
     /// <summary>Starts a COPY with its statement (script: the statement text, then the data as is).</summary>
     /// <param name="freeze">The table was truncated in this unit's transaction: a database sink may add FREEZE (DatabaseSink).</param>
-    void BeginCopy(byte[] copyStatement, bool freeze = false);
+    /// <param name="chunk">Only this chunk's rows of a split table are sent (units only: a script is never split).</param>
+    void BeginCopy(byte[] copyStatement, bool freeze = false, CopyChunkFilter? chunk = null);
 
     void CopyData(ReadOnlySpan<byte> data);
 

@@ -36,7 +36,7 @@ internal sealed partial class RestoreEmitter
             }
             else if (te.CopyStmt is { Length: > 0 })
             {
-                _sink.BeginCopy(te.GetRaw(TocField.CopyStmt)!, freeze: truncated && !_options.NoCopyFreeze);
+                _sink.BeginCopy(te.GetRaw(TocField.CopyStmt)!, freeze: truncated && !_options.NoCopyFreeze, Chunk);
                 var buffer = new byte[1 << 16];
                 int n;
                 while ((n = data.Read(buffer, 0, buffer.Length)) > 0)

@@ -71,6 +71,12 @@ internal sealed partial class RestoreEmitter
     /// <summary>Counts the archive bytes read for table data (live progress of a unit); null: not counted.</summary>
     public DataReadCounter? DataRead { get; init; }
 
+    /// <summary>
+    /// For the next entry only: the chunk of its table's COPY data it loads, when the table is split (a unit sets it
+    /// before the entry and clears it after); null: all of it.
+    /// </summary>
+    public CopyChunkFilter? Chunk { get; set; }
+
     /// <summary>TABLE entries this session created without error (pg_restore's mark_create_done).</summary>
     public HashSet<int> CreatedTables { get; } = [];
 

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Npgsql;
 using RestoreCluster.Archive;
+using RestoreCluster.Planning;
 
 namespace RestoreCluster.Restore;
 
@@ -28,8 +29,15 @@ public sealed partial class RestoreJournal
 
     public string OptionsFingerprint { get; }
 
-    public static RestoreJournal For(PgArchive archive, RestoreOptions options) =>
-        new("restore", Fingerprint(archive), RestoreOptionsJson.Fingerprint(options));
+    /// <summary>
+    /// The journal of a restore of <paramref name="archive"/> with <paramref name="options"/>; <paramref name="splitLayout"/>
+    /// (<see cref="TableSplit.Layout"/>) names the chunks its tables are cut into, which are journal units of their own:
+    /// a --resume that would cut them otherwise is refused as one with other options.
+    /// </summary>
+    public static RestoreJournal For(PgArchive archive, RestoreOptions options, string splitLayout = "") =>
+        new("restore", Fingerprint(archive), splitLayout.Length == 0
+            ? RestoreOptionsJson.Fingerprint(options)
+            : Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes($"{RestoreOptionsJson.Fingerprint(options)}\nsplit {splitLayout}"))));
 
     /// <summary>
     /// Creates the journal for a new restore (schema, tables and job row in one transaction), or checks it

@@ -75,6 +75,30 @@ public sealed record RestoreOptions
     /// </summary>
     public bool NoFkNotValid { get; init; }
 
+    /// <summary>
+    /// <c>--split-larger-than SIZE</c>: a table whose data size estimate is above SIZE bytes loads as several chunk
+    /// units (docs/restore.md, "Split big TABLE DATA"); 0 (<c>none</c>): no table is split. Fingerprinted through
+    /// the chunks it cuts (<see cref="RestoreJournal.For"/>), not as a number.
+    /// </summary>
+    public long SplitLargerThan { get; init; } = DefaultSplitLargerThan;
+
+    /// <summary>
+    /// The default of <see cref="SplitLargerThan"/>: provisional, to be set from the benchmark's D1 and D3 runs
+    /// (docs/performance.md).
+    /// </summary>
+    public const long DefaultSplitLargerThan = 256L << 20;
+
+    /// <summary>
+    /// How the tables of a job of <paramref name="jobs"/> slots are split: chunks of at most min(-j,
+    /// <see cref="TableSplit.ChunkCap"/>) per table, and none where a split is not safe: <c>-1</c> and <c>-j 1</c>
+    /// (one session), <c>--disable-triggers</c> (each chunk's DISABLE TRIGGER would lock the table
+    /// until its commit), <c>tune --sample</c> (a prefix of each table's rows).
+    /// </summary>
+    public TableSplit SplitFor(int jobs) =>
+        SingleTransaction || DisableTriggers || SampleDataBytes > 0 || SplitLargerThan <= 0 || jobs < 2
+            ? TableSplit.Off
+            : new TableSplit(SplitLargerThan, Math.Min(jobs, TableSplit.ChunkCap));
+
     /// <summary>The psql <c>\restrict</c> key of script output (pg_restore makes a random one when none is given).</summary>
     public string? RestrictKey { get; init; }
 

@@ -25,12 +25,13 @@ public static class RestoreOptionsJson
     /// (<c>-v</c>), the script's <c>\restrict</c> key, <c>-e</c>, which only decides when to stop (a
     /// restore stopped by an error may be resumed without it), and the session settings of units
     /// (<c>--no-async-commit</c>, <c>--no-copy-freeze</c>) and how keys are built (<c>--no-keys-as-indexes</c>,
-    /// <c>--no-fk-not-valid</c>),
-    /// which change how fast, not what.
+    /// <c>--no-fk-not-valid</c>), which change how fast, not what. The split threshold
+    /// (<c>--split-larger-than</c>) is left out too: what counts is the chunks it cuts, which the journal adds
+    /// (<see cref="RestoreJournal.For"/>), so a --resume with another threshold or -j that cuts the same chunks goes on.
     /// </summary>
     public static string Fingerprint(RestoreOptions options)
     {
-        var relevant = options with { Verbose = false, RestrictKey = null, ExitOnError = false, NoAsyncCommit = false, NoCopyFreeze = false, NoKeysAsIndexes = false, NoFkNotValid = false };
+        var relevant = options with { Verbose = false, RestrictKey = null, ExitOnError = false, NoAsyncCommit = false, NoCopyFreeze = false, NoKeysAsIndexes = false, NoFkNotValid = false, SplitLargerThan = 0 };
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(Serialize(relevant))));
     }
 }

@@ -20,7 +20,7 @@ internal sealed class ScriptSink(Stream output, string? restrictKey) : ISqlSink
 
     public void Statements(Stream data) => data.CopyTo(output);
 
-    public void BeginCopy(byte[] copyStatement, bool freeze = false) => output.Write(copyStatement);
+    public void BeginCopy(byte[] copyStatement, bool freeze = false, CopyChunkFilter? chunk = null) => output.Write(copyStatement);
 
     public void CopyData(ReadOnlySpan<byte> data) => output.Write(data);
 

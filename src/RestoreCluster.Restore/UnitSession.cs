@@ -388,9 +388,19 @@ public sealed class UnitSession : IDisposable
                         // it is left out where nothing can be in the table yet, and kept for every later run,
                         // whose COPY would otherwise load beside the rolled-back rows (docs/restore.md). A table of
                         // at least CopyFreeze.MinBytes is truncated on its first run too, so that its COPY may FREEZE.
+                        // A chunk of a split table never truncates (it would take away the other chunks' rows), so
+                        // it loads without FREEZE; each attempt filters the stream from its start again.
                         bool rerun = !tried.Add(unit.UnitId);
                         bool freeze = !_options.NoCopyFreeze && unit.Entry.DataLength >= CopyFreeze.MinBytes;
-                        emitter.RestoreEntry(unit.Entry, unit.TruncateFirst && (_walMinimal || !unit.FirstRun || rerun || freeze));
+                        emitter.Chunk = unit.Chunk is { } chunk ? new CopyChunkFilter(chunk.Index, chunk.Count, unit.ChunkBlockBytes) : null;
+                        try
+                        {
+                            emitter.RestoreEntry(unit.Entry, unit.Chunk is null && unit.TruncateFirst && (_walMinimal || !unit.FirstRun || rerun || freeze));
+                        }
+                        finally
+                        {
+                            emitter.Chunk = null;
+                        }
                     }
 
                     results.Add(new UnitResult(
@@ -529,6 +539,14 @@ public sealed record UnitWork(int UnitId, TocEntry Entry, UnitWorkKind Kind, boo
     /// that fell back to one transaction per unit) truncates whatever this says.
     /// </summary>
     public bool FirstRun { get; init; }
+
+    /// <summary>
+    /// The chunk of a split table's data this unit loads (<see cref="TableSplit"/>; its <see cref="UnitId"/> is then the
+    /// chunk ID), with the chunk filter's block size; null: the entry's whole data.
+    /// </summary>
+    public TableChunk? Chunk { get; init; }
+
+    public int ChunkBlockBytes { get; init; } = TableSplit.MaxBlockBytes;
 
     /// <summary>
     /// Table data of a --inserts dump. It always runs carefully (a savepoint per INSERT, as pg_restore's own

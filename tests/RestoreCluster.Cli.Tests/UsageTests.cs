@@ -18,6 +18,8 @@ public sealed class UsageTests
     [InlineData("invalid number of parallel jobs", "restore", "-j", "0", "-d", "db", "x.dump")]
     [InlineData("unrecognized section name: \"middle\"", "restore", "--section=middle", "-f", "-", "x.dump")]
     [InlineData("invalid restrict key", "restore", "--restrict-key=a-b", "-f", "-", "x.dump")]
+    [InlineData("invalid size \"12XB\" for --split-larger-than: give bytes or a number with kB, MB, GB or TB", "restore", "--split-larger-than", "12XB", "-d", "db", "x.dump")]
+    [InlineData("invalid size \"-1\" for --split-larger-than: give bytes or a number with kB, MB, GB or TB", "restore", "--split-larger-than=-1", "-d", "db", "x.dump")]
     [InlineData("option -d/--dbname must be specified", "forget")]
     [InlineData("option -d/--dbname must be specified", "forget", "--dry-run", "-U", "someone")]
     [InlineData("unrecognized option \"--bogus\"", "forget", "-d", "db", "--bogus")]

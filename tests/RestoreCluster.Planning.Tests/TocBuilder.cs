@@ -34,6 +34,7 @@ internal sealed class TocBuilder
             Tag = tag,
             Section = section,
             Defn = desc == "TABLE DATA" ? null : $"-- {desc} {tag}",
+            CopyStmt = desc == "TABLE DATA" ? $"COPY public.{tag} (a) FROM stdin;\n" : null,
             Dependencies = deps,
             DataLength = dataLength,
         });
@@ -54,12 +55,21 @@ internal sealed class TocBuilder
         return this;
     }
 
-    public RestorePlan Plan() => RestorePlan.Build(_entries, _parts);
+    public RestorePlan Plan(TableSplit? split = null) => RestorePlan.Build(_entries, _parts, split: split);
 
     /// <summary>The plan with keys built as indexes first and foreign keys added NOT VALID (the default of a parallel restore).</summary>
     public RestorePlan PlanWithKeys() => RestorePlan.Build(_entries, _parts, KeyPlan.For(_entries, keysAsIndexes: true, foreignKeysNotValid: true));
 
-    public RestoreSchedule Schedule() => new(Plan());
+    public RestoreSchedule Schedule(TableSplit? split = null) => new(Plan(split));
+
+    public IReadOnlyDictionary<int, RestoreParts> Parts => _parts;
+
+    /// <summary>The last entry added loads with INSERT statements (a --inserts dump): no COPY statement.</summary>
+    public TocBuilder Inserts()
+    {
+        _entries[^1].CopyStmt = null;
+        return this;
+    }
 }
 
 internal static class ScheduleExtensions

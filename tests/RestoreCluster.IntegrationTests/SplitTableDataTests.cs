@@ -1,0 +1,206 @@
+using System.Globalization;
+using Npgsql;
+using RestoreCluster.Testing;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace RestoreCluster.IntegrationTests;
+
+/// <summary>
+/// Split big TABLE DATA (docs/restore.md): with a threshold of a few kB, a table of about 60 kB of archive data loads
+/// as one chunk unit per slot (-j 2, -j 3), the table below the threshold as one unit, and the databases dump as
+/// pg_restore's (the split table's rows compared as sets: they may sit in another order). -1 splits nothing. A
+/// restore killed while one chunk hangs, after the others committed, resumes without truncating the committed chunks
+/// and without duplicates; a --resume whose -j would cut the table into other chunks is refused. A COPY that fails
+/// loses only its chunk's rows, with one error.
+/// </summary>
+public sealed class SplitTableDataTests(ITestOutputHelper output)
+{
+    private const int Rows = 3000;
+    private const string Threshold = "4kB";
+
+    // TableSplit's block: 1/16 of the threshold.
+    private const int BlockBytes = 4096 / 16;
+
+    private static readonly string[] SplitTables = ["public.big"];
+
+    private static readonly Lazy<Task<string>> Archive = new(MakeArchiveAsync);
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task ATableAboveTheThresholdLoadsInOneChunkPerSlotAndTheDatabaseIsPgRestoresRowOrderAside(int jobs)
+    {
+        var server = await PostgresServer.GetSharedAsync();
+        string j = jobs.ToString(CultureInfo.InvariantCulture);
+        var o = await RestoreComparison.RunAsync(
+            server, await Archive.Value, ["-j", j, "-v", "--split-larger-than", Threshold], $"split{jobs}", referenceOptions: ["-j", j, "-v"]);
+
+        RestoreComparison.AssertSame(SplitDumps.Sorted(o, SplitTables));
+        // Each chunk names the data it processes; the small table, below the threshold, is one unit.
+        Assert.Equal(jobs, Count(o.Ours.Stderr, "processing data for table \"public.big\""));
+        Assert.Equal(1, Count(o.Ours.Stderr, "processing data for table \"public.small\""));
+    }
+
+    [Fact]
+    public async Task ASingleTransactionRestoreSplitsNothingAndDumpsExactlyAsPgRestores()
+    {
+        var server = await PostgresServer.GetSharedAsync();
+        var o = await RestoreComparison.RunAsync(
+            server, await Archive.Value, ["-1", "-v", "--split-larger-than", Threshold], "split1", referenceOptions: ["-1", "-v"]);
+
+        RestoreComparison.AssertSame(o);
+        Assert.Equal(1, Count(o.Ours.Stderr, "processing data for table \"public.big\""));
+    }
+
+    [Fact]
+    public async Task ARestoreKilledWhileAChunkHangsResumesTheOtherChunksRowsStayAndNoneIsTwice()
+    {
+        var server = await PostgresServer.GetSharedAsync();
+        string archive = await Archive.Value;
+        // The first row of the second chunk (of 3) hangs in the table's CHECK while the target says so.
+        int held = Enumerable.Range(1, Rows).First(id => ChunkOf(id, 3) == 1);
+        long committed = Enumerable.Range(1, Rows).Count(id => ChunkOf(id, 3) != 1);
+        string target = await server.CreateDatabaseAsync("split_resume");
+        string reference = await server.CreateDatabaseAsync("split_resume_pg");
+        try
+        {
+            await server.ExecuteAsync("postgres", $"ALTER DATABASE {target} SET rc_split.hold = '{held}'");
+            (await server.RunToolAsync("pg_restore", ["-j", "3", "-d", reference, archive], timeout: TimeSpan.FromMinutes(2))).EnsureSuccess();
+            string[] restore = ["restore", "-j", "3", "--split-larger-than", Threshold, "-d", target, archive];
+            using (var cli = RunningCli.Start(server, restore))
+            {
+                await using var monitor = await WorkloadChecks.OpenAsync(server, "postgres");
+                await WorkloadChecks.WaitUntilAsync(
+                    async () =>
+                    {
+                        Assert.False(cli.Process.HasExited, "the restore ended before its held chunk hung");
+                        return await HangingAsync(monitor, target) && await ChunksJournaledAsync(server, target) == 2;
+                    },
+                    TimeSpan.FromSeconds(60),
+                    () => "two chunks committed and the third hanging");
+                await cli.KillAsync();
+                // The hanging backend would sleep on: end the killed restore's sessions.
+                await using (var end = new NpgsqlCommand($"SELECT count(pg_catalog.pg_terminate_backend(pid)) FROM pg_catalog.pg_stat_activity WHERE datname = '{target}' AND application_name = '{WorkloadChecks.ApplicationName}'", monitor))
+                {
+                    await end.ExecuteScalarAsync();
+                }
+
+                await WorkloadChecks.WaitUntilAsync(async () => await WorkloadChecks.SessionsAsync(monitor, target) == 0, TimeSpan.FromSeconds(30), () => "the killed restore's sessions to end");
+            }
+
+            await server.ExecuteAsync("postgres", $"ALTER DATABASE {target} RESET rc_split.hold");
+            Assert.Equal(committed, await server.ScalarAsync<long>(target, "SELECT count(*) FROM public.big"));
+            long fileBefore = await server.ScalarAsync<long>(target, "SELECT pg_catalog.pg_relation_filenode('public.big')::bigint");
+
+            // -j 2 would cut the table into 2 chunks, not the 3 the journal holds: refused, nothing changed.
+            var refused = await CliRunner.RunAsync(server, ["restore", "-j", "2", "--resume", "--split-larger-than", Threshold, "-d", target, archive], timeout: TimeSpan.FromMinutes(2));
+            Assert.True(refused.ExitCode == 1 && refused.Stderr.Trim().Split('\n').Length == 1, refused.Describe());
+            Assert.Contains("restorecluster: error: cannot resume: the interrupted restore in", refused.Stderr, StringComparison.Ordinal);
+            Assert.Contains("used different options", refused.Stderr, StringComparison.Ordinal);
+            Assert.Equal(2, await ChunksJournaledAsync(server, target));
+
+            var resumed = await CliRunner.RunAsync(server, [.. restore, "--resume"], timeout: TimeSpan.FromMinutes(2));
+            output.WriteLine(resumed.Describe());
+            Assert.True(resumed.ExitCode == 0, resumed.Describe());
+            Assert.Equal(Rows, await server.ScalarAsync<long>(target, "SELECT count(*) FROM public.big"));
+            Assert.Equal(Rows, await server.ScalarAsync<long>(target, "SELECT count(DISTINCT id) FROM public.big"));
+            // Never truncated: the committed chunks' rows stayed where they were, in the same file.
+            Assert.Equal(fileBefore, await server.ScalarAsync<long>(target, "SELECT pg_catalog.pg_relation_filenode('public.big')::bigint"));
+
+            string ours = SplitDumps.SortRowsOf(await RestoreComparison.DumpAsync(server, target), SplitTables);
+            string theirs = SplitDumps.SortRowsOf(await RestoreComparison.DumpAsync(server, reference), SplitTables);
+            Assert.True(ours == theirs, RestoreComparison.FirstDifference(theirs, ours));
+        }
+        finally
+        {
+            await server.DropDatabaseAsync(target);
+            await server.DropDatabaseAsync(reference);
+        }
+    }
+
+    [Fact]
+    public async Task ACopyThatFailsFailsOnlyItsChunkWithOneErrorWherePgRestoreLoadsNoneOfTheTable()
+    {
+        var server = await PostgresServer.GetSharedAsync();
+        string archive = await Archive.Value;
+        int refused = Rows / 2;
+        long kept = Enumerable.Range(1, Rows).Count(id => ChunkOf(id, 3) != ChunkOf(refused, 3));
+        string ours = await server.CreateDatabaseAsync("split_fail");
+        string theirs = await server.CreateDatabaseAsync("split_fail_pg");
+        try
+        {
+            foreach (string db in new[] { ours, theirs })
+            {
+                await server.ExecuteAsync("postgres", $"ALTER DATABASE {db} SET rc_split.refuse = '{refused}'");
+            }
+
+            var reference = await server.RunToolAsync("pg_restore", ["-j", "3", "-d", theirs, archive], timeout: TimeSpan.FromMinutes(2));
+            var run = await CliRunner.RunAsync(server, ["restore", "-j", "3", "--split-larger-than", Threshold, "-d", ours, archive], timeout: TimeSpan.FromMinutes(2));
+
+            Assert.Equal(1, reference.ExitCode);
+            Assert.True(run.ExitCode == 1, run.Describe());
+            Assert.Contains($"row {refused} refused", run.Stderr, StringComparison.Ordinal);
+            Assert.Contains("errors ignored on restore: 1", run.Stderr, StringComparison.Ordinal);
+            Assert.Equal(0, await server.ScalarAsync<long>(theirs, "SELECT count(*) FROM public.big"));
+            Assert.Equal(kept, await server.ScalarAsync<long>(ours, "SELECT count(*) FROM public.big"));
+            Assert.Equal(20, await server.ScalarAsync<long>(ours, "SELECT count(*) FROM public.small"));
+        }
+        finally
+        {
+            await server.DropDatabaseAsync(ours);
+            await server.DropDatabaseAsync(theirs);
+        }
+    }
+
+    // The chunk (of count) row id's COPY line starts in: lines "id<TAB>md5<LF>" from offset 0, blocks dealt round-robin.
+    private static int ChunkOf(int id, int count)
+    {
+        long offset = 0;
+        for (int i = 1; i < id; i++)
+        {
+            offset += i.ToString(CultureInfo.InvariantCulture).Length + 34;
+        }
+
+        return (int)(offset / BlockBytes % count);
+    }
+
+    private static int Count(string text, string line) => text.Split('\n').Count(l => l.Contains(line, StringComparison.Ordinal));
+
+    private static async Task<bool> HangingAsync(NpgsqlConnection monitor, string database)
+    {
+        await using var cmd = new NpgsqlCommand("SELECT EXISTS (SELECT FROM pg_catalog.pg_stat_activity WHERE datname = $1 AND wait_event = 'PgSleep')", monitor);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = database });
+        return (bool)(await cmd.ExecuteScalarAsync())!;
+    }
+
+    // Journal rows of chunk units (TableSplit's chunk IDs lie below -2^30).
+    private static async Task<long> ChunksJournaledAsync(PostgresServer server, string database) =>
+        await server.ScalarAsync<long>(database, "SELECT count(*) FROM restorecluster_journal.unit WHERE unit_id < -1073741824");
+
+    // big: 3,000 rows of "id, md5" (about 110 kB of COPY text, about 60 kB in the archive) with a CHECK that sleeps on
+    // the row the target's rc_split.hold names, and fails on the one rc_split.refuse names; small: 20 rows, below the
+    // threshold.
+    private static async Task<string> MakeArchiveAsync()
+    {
+        var server = await PostgresServer.GetSharedAsync();
+        string directory = Directory.CreateTempSubdirectory("rc-split-").FullName;
+        return await RestoreComparison.MakeArchiveAsync(server, directory, "split_source", db => server.ExecuteAsync(db, $"""
+            CREATE FUNCTION public.gate(id integer) RETURNS boolean LANGUAGE plpgsql AS $$
+            BEGIN
+                IF id::text = pg_catalog.current_setting('rc_split.hold', true) THEN
+                    PERFORM pg_catalog.pg_sleep(600);
+                END IF;
+                IF id::text = pg_catalog.current_setting('rc_split.refuse', true) THEN
+                    RAISE EXCEPTION 'row % refused', id;
+                END IF;
+                RETURN true;
+            END $$;
+            CREATE TABLE public.big (id integer PRIMARY KEY, v text NOT NULL, CHECK (public.gate(id)));
+            INSERT INTO public.big SELECT g, md5(g::text) FROM generate_series(1, {Rows}) g;
+            CREATE INDEX big_v ON public.big (v);
+            CREATE TABLE public.small (id integer PRIMARY KEY, v text NOT NULL);
+            INSERT INTO public.small SELECT g, md5(g::text) FROM generate_series(1, 20) g;
+            """));
+    }
+}
