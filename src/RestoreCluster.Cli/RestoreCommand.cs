@@ -120,6 +120,12 @@ internal static partial class RestoreCommand
             throw new CliError("--resume needs a restore that keeps a journal: not with -1, --transaction-size without -j, or from standard input", ExitCodes.Usage);
         }
 
+        if (restore.HostMemory > 0)
+        {
+            // Its share is per unit of a host budget: the serial engine has neither.
+            throw new CliError("--host-memory sizes the units of a restore through the grains: not with -1, --transaction-size without -j, or from standard input", ExitCodes.Usage);
+        }
+
         using var loggers = logs.CreateFactory();
         var log = loggers.CreateLogger(typeof(RestoreCommand));
         // The target's display form: host, port, database and user, never the password.
@@ -204,6 +210,8 @@ internal static partial class RestoreCommand
             Verbose = p.GetValue(s.Verbose),
             NoAsyncCommit = p.GetValue(s.NoAsyncCommit),
             NoCopyFreeze = p.GetValue(s.NoCopyFreeze),
+            Analyze = p.GetValue(s.Analyze),
+            HostMemory = p.GetValue(s.HostMemory) is { } memory ? ByteSize.Parse(memory, "--host-memory") : 0,
             // Script output is always restricted; pg_restore makes up a key when none is given.
             RestrictKey = p.GetValue(s.RestrictKey) ?? (p.GetValue(s.DbName) is null ? NewRestrictKey() : null),
         };
@@ -305,6 +313,20 @@ internal static partial class RestoreCommand
         if (p.GetValue(s.IfExists) && !p.GetValue(s.Clean))
         {
             Usage("option --if-exists requires option -c/--clean");
+        }
+
+        // Both act on the target: a script or a listing has none (pg_restore has neither option).
+        foreach (var (given, name) in new[] { (p.GetValue(s.Analyze), "--analyze"), (p.GetValue(s.HostMemory) is not null, "--host-memory") })
+        {
+            if (given && list)
+            {
+                Usage($"options -l/--list and {name} cannot be used together");
+            }
+
+            if (given && file is not null)
+            {
+                Usage($"options -f/--file and {name} cannot be used together");
+            }
         }
 
         if (p.GetValue(s.RestrictKey) is { } key)

@@ -119,6 +119,10 @@ internal sealed class RestoreOptionsSpec
 
     public Option<bool> NoCopyFreeze { get; } = new("--no-copy-freeze") { Description = "no COPY FREEZE into tables a unit truncated in its own transaction" };
 
+    public Option<bool> Analyze { get; } = new("--analyze") { Description = "analyze each table as soon as its data, indexes and constraints are in, and the rest of the database at the end (as vacuumdb --analyze-only)" };
+
+    public Option<string?> HostMemory { get; } = new("--host-memory") { HelpName = "SIZE", Description = "memory of the target host for index builds: each index or key unit sets maintenance_work_mem to SIZE / host budget (never below the server's)" };
+
     public Option<bool> Resume { get; } = new("--resume") { Description = "continue an interrupted restore of the same archive into the same target" };
 
     public Option<string> Progress { get; } = new("--progress") { HelpName = "MODE", Description = "progress display: auto, plain, json or none", DefaultValueFactory = _ => "auto" };
@@ -158,7 +162,7 @@ internal sealed class RestoreOptionsSpec
             TransactionSize, UseSetSessionAuthorization,
         ]),
         new("Connection options", [Host, Port, UserName, NoPassword, Password, Role]),
-        new("RestoreCluster options", [HostBudget, Protect, ProbeSql, Resume, NoAsyncCommit, NoCopyFreeze, Progress, StallWarning, LogFile, Cluster, TlsCert, TlsKey, TlsCa, OtelConsole]),
+        new("RestoreCluster options", [HostBudget, Protect, ProbeSql, Analyze, HostMemory, Resume, NoAsyncCommit, NoCopyFreeze, Progress, StallWarning, LogFile, Cluster, TlsCert, TlsKey, TlsCa, OtelConsole]),
     ];
 
     public void AddTo(Command command)

@@ -154,11 +154,12 @@ public sealed partial class CoordinatorGrain(
         {
             var order = JobOrder.Resolve(archive, spec.Order);
             var parts = EntrySelector.Select(order, archive, options.Selection);
-            var plan = RestorePlan.Build(order, parts);
+            var plan = RestorePlan.Build(order, parts, options.Analyze);
             _schedule = new RestoreSchedule(plan, _parallelVerbose ? OnSchedule : null);
             foreach (var unit in plan.Units)
             {
-                _labels[unit.Id] = UnitLabels.Of(archive.GetEntry(unit.Id)!);
+                // --analyze's units are no archive entries: "ANALYZE schema.table".
+                _labels[unit.Id] = archive.GetEntry(unit.Id) is { } te ? UnitLabels.Of(te) : $"{unit.Desc} {unit.Tag}";
             }
 
             _progress = new RestoreProgress(plan, Label);
@@ -320,7 +321,8 @@ public sealed partial class CoordinatorGrain(
             // A first lease can skip the TRUNCATE before its data: nothing of an earlier run of it can be in the
             // table. Later leases (a lapsed one may have rolled back rows into it) and --resume cannot.
             bool firstRun = CoordinatorRecovery.FirstRun(lease.Attempt, _spec?.Resume ?? false, _takenUp);
-            leases.Add(new UnitLease(lease.LeaseId, kind, lease.UnitId, lease.EntryIds, lease.TableCreated, lease.ExpiresAt, firstRun));
+            int spare = Math.Max(0, (_spec?.HostBudget ?? 1) - _schedule.Progress.LeasedUnits);
+            leases.Add(new UnitLease(lease.LeaseId, kind, lease.UnitId, lease.EntryIds, lease.TableCreated, lease.ExpiresAt, firstRun, spare));
             if (_parallelVerbose && kind == UnitKind.Entry && _schedule.Plan.GetUnit(lease.UnitId) is { } unit)
             {
                 launched.Add(VerboseMessages.Mark(VerboseMessages.LaunchingItem(unit.Id, unit.Desc, unit.Tag)));

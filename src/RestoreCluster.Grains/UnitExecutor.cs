@@ -66,6 +66,7 @@ internal sealed partial class UnitExecutor : IDisposable
     private UnitSession Session => _session ??= new UnitSession(_archive, _order, _options, UnitTarget, _journal, Message, dataRead: _read)
     {
         JournalRun = _ownsJournal ? _spec.JobId : null,
+        HostBudget = _spec.HostBudget,
     };
 
     /// <summary>
@@ -97,12 +98,19 @@ internal sealed partial class UnitExecutor : IDisposable
                 case UnitKind.Prefork:
                     return [Serial(first, Prefork(first, cancellation), retriesBefore)];
                 case UnitKind.MissedItems:
-                    var missed = first.EntryIds.Select(id => Announced(Work(id, false), VerboseMessages.ProcessingMissedItem)).ToList();
+                    var missed = first.EntryIds.Select(id => AnalyzeUnits.IsAnalyze(id) ? Work(id, false) : Announced(Work(id, false), VerboseMessages.ProcessingMissedItem)).ToList();
                     return [Serial(first, RunSerially(missed, cancellation), retriesBefore)];
                 case UnitKind.Finish:
                     Session.AsLoginRole(conn =>
                     {
-                        RestoreJournal.Drop(conn, _spec.JobId);
+                        // --analyze: what no unit analyzed (the catalogs, what the database held before), once the journal is
+                        // gone, as vacuumdb would see the database. Not for a run whose start was refused: it dropped nothing.
+                        if (RestoreJournal.Drop(conn, _spec.JobId) && _options.Analyze)
+                        {
+                            using var analyze = new Npgsql.NpgsqlCommand(AnalyzeSql.Rest(AnalyzeTargets.Select(t => t.Relation)), conn);
+                            analyze.ExecuteNonQuery();
+                        }
+
                         return true;
                     });
                     // pg_restore -j's leader connects again after its workers (restore_toc_entries_postfork) and
@@ -150,7 +158,9 @@ internal sealed partial class UnitExecutor : IDisposable
 
     public void Dispose() => Close();
 
-    private string What(UnitLease lease) => _archive.GetEntry(lease.UnitId) is { } te ? $"{te.Desc} {te.Tag}" : lease.Kind.ToString();
+    private string What(UnitLease lease) => WorkEntry(lease.UnitId) is { } te
+        ? $"{(AnalyzeUnits.IsAnalyze(lease.UnitId) ? AnalyzeUnits.Desc : te.Desc)} {te.Tag}"
+        : lease.Kind.ToString();
 
     // The session's messages for the unit's report; its warnings (a lost session or a refused connect, retried)
     // are logged as they happen, while the unit still runs.
@@ -177,7 +187,7 @@ internal sealed partial class UnitExecutor : IDisposable
         int reruns = Session.CarefulReruns;
         try
         {
-            var works = leases.Select(l => Work(l.UnitId, l.TruncateFirst) with { FirstRun = l.FirstRun }).ToList();
+            var works = leases.Select(l => Work(l.UnitId, l.TruncateFirst) with { FirstRun = l.FirstRun, SpareSessions = l.SpareSessions }).ToList();
             Session.RunBatch(works, result =>
             {
                 var lease = leases[reports.Count];
@@ -262,9 +272,9 @@ internal sealed partial class UnitExecutor : IDisposable
             failed.AddRange(FailedTables(r.InhibitedData));
             _messages.AddRange(r.ErrorMessages);
             // -c drops are not entries restored: no unit span, not counted (docs/telemetry.md).
-            if (r.UnitId > 0)
+            if (r.UnitId > 0 && WorkEntry(r.UnitId) is { } te)
             {
-                Record(r, _archive.GetEntry(r.UnitId)!);
+                Record(r, te);
             }
         }
 
@@ -300,8 +310,17 @@ internal sealed partial class UnitExecutor : IDisposable
     private UnitWork Announced(UnitWork work, Func<int, string, string, string> line) =>
         work with { Announcement = Announcement(work.Entry, line) };
 
-    private UnitWork Work(int dumpId, bool truncateFirst) =>
-        new(dumpId, _archive.GetEntry(dumpId) ?? throw new PlanningException($"unit {dumpId} is not in the archive"), UnitWorkKind.Entry, truncateFirst);
+    // An entry's unit, or --analyze's unit of a relation (its ID is not a dump ID: AnalyzeUnits).
+    private UnitWork Work(int unitId, bool truncateFirst) =>
+        new(unitId, WorkEntry(unitId) ?? throw new PlanningException($"unit {unitId} is not in the archive"),
+            AnalyzeUnits.IsAnalyze(unitId) ? UnitWorkKind.Analyze : UnitWorkKind.Entry, truncateFirst);
+
+    private TocEntry? WorkEntry(int unitId) => _archive.GetEntry(AnalyzeUnits.IsAnalyze(unitId) ? AnalyzeUnits.RelationOf(unitId) : unitId);
+
+    // --analyze's relations, as the coordinator planned them (the same selection, the same rule).
+    private IReadOnlyList<AnalyzeTarget> AnalyzeTargets => _analyzeTargets ??= AnalyzeUnits.Targets(_order, EntrySelector.Select(_order, _archive, _options.Selection));
+
+    private IReadOnlyList<AnalyzeTarget>? _analyzeTargets;
 
     // A TABLE DATA entry switched off names its table: that table's status is "inhibit data".
     private List<int> FailedTables(IReadOnlyList<int> inhibitedData) =>

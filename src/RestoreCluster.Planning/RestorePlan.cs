@@ -77,8 +77,11 @@ public sealed class RestorePlan
     /// </summary>
     internal IReadOnlyList<int> TableDataUnitsOf(int tableDumpId) => _tableDataUnitByTable.TryGetValue(tableDumpId, out int[]? u) ? u : [];
 
-    /// <summary>Builds the plan from the TOC in restore order and the parts <see cref="EntrySelector"/> chose.</summary>
-    public static RestorePlan Build(IReadOnlyList<TocEntry> order, IReadOnlyDictionary<int, RestoreParts> parts)
+    /// <summary>
+    /// Builds the plan from the TOC in restore order and the parts <see cref="EntrySelector"/> chose; with
+    /// <paramref name="analyze"/> (<c>--analyze</c>), one ANALYZE unit per table after its data and keys (<see cref="AnalyzeUnits"/>).
+    /// </summary>
+    public static RestorePlan Build(IReadOnlyList<TocEntry> order, IReadOnlyDictionary<int, RestoreParts> parts, bool analyze = false)
     {
         ArgumentNullException.ThrowIfNull(order);
         ArgumentNullException.ThrowIfNull(parts);
@@ -91,7 +94,7 @@ public sealed class RestorePlan
                 parts.GetValueOrDefault(te.DumpId, RestoreParts.None), te.Tag);
         }
 
-        return Build(entries);
+        return Build(analyze ? AnalyzeUnits.AddTo(entries, AnalyzeUnits.Targets(order, parts)) : entries);
     }
 
     /// <summary>Builds the plan from entry descriptions in restore order.</summary>

@@ -24,11 +24,16 @@ public static class RestoreOptionsJson
     /// SHA-256 of everything that changes what a restore does to the target. Left out: how it reports
     /// (<c>-v</c>), the script's <c>\restrict</c> key, <c>-e</c>, which only decides when to stop (a
     /// restore stopped by an error may be resumed without it), and the session settings of units
-    /// (<c>--no-async-commit</c>, <c>--no-copy-freeze</c>), which change how fast, not what.
+    /// (<c>--no-async-commit</c>, <c>--no-copy-freeze</c>, <c>--host-memory</c>), which change how fast, not what, and
+    /// <c>--analyze</c>, whose statistics pg_dump does not show (a resume with it analyzes what is left to analyze; one
+    /// without it analyzes nothing more).
     /// </summary>
     public static string Fingerprint(RestoreOptions options)
     {
-        var relevant = options with { Verbose = false, RestrictKey = null, ExitOnError = false, NoAsyncCommit = false, NoCopyFreeze = false };
+        var relevant = options with
+        {
+            Verbose = false, RestrictKey = null, ExitOnError = false, NoAsyncCommit = false, NoCopyFreeze = false, Analyze = false, HostMemory = 0,
+        };
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(Serialize(relevant))));
     }
 }

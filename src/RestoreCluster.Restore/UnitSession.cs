@@ -34,6 +34,7 @@ public sealed class UnitSession : IDisposable
     private RestoreEmitter? _emitter;
     private int? _maxLocks;
     private bool _walMinimal;
+    private long _workMemKb;
 
     public UnitSession(
         PgArchive archive, IReadOnlyList<TocEntry> order, RestoreOptions options, ConnectionTarget target,
@@ -61,6 +62,9 @@ public sealed class UnitSession : IDisposable
     /// journal (a probe of the -d database).
     /// </summary>
     public string? JournalRun { get; set; }
+
+    /// <summary>The job's host budget: --host-memory is shared out over it (<see cref="MaintenanceSettings"/>).</summary>
+    public int HostBudget { get; init; } = 1;
 
     /// <summary>
     /// How many of the session's fixed settings failed when it was opened (a newer archive's
@@ -214,7 +218,7 @@ public sealed class UnitSession : IDisposable
                     sink.PipelineSessionSetup(emitter.SetFixedOutputState);
                     if (_maxLocks is null)
                     {
-                        (_maxLocks, _walMinimal) = ServerSettings(sink.Connection);
+                        (_maxLocks, _walMinimal, _workMemKb) = ServerSettings(sink.Connection);
                     }
                 }
                 catch
@@ -255,25 +259,32 @@ public sealed class UnitSession : IDisposable
         }
     }
 
+    // PostgreSQL's default maintenance_work_mem: 64 MB.
+    private const long DefaultWorkMemKb = 64 * 1024;
+
     /// <summary>The server's max_locks_per_transaction (what one transaction of many units may lock), once a session has read it.</summary>
     public int? MaxLocksPerTransaction => _maxLocks;
 
-    // max_locks_per_transaction, and whether wal_level is minimal (the one level where a COPY into a table
-    // truncated in its own transaction writes no WAL).
-    private static (int MaxLocks, bool WalMinimal) ServerSettings(NpgsqlConnection conn)
+    /// <summary>The server's maintenance_work_mem in kB, once a session has read it (--host-memory never goes below it).</summary>
+    public long ServerWorkMemKb => _workMemKb;
+
+    // max_locks_per_transaction, whether wal_level is minimal (the one level where a COPY into a table
+    // truncated in its own transaction writes no WAL), and maintenance_work_mem in kB.
+    private static (int MaxLocks, bool WalMinimal, long WorkMemKb) ServerSettings(NpgsqlConnection conn)
     {
         try
         {
             using var cmd = new NpgsqlCommand(
-                "SELECT pg_catalog.current_setting('max_locks_per_transaction')::integer, pg_catalog.current_setting('wal_level') = 'minimal'", conn);
+                "SELECT pg_catalog.current_setting('max_locks_per_transaction')::integer, pg_catalog.current_setting('wal_level') = 'minimal', " +
+                "(SELECT setting::bigint FROM pg_catalog.pg_settings WHERE name = 'maintenance_work_mem')", conn);
             using var r = cmd.ExecuteReader();
             r.Read();
-            return (r.GetInt32(0), r.GetBoolean(1));
+            return (r.GetInt32(0), r.GetBoolean(1), r.IsDBNull(2) ? DefaultWorkMemKb : r.GetInt64(2));
         }
         catch (NpgsqlException e) when (!DatabaseSink.IsTransient(e))
         {
             // Not readable here: PostgreSQL's defaults.
-            return (64, false);
+            return (64, false, DefaultWorkMemKb);
         }
         catch (NpgsqlException e)
         {
@@ -305,7 +316,7 @@ public sealed class UnitSession : IDisposable
                 }
 
                 sink.UnfinishedUnitSql = [.. LoginRoleSql(), _journal.ForgetSql(ids)];
-                sink.BeginUnit([.. AsyncCommitSql(), .. LoginRoleSql(), _journal.StartSql(ids), .. UnitRoleSql()], optimistic);
+                sink.BeginUnit([.. AsyncCommitSql(), .. MaintenanceSql(units), .. LoginRoleSql(), _journal.StartSql(ids), .. UnitRoleSql()], optimistic);
                 var results = new List<UnitResult>(units.Count);
                 foreach (var unit in units)
                 {
@@ -325,6 +336,12 @@ public sealed class UnitSession : IDisposable
                     if (unit.Kind == UnitWorkKind.Drop)
                     {
                         emitter.DropEntry(unit.Entry);
+                    }
+                    else if (unit.Kind == UnitWorkKind.Analyze)
+                    {
+                        // --analyze: its errors name the relation's entry.
+                        sink.CurrentEntry = unit.Entry;
+                        sink.Sql(_archive.Encoding.Encoding.GetBytes(AnalyzeSql.Relation(unit.Entry)));
                     }
                     else
                     {
@@ -414,6 +431,15 @@ public sealed class UnitSession : IDisposable
         ? []
         : [new NpgsqlBatchCommand("SET LOCAL synchronous_commit = off")];
 
+    // --host-memory: the settings of the batch's first unit that builds an index, for the whole transaction (SET LOCAL:
+    // nothing outlives it, a rollback to a savepoint keeps them). Units that build none get none.
+    private List<NpgsqlBatchCommand> MaintenanceSql(IReadOnlyList<UnitWork> units) =>
+        units.Where(u => u.Kind == UnitWorkKind.Entry)
+            .Select(u => MaintenanceSettings.For(u.Entry.Desc, _options.HostMemory, HostBudget, u.SpareSessions, _workMemKb))
+            .FirstOrDefault(m => m is not null) is { } settings
+            ? settings.Sql().Select(sql => new NpgsqlBatchCommand(sql)).ToList()
+            : [];
+
     // Back to the login role inside the unit's transaction, for the journal (nobody else may write it).
     private List<NpgsqlBatchCommand> LoginRoleSql() => SwitchesRoles
         ? [new NpgsqlBatchCommand("SET SESSION AUTHORIZATION DEFAULT"), new NpgsqlBatchCommand("RESET ROLE")]
@@ -438,11 +464,12 @@ public sealed class UnitSession : IDisposable
     }
 }
 
-/// <summary>What a unit is: restore an entry, or the -c DROP of one.</summary>
+/// <summary>What a unit is: restore an entry, the -c DROP of one, or --analyze's ANALYZE of a relation (the entry).</summary>
 public enum UnitWorkKind
 {
     Entry,
     Drop,
+    Analyze,
 }
 
 /// <summary>
@@ -458,6 +485,9 @@ public sealed record UnitWork(int UnitId, TocEntry Entry, UnitWorkKind Kind, boo
     /// that fell back to one transaction per unit) truncates whatever this says.
     /// </summary>
     public bool FirstRun { get; init; }
+
+    /// <summary>The job's host budget less its units leased when this one was (--host-memory's parallel workers).</summary>
+    public int SpareSessions { get; init; }
 
     /// <summary>
     /// Table data of a --inserts dump. It always runs carefully (a savepoint per INSERT, as pg_restore's own
