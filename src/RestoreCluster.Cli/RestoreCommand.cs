@@ -120,12 +120,6 @@ internal static partial class RestoreCommand
             throw new CliError("--resume needs a restore that keeps a journal: not with -1, --transaction-size without -j, or from standard input", ExitCodes.Usage);
         }
 
-        if (restore.HostMemory > 0)
-        {
-            // Its share is per unit of a host budget: the serial engine has neither.
-            throw new CliError("--host-memory sizes the units of a restore through the grains: not with -1, --transaction-size without -j, or from standard input", ExitCodes.Usage);
-        }
-
         using var loggers = logs.CreateFactory();
         var log = loggers.CreateLogger(typeof(RestoreCommand));
         // The target's display form: host, port, database and user, never the password.
@@ -327,6 +321,13 @@ internal static partial class RestoreCommand
             {
                 Usage($"options -f/--file and {name} cannot be used together");
             }
+        }
+
+        // Its share is per unit of a host budget: the serial engine (RestoreIntoDatabase) has neither.
+        bool serial = p.GetValue(s.SingleTransaction) || (p.GetValue(s.TransactionSize) is not null && jobs == 1) || p.GetValue(s.Archive) is null or "-";
+        if (p.GetValue(s.HostMemory) is not null && db is not null && serial)
+        {
+            Usage("--host-memory sizes the units of a restore through the grains: not with -1, --transaction-size without -j, or from standard input");
         }
 
         if (p.GetValue(s.RestrictKey) is { } key)

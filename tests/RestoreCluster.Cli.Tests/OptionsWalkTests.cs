@@ -25,7 +25,7 @@ public sealed class OptionsWalkTests
     ];
 
     // Restore options that do not change what reaches the target, so --resume may differ in them.
-    private static readonly string[] NotFingerprinted = ["--verbose", "--restrict-key", "--exit-on-error", "--no-async-commit", "--no-copy-freeze"];
+    private static readonly string[] NotFingerprinted = ["--verbose", "--restrict-key", "--exit-on-error", "--no-async-commit", "--no-copy-freeze", "--analyze", "--host-memory"];
 
     private static readonly RestoreOptionsSpec Spec = new();
 
@@ -92,6 +92,7 @@ public sealed class OptionsWalkTests
             "--section" => "data",
             "--restrict-key" => "abc123",
             "--transaction-size" => "5",
+            "--host-memory" => "1GB",
             // --filter travels as the names it adds (here to -t's list), not as its file name.
             "--filter" => FilterFile,
             _ => "x1",

@@ -47,9 +47,18 @@ internal sealed class TocBuilder
         return this;
     }
 
-    public RestorePlan Plan() => RestorePlan.Build(_entries, _parts);
+    public RestorePlan Plan(bool analyze = false) => RestorePlan.Build(_entries, _parts, analyze);
 
-    public RestoreSchedule Schedule() => new(Plan());
+    public RestoreSchedule Schedule(bool analyze = false) => new(Plan(analyze));
+
+    public IReadOnlyDictionary<int, RestoreParts> SelectedParts => _parts;
+
+    /// <summary>Restores only the data of an entry (as -a does a table's TABLE DATA, leaving the TABLE out).</summary>
+    public TocBuilder WithParts(int id, RestoreParts parts)
+    {
+        _parts[id] = parts;
+        return this;
+    }
 }
 
 internal static class ScheduleExtensions
