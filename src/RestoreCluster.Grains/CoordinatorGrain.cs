@@ -323,7 +323,8 @@ public sealed partial class CoordinatorGrain(
             bool firstRun = CoordinatorRecovery.FirstRun(lease.Attempt, _spec?.Resume ?? false, _takenUp);
             int spare = Math.Max(0, (_spec?.HostBudget ?? 1) - _schedule.Progress.LeasedUnits);
             leases.Add(new UnitLease(lease.LeaseId, kind, lease.UnitId, lease.EntryIds, lease.TableCreated, lease.ExpiresAt, firstRun, spare));
-            if (_parallelVerbose && kind == UnitKind.Entry && _schedule.Plan.GetUnit(lease.UnitId) is { } unit)
+            // --analyze's units are no items of the archive: pg_restore -j -v has no line for them.
+            if (_parallelVerbose && kind == UnitKind.Entry && !AnalyzeUnits.IsAnalyze(lease.UnitId) && _schedule.Plan.GetUnit(lease.UnitId) is { } unit)
             {
                 launched.Add(VerboseMessages.Mark(VerboseMessages.LaunchingItem(unit.Id, unit.Desc, unit.Tag)));
             }
@@ -486,7 +487,7 @@ public sealed partial class CoordinatorGrain(
             // Errors are counted once per failed statement, as a serial pg_restore counts them.
             _errors += report.Errors;
             KeepMessages(report.ErrorMessages);
-            if (_parallelVerbose && _schedule.Plan.GetUnit(report.UnitId) is { } unit)
+            if (_parallelVerbose && !AnalyzeUnits.IsAnalyze(report.UnitId) && _schedule.Plan.GetUnit(report.UnitId) is { } unit)
             {
                 KeepMessages([VerboseMessages.Mark(VerboseMessages.FinishedItem(unit.Id, unit.Desc, unit.Tag))]);
             }

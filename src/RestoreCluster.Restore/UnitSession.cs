@@ -265,9 +265,6 @@ public sealed class UnitSession : IDisposable
     /// <summary>The server's max_locks_per_transaction (what one transaction of many units may lock), once a session has read it.</summary>
     public int? MaxLocksPerTransaction => _maxLocks;
 
-    /// <summary>The server's maintenance_work_mem in kB, once a session has read it (--host-memory never goes below it).</summary>
-    public long ServerWorkMemKb => _workMemKb;
-
     // max_locks_per_transaction, whether wal_level is minimal (the one level where a COPY into a table
     // truncated in its own transaction writes no WAL), and maintenance_work_mem in kB.
     private static (int MaxLocks, bool WalMinimal, long WorkMemKb) ServerSettings(NpgsqlConnection conn)

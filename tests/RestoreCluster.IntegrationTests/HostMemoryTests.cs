@@ -1,4 +1,3 @@
-using System.Globalization;
 using RestoreCluster.Testing;
 using Xunit;
 
@@ -84,25 +83,11 @@ public sealed class HostMemoryTests
 
     // Two tables of about 800 kB of archive data each (-Z0), so that each index build is a unit of its own (bigger
     // than a batch's small units): parent's primary key and an index on name, child's primary key, child's foreign key.
-    private static async Task<string> ArchiveAsync(PostgresServer server)
-    {
-        string source = await server.CreateDatabaseAsync("hostmem_source");
-        try
-        {
-            await server.ExecuteAsync(source, """
-                CREATE TABLE public.parent (id integer PRIMARY KEY, name text NOT NULL);
-                INSERT INTO public.parent SELECT g, md5(g::text) FROM generate_series(1, 20000) g;
-                CREATE INDEX parent_name ON public.parent (name);
-                CREATE TABLE public.child (id integer PRIMARY KEY, parent_id integer NOT NULL REFERENCES public.parent, note text);
-                INSERT INTO public.child SELECT g, 1 + g % 20000, md5(g::text) FROM generate_series(1, 20000) g;
-                """);
-            string archive = Path.Combine(Path.GetTempPath(), string.Create(CultureInfo.InvariantCulture, $"restorecluster-hostmem-{Environment.ProcessId}-{Guid.NewGuid():N}.dump"));
-            (await server.RunToolAsync("pg_dump", ["-Fc", "-Z0", "-f", archive, "-d", server.LibpqConnectionString(source)], timeout: TimeSpan.FromMinutes(1))).EnsureSuccess();
-            return archive;
-        }
-        finally
-        {
-            await server.DropDatabaseAsync(source);
-        }
-    }
+    private static Task<string> ArchiveAsync(PostgresServer server) => RestoreComparison.UncompressedArchiveAsync(server, "hostmem", """
+        CREATE TABLE public.parent (id integer PRIMARY KEY, name text NOT NULL);
+        INSERT INTO public.parent SELECT g, md5(g::text) FROM generate_series(1, 20000) g;
+        CREATE INDEX parent_name ON public.parent (name);
+        CREATE TABLE public.child (id integer PRIMARY KEY, parent_id integer NOT NULL REFERENCES public.parent, note text);
+        INSERT INTO public.child SELECT g, 1 + g % 20000, md5(g::text) FROM generate_series(1, 20000) g;
+        """);
 }
