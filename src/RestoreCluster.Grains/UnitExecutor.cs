@@ -345,7 +345,7 @@ internal sealed partial class UnitExecutor : IDisposable
             if (activity is not null)
             {
                 activity.SetTag("restorecluster.dump_id", te.DumpId);
-                activity.SetTag("restorecluster.desc", te.Desc);
+                activity.SetTag("restorecluster.desc", AnalyzeUnits.IsAnalyze(result.UnitId) ? AnalyzeUnits.Desc : te.Desc);
                 activity.SetTag("restorecluster.tag", te.Tag);
                 activity.SetTag("restorecluster.bytes", result.Bytes);
                 activity.SetTag("restorecluster.rows", result.Rows);
