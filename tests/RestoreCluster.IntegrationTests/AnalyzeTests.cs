@@ -89,7 +89,7 @@ public sealed class AnalyzeTests
 
     // Tables with keys, an index and a foreign key, an empty table, a partitioned table, a materialized view with an
     // index, a view, and a table whose schema and name need quoting in every way (a quote, a backslash, double quotes).
-    private static Task<string> ArchiveAsync(PostgresServer server) => RestoreComparison.UncompressedArchiveAsync(server, "analyze", """
+    private static Task<string> ArchiveAsync(PostgresServer server) => RestoreComparison.UncompressedArchiveAsync(server, "analyze", """"
         CREATE TABLE public.parent (id integer PRIMARY KEY, name text NOT NULL);
         INSERT INTO public.parent SELECT g, md5(g::text) FROM generate_series(1, 20000) g;
         CREATE INDEX parent_name ON public.parent (name);
@@ -106,5 +106,5 @@ public sealed class AnalyzeTests
         CREATE SCHEMA "Odd's";
         CREATE TABLE "Odd's"."we\ird ""t""" (x integer);
         INSERT INTO "Odd's"."we\ird ""t""" VALUES (1), (2);
-        """);
+        """");
 }
