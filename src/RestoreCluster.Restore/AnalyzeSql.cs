@@ -39,7 +39,7 @@ public static class AnalyzeSql
         return Block(
             "DECLARE r record; BEGIN FOR r IN SELECT n.nspname, c.relname FROM pg_catalog.pg_class c " +
             $"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE {RelKinds} AND (n.nspname, c.relname) NOT IN " +
-            $"(SELECT s, t FROM pg_catalog.unnest(ARRAY[{schemas}]::text[], ARRAY[{names}]::text[]) AS done(s, t)) " +
+            $"(SELECT s, t FROM ROWS FROM (pg_catalog.unnest(ARRAY[{schemas}]::text[]), pg_catalog.unnest(ARRAY[{names}]::text[])) AS done(s, t)) " +
             "ORDER BY c.relpages DESC LOOP EXECUTE pg_catalog.format('ANALYZE %I.%I', r.nspname, r.relname); END LOOP; END");
     }
 
