@@ -11,7 +11,7 @@ static int Usage()
 {
     Console.Error.WriteLine("usage: RestoreCluster.Benchmarks schedule [--units N] [--workers N] [--runs N] [--seed N]");
     Console.Error.WriteLine("       RestoreCluster.Benchmarks coordinator [--tables N] [--workers N,N...] [--runs N]");
-    Console.Error.WriteLine("       RestoreCluster.Benchmarks restore [--dataset all|many,bigtable,wide] [--jobs N,N...] [--rounds N] [--json FILE] [--wide-gb G]");
+    Console.Error.WriteLine("       RestoreCluster.Benchmarks restore [--dataset all|many,bigtable,wide] [--jobs N,N...] [--rounds N] [--json FILE] [--wide-gb G] [--analyze yes|no]");
     Console.Error.WriteLine("       RestoreCluster.Benchmarks protect [--rate TPS] [--quiet-seconds N] [--json FILE]");
     Console.Error.WriteLine("       RestoreCluster.Benchmarks fleet [--seeds N] [--limit PERCENT]");
     return 2;

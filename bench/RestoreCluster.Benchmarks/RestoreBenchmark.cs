@@ -10,12 +10,16 @@ namespace RestoreCluster.Benchmarks;
 /// <c>restorecluster restore -j N</c> against <c>pg_restore -j N</c>: the same archives restored by both command
 /// lines, as a user types them, into fresh databases of one private server, alternating the tools. Wall time
 /// and the tools' CPU time (user + sys, start-up included) per run; medians, the wall ratio and the issue's
-/// CPU check (restorecluster ≤ 2 × pg_restore + 0.5 s) per dataset and N. The method is in docs/performance.md.
+/// CPU check (restorecluster ≤ 2 × pg_restore + 0.5 s) per dataset and N. With <c>--analyze yes</c>, the time until
+/// the database is restored and analyzed ("ready to serve"): <c>restorecluster restore --analyze -j N</c> against
+/// <c>pg_restore -j N</c> followed by <c>vacuumdb --analyze-only -j N</c>. The method is in docs/performance.md.
 /// </summary>
 internal static class RestoreBenchmark
 {
     public const string PgRestore = "pg_restore";
     public const string Restorecluster = "restorecluster";
+
+    private const string Vacuumdb = "vacuumdb";
 
     private const string CpuCheck = "restorecluster CPU ≤ 2 × pg_restore CPU + 0.5 s, on the medians";
 
@@ -24,9 +28,13 @@ internal static class RestoreBenchmark
     private static readonly TimeSpan RunTimeout = TimeSpan.FromMinutes(60);
 
     /// <param name="Jobs">The -j values of every dataset, or null for each dataset's own (RestoreDatasets.DefaultJobs).</param>
+    /// <param name="Vacuumdb">With --analyze yes: vacuumdb, beside pg_restore; null otherwise.</param>
     private sealed record Settings(
-        IReadOnlyList<string> Datasets, IReadOnlyList<int>? Jobs, int Rounds, string? JsonPath, string Cli, string PgRestore, double WideGigabytes)
+        IReadOnlyList<string> Datasets, IReadOnlyList<int>? Jobs, int Rounds, string? JsonPath, string Cli, string PgRestore, double WideGigabytes,
+        string? Vacuumdb = null)
     {
+        public bool Analyze => Vacuumdb is not null;
+
         public IReadOnlyList<int> JobsOf(string dataset) => Jobs ?? RestoreDatasets.DefaultJobs(dataset);
     }
 
@@ -69,7 +77,7 @@ internal static class RestoreBenchmark
 
     private static Settings? Parse(string[] args)
     {
-        var options = BenchmarkArgs.Parse(args, "--dataset", "--jobs", "--rounds", "--json", "--wide-gb");
+        var options = BenchmarkArgs.Parse(args, "--dataset", "--jobs", "--rounds", "--json", "--wide-gb", "--analyze");
         if (options is null)
         {
             return null;
@@ -80,11 +88,13 @@ internal static class RestoreBenchmark
         IReadOnlyList<int>? jobs = options.Text("--jobs") is null ? null : options.Ints("--jobs");
         int rounds = options.Int("--rounds", 3);
         double wideGigabytes = double.Parse(options.Text("--wide-gb") ?? "3", CultureInfo.InvariantCulture);
-        if (datasets.Any(d => !RestoreDatasets.Names.Contains(d)) || (jobs?.Any(j => j < 1) ?? false) || rounds < 1 || wideGigabytes <= 0)
+        string analyze = options.Text("--analyze") ?? "no";
+        if (datasets.Any(d => !RestoreDatasets.Names.Contains(d)) || (jobs?.Any(j => j < 1) ?? false) || rounds < 1 || wideGigabytes <= 0
+            || analyze is not ("yes" or "no"))
         {
             Console.Error.WriteLine(
                 $"--dataset is one or more of {string.Join(", ", RestoreDatasets.Names)} (comma-separated), or all ({string.Join(", ", RestoreDatasets.Default)}); " +
-                "--jobs and --rounds are at least 1; --wide-gb is above 0");
+                "--jobs and --rounds are at least 1; --wide-gb is above 0; --analyze is yes or no");
             return null;
         }
 
@@ -101,7 +111,14 @@ internal static class RestoreBenchmark
             return null;
         }
 
-        return new Settings(datasets, jobs, rounds, options.Text("--json"), cli, PgBinaries.Tool(PgRestore), wideGigabytes);
+        if (analyze == "yes" && !PgBinaries.Has(Vacuumdb))
+        {
+            Console.Error.WriteLine($"vacuumdb is not installed beside the server's binaries in {PgBinaries.BinDirectory}");
+            return null;
+        }
+
+        return new Settings(
+            datasets, jobs, rounds, options.Text("--json"), cli, PgBinaries.Tool(PgRestore), wideGigabytes, analyze == "yes" ? PgBinaries.Tool(Vacuumdb) : null);
     }
 
     private static async Task<int> RunAsync(Settings settings, CancellationToken cancellationToken)
@@ -159,7 +176,11 @@ internal static class RestoreBenchmark
         await DropAllDatabasesAsync(server, cancellationToken);
 
         var report = new RestoreBenchmarkReport(
-            environment, Method(settings.Rounds), CpuCheck, datasets, RestoreBenchmarkReport.Compare(counted, environment.Cores), counted, Mismatches(counted, datasets));
+            environment, Method(settings), CpuCheck, datasets, RestoreBenchmarkReport.Compare(counted, environment.Cores), counted,
+            Mismatches(counted, datasets, settings.Analyze))
+        {
+            Analyze = settings.Analyze,
+        };
         string json = report.ToJson();
         Console.WriteLine(report.ToMarkdown());
         Console.WriteLine("## JSON");
@@ -190,9 +211,18 @@ internal static class RestoreBenchmark
         await Task.Delay(Pause, cancellationToken);
 
         string n = jobs.ToString(CultureInfo.InvariantCulture);
-        var (program, args) = tool == PgRestore
-            ? (settings.PgRestore, new[] { "-j", n, "-d", database, dataset.ArchivePath })
-            : (settings.Cli, new[] { "restore", "-j", n, "--progress", "none", "-d", database, dataset.ArchivePath });
+        var (program, args) = (tool, settings.Vacuumdb) switch
+        {
+            (PgRestore, null) => (settings.PgRestore, new[] { "-j", n, "-d", database, dataset.ArchivePath }),
+            // Ready to serve: vacuumdb right after pg_restore, in one timed command (sh waits for both; bash's times counts them).
+            (PgRestore, { } vacuumdb) => ("/bin/sh", new[]
+            {
+                "-c", "\"$1\" -j \"$3\" -d \"$4\" \"$5\" && exec \"$2\" --analyze-only --quiet -j \"$3\" -d \"$4\"", "ready",
+                settings.PgRestore, vacuumdb, n, database, dataset.ArchivePath,
+            }),
+            (_, null) => (settings.Cli, new[] { "restore", "-j", n, "--progress", "none", "-d", database, dataset.ArchivePath }),
+            _ => (settings.Cli, new[] { "restore", "-j", n, "--analyze", "--progress", "none", "-d", database, dataset.ArchivePath }),
+        };
         TimedRun run;
         RunPhases? phases;
         await using (var sampler = await PhaseSampler.StartAsync(server, database, cancellationToken))
@@ -242,20 +272,23 @@ internal static class RestoreBenchmark
             SELECT (SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p'))::int,
                    (SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'i')::int,
                    (SELECT count(*) FROM pg_constraint WHERE connamespace = 'public'::regnamespace AND contype = 'f')::int,
-                   pg_database_size(current_database())
+                   pg_database_size(current_database()),
+                   (SELECT count(*) FROM pg_stat_user_tables WHERE schemaname = 'public' AND analyze_count > 0)::int
             """, connection);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
-        return new RestoredObjects(reader.GetInt32(0), reader.GetInt32(1), reader.GetInt32(2), reader.GetInt64(3));
+        return new RestoredObjects(reader.GetInt32(0), reader.GetInt32(1), reader.GetInt32(2), reader.GetInt64(3)) { Analyzed = reader.GetInt32(4) };
     }
 
-    // The archives' indexes are their INDEX entries plus the primary keys (every CONSTRAINT entry of these datasets).
-    private static List<string> Mismatches(IReadOnlyList<RunRecord> runs, IReadOnlyList<RestoreDataset> datasets) =>
+    // The archives' indexes are their INDEX entries plus the primary keys (every CONSTRAINT entry of these datasets). With
+    // --analyze yes, every table must have been analyzed (by vacuumdb, or by restorecluster's units).
+    private static List<string> Mismatches(IReadOnlyList<RunRecord> runs, IReadOnlyList<RestoreDataset> datasets, bool analyze) =>
         runs.Select(r => (Run: r, Toc: datasets.Single(d => d.Name == r.Dataset).Toc))
             .Where(x => x.Run.Restored is not { } o
-                || o.Tables != x.Toc.Tables || o.Indexes != x.Toc.Indexes + x.Toc.Constraints || o.ForeignKeys != x.Toc.ForeignKeys)
+                || o.Tables != x.Toc.Tables || o.Indexes != x.Toc.Indexes + x.Toc.Constraints || o.ForeignKeys != x.Toc.ForeignKeys
+                || (analyze && o.Analyzed != x.Toc.Tables))
             .Select(x => $"{x.Run.Database} ({x.Run.Tool}): {x.Run.Restored}, the archive lists {x.Toc.Tables} tables, " +
-                $"{x.Toc.Indexes + x.Toc.Constraints} indexes and primary keys, {x.Toc.ForeignKeys} foreign keys")
+                $"{x.Toc.Indexes + x.Toc.Constraints} indexes and primary keys, {x.Toc.ForeignKeys} foreign keys" + (analyze ? ", every table analyzed" : ""))
             .ToList();
 
     // Every database but postgres and the templates: the restored ones and the datasets' sources.
@@ -287,9 +320,12 @@ internal static class RestoreBenchmark
         return result.StdoutText.Trim();
     }
 
-    private static string Method(int rounds) =>
-        $"for each dataset and -j N, one untimed warm-up run of each tool, then {rounds.ToString(CultureInfo.InvariantCulture)} round(s) of pg_restore then restorecluster; " +
-        "the commands are `pg_restore -j N -d DB ARCHIVE` and `restorecluster restore -j N --progress none -d DB ARCHIVE` " +
+    private static string Method(Settings settings) =>
+        $"for each dataset and -j N, one untimed warm-up run of each tool, then {settings.Rounds.ToString(CultureInfo.InvariantCulture)} round(s) of pg_restore then restorecluster; " +
+        (settings.Analyze
+            ? "ready to serve: the commands are `pg_restore -j N -d DB ARCHIVE && vacuumdb --analyze-only --quiet -j N -d DB` (one timed command under sh) " +
+                "and `restorecluster restore -j N --analyze --progress none -d DB ARCHIVE` "
+            : "the commands are `pg_restore -j N -d DB ARCHIVE` and `restorecluster restore -j N --progress none -d DB ARCHIVE` ") +
         "(PGHOST, PGPORT and PGUSER set, no other PG* variable); each run goes into a new database made just before it " +
         "(CREATE DATABASE), after CHECKPOINT, sync(2) and a 2 s pause; wall time is from starting the command to its exit " +
         "(under bash, which adds a few ms); CPU time is user + sys of the tool's process and the children it waited for " +

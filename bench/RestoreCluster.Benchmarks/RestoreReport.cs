@@ -6,8 +6,11 @@ using System.Text.Json.Serialization;
 
 namespace RestoreCluster.Benchmarks;
 
-/// <summary>What a restored database holds, counted after the whole run (schema public).</summary>
-internal sealed record RestoredObjects(int Tables, int Indexes, int ForeignKeys, long DatabaseBytes);
+/// <summary>What a restored database holds, counted after the whole run (schema public); <see cref="Analyzed"/>: its tables that were analyzed.</summary>
+internal sealed record RestoredObjects(int Tables, int Indexes, int ForeignKeys, long DatabaseBytes)
+{
+    public int Analyzed { get; init; }
+}
 
 /// <summary>One run of one tool into its own database. Round 0 is the untimed warm-up.</summary>
 internal sealed record RunRecord(string Dataset, int Jobs, string Tool, int Round, string Database, double WallSeconds, double UserSeconds, double SysSeconds)
@@ -57,8 +60,11 @@ internal sealed record RestoreBenchmarkReport(
     IReadOnlyList<RunRecord> Runs,
     IReadOnlyList<string> RestoredMismatches)
 {
+    /// <summary>The ready-to-serve comparison (--analyze yes): both tools' runs end with every table analyzed.</summary>
+    public bool Analyze { get; init; }
+
     [JsonPropertyOrder(-1)]
-    public string Scenario => "restore";
+    public string Scenario => Analyze ? "ready" : "restore";
 
     /// <summary>Medians over the timed rounds (warm-ups left out) of each dataset and -j, in run order.</summary>
     public static IReadOnlyList<Comparison> Compare(IReadOnlyList<RunRecord> runs, int cores) =>
@@ -79,7 +85,9 @@ internal sealed record RestoreBenchmarkReport(
     {
         var e = Environment;
         var md = new StringBuilder();
-        Line(md, "# Restore benchmark: restorecluster against pg_restore");
+        Line(md, Analyze
+            ? "# Ready-to-serve benchmark: restorecluster --analyze against pg_restore followed by vacuumdb --analyze-only"
+            : "# Restore benchmark: restorecluster against pg_restore");
         Line(md, "");
         Line(md, $"- started {e.Started:yyyy-MM-dd HH:mm:ss} UTC; machine: {e.Cores} cores ({e.CpuModel}), {e.Memory} memory; load average {e.LoadAverageAtStart} at the start, {e.LoadAverageAtEnd} at the end");
         Line(md, $"- server: PostgreSQL {e.ServerVersion}, a private one on this machine (the test harness's), over TCP to 127.0.0.1; {e.ServerSettings}");
@@ -132,7 +140,7 @@ internal sealed record RestoreBenchmarkReport(
 
         Line(md, "");
         Line(md, RestoredMismatches.Count == 0
-            ? "Restored objects: every database holds the tables, indexes and foreign keys the archive lists."
+            ? "Restored objects: every database holds the tables, indexes and foreign keys the archive lists" + (Analyze ? ", every table analyzed." : ".")
             : "Restored objects DIFFER from the archive:\n" + string.Join("\n", RestoredMismatches.Select(m => "- " + m)));
         return md.ToString();
     }

@@ -207,6 +207,8 @@ internal static partial class RestoreCommand
             NoKeysAsIndexes = p.GetValue(s.NoKeysAsIndexes),
             NoFkNotValid = p.GetValue(s.NoFkNotValid),
             SplitLargerThan = p.GetValue(s.SplitLargerThan) is { } split ? ParseSplit(split) : RestoreOptions.DefaultSplitLargerThan,
+            Analyze = p.GetValue(s.Analyze),
+            HostMemory = p.GetValue(s.HostMemory) is { } memory ? ByteSize.Parse(memory, "--host-memory") : 0,
             // Script output is always restricted; pg_restore makes up a key when none is given.
             RestrictKey = p.GetValue(s.RestrictKey) ?? (p.GetValue(s.DbName) is null ? NewRestrictKey() : null),
         };
@@ -312,6 +314,27 @@ internal static partial class RestoreCommand
         if (p.GetValue(s.IfExists) && !p.GetValue(s.Clean))
         {
             Usage("option --if-exists requires option -c/--clean");
+        }
+
+        // Both act on the target: a script or a listing has none (pg_restore has neither option).
+        foreach (var (given, name) in new[] { (p.GetValue(s.Analyze), "--analyze"), (p.GetValue(s.HostMemory) is not null, "--host-memory") })
+        {
+            if (given && list)
+            {
+                Usage($"options -l/--list and {name} cannot be used together");
+            }
+
+            if (given && file is not null)
+            {
+                Usage($"options -f/--file and {name} cannot be used together");
+            }
+        }
+
+        // Its share is per unit of a host budget: the serial engine (RestoreIntoDatabase) has neither.
+        bool serial = p.GetValue(s.SingleTransaction) || (p.GetValue(s.TransactionSize) is not null && jobs == 1) || p.GetValue(s.Archive) is null or "-";
+        if (p.GetValue(s.HostMemory) is not null && db is not null && serial)
+        {
+            Usage("--host-memory sizes the units of a restore through the grains: not with -1, --transaction-size without -j, or from standard input");
         }
 
         if (p.GetValue(s.RestrictKey) is { } key)

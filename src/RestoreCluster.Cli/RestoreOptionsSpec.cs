@@ -125,6 +125,10 @@ internal sealed class RestoreOptionsSpec
 
     public Option<string?> SplitLargerThan { get; } = new("--split-larger-than") { HelpName = "SIZE", Description = $"load a table whose data is larger than SIZE (e.g. 64MB) as several chunks at once, on up to -j sessions (default: {ByteSize.Format(Restore.RestoreOptions.DefaultSplitLargerThan)}; none: never)" };
 
+    public Option<bool> Analyze { get; } = new("--analyze") { Description = "analyze each table as soon as its data, indexes and constraints are in, and the rest of the database at the end (as vacuumdb --analyze-only)" };
+
+    public Option<string?> HostMemory { get; } = new("--host-memory") { HelpName = "SIZE", Description = "memory of the target host for index builds: each index or key unit sets maintenance_work_mem to SIZE / host budget (never below the server's)" };
+
     public Option<bool> Resume { get; } = new("--resume") { Description = "continue an interrupted restore of the same archive into the same target" };
 
     public Option<string> Progress { get; } = new("--progress") { HelpName = "MODE", Description = "progress display: auto, plain, json or none", DefaultValueFactory = _ => "auto" };
@@ -164,7 +168,7 @@ internal sealed class RestoreOptionsSpec
             TransactionSize, UseSetSessionAuthorization,
         ]),
         new("Connection options", [Host, Port, UserName, NoPassword, Password, Role]),
-        new("RestoreCluster options", [HostBudget, Protect, ProbeSql, Resume, NoAsyncCommit, NoCopyFreeze, NoKeysAsIndexes, NoFkNotValid, SplitLargerThan, Progress, StallWarning, LogFile, Cluster, TlsCert, TlsKey, TlsCa, OtelConsole]),
+        new("RestoreCluster options", [HostBudget, Protect, ProbeSql, Analyze, HostMemory, Resume, NoAsyncCommit, NoCopyFreeze, NoKeysAsIndexes, NoFkNotValid, SplitLargerThan, Progress, StallWarning, LogFile, Cluster, TlsCert, TlsKey, TlsCa, OtelConsole]),
     ];
 
     public void AddTo(Command command)

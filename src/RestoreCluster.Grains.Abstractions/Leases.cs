@@ -24,7 +24,8 @@ public enum UnitKind
 /// A unit leased to a worker until <see cref="Expires"/>, renewed while it runs. <see cref="TruncateFirst"/>:
 /// table data of a table this run created, which a run of it after another (that may have left rolled-back
 /// rows) truncates first. <see cref="FirstRun"/>: no earlier run of the unit can have left anything in the
-/// table (the unit's first lease, in a job that does not resume another run's journal).
+/// table (the unit's first lease, in a job that does not resume another run's journal). <see cref="SpareSessions"/>: the
+/// job's host budget less its units leased when this one was (itself included), for --host-memory's parallel workers.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("RestoreCluster.UnitLease")]
 public sealed record UnitLease(
@@ -34,7 +35,8 @@ public sealed record UnitLease(
     [property: Id(3)] IReadOnlyList<int> EntryIds,
     [property: Id(4)] bool TruncateFirst,
     [property: Id(5)] DateTimeOffset Expires,
-    [property: Id(6)] bool FirstRun = false);
+    [property: Id(6)] bool FirstRun = false,
+    [property: Id(7)] int SpareSessions = 0);
 
 /// <summary>How a leased unit ended (<see cref="NotRun"/>: its batch stopped before it; it was not run).</summary>
 [GenerateSerializer, Immutable, Alias("RestoreCluster.UnitReport")]

@@ -154,11 +154,12 @@ public sealed partial class CoordinatorGrain(
         {
             var order = JobOrder.Resolve(archive, spec.Order);
             var parts = EntrySelector.Select(order, archive, options.Selection);
-            var plan = RestorePlan.Build(order, parts, KeyPlan.For(order, !options.NoKeysAsIndexes, !options.NoFkNotValid), options.SplitFor(spec.Jobs));
+            var plan = RestorePlan.Build(order, parts, KeyPlan.For(order, !options.NoKeysAsIndexes, !options.NoFkNotValid), options.SplitFor(spec.Jobs), options.Analyze);
             _schedule = new RestoreSchedule(plan, _parallelVerbose ? OnSchedule : null);
             foreach (var unit in plan.Units)
             {
-                _labels[unit.Id] = UnitLabels.Of(archive.GetEntry(unit.DumpId)!, unit.Chunk);
+                // --analyze's units are no archive entries: "ANALYZE schema.table".
+                _labels[unit.Id] = archive.GetEntry(unit.DumpId) is { } te && !AnalyzeUnits.IsAnalyze(unit.Id) ? UnitLabels.Of(te, unit.Chunk) : $"{unit.Desc} {unit.Tag}";
             }
 
             _progress = new RestoreProgress(plan, Label);
@@ -320,8 +321,10 @@ public sealed partial class CoordinatorGrain(
             // A first lease can skip the TRUNCATE before its data: nothing of an earlier run of it can be in the
             // table. Later leases (a lapsed one may have rolled back rows into it) and --resume cannot.
             bool firstRun = CoordinatorRecovery.FirstRun(lease.Attempt, _spec?.Resume ?? false, _takenUp);
-            leases.Add(new UnitLease(lease.LeaseId, kind, lease.UnitId, lease.EntryIds, lease.TableCreated, lease.ExpiresAt, firstRun));
-            if (_parallelVerbose && kind == UnitKind.Entry && _schedule.Plan.GetUnit(lease.UnitId) is { } unit)
+            int spare = Math.Max(0, (_spec?.HostBudget ?? 1) - _schedule.Progress.LeasedUnits);
+            leases.Add(new UnitLease(lease.LeaseId, kind, lease.UnitId, lease.EntryIds, lease.TableCreated, lease.ExpiresAt, firstRun, spare));
+            // --analyze's units are no items of the archive: pg_restore -j -v has no line for them.
+            if (_parallelVerbose && kind == UnitKind.Entry && !AnalyzeUnits.IsAnalyze(lease.UnitId) && _schedule.Plan.GetUnit(lease.UnitId) is { } unit)
             {
                 launched.Add(VerboseMessages.Mark(VerboseMessages.LaunchingItem(unit.DumpId, unit.Desc, unit.Tag)));
             }
@@ -485,7 +488,7 @@ public sealed partial class CoordinatorGrain(
             // Errors are counted once per failed statement, as a serial pg_restore counts them.
             _errors += report.Errors;
             KeepMessages(report.ErrorMessages);
-            if (_parallelVerbose && _schedule.Plan.GetUnit(report.UnitId) is { } unit)
+            if (_parallelVerbose && !AnalyzeUnits.IsAnalyze(report.UnitId) && _schedule.Plan.GetUnit(report.UnitId) is { } unit)
             {
                 KeepMessages([VerboseMessages.Mark(VerboseMessages.FinishedItem(unit.DumpId, unit.Desc, unit.Tag))]);
             }

@@ -70,6 +70,7 @@ internal sealed partial class UnitExecutor : IDisposable
     private UnitSession Session => _session ??= new UnitSession(_archive, _order, _options, UnitTarget, _journal, Message, dataRead: _read)
     {
         JournalRun = _ownsJournal ? _spec.JobId : null,
+        HostBudget = _spec.HostBudget,
     };
 
     /// <summary>
@@ -108,12 +109,19 @@ internal sealed partial class UnitExecutor : IDisposable
                 case UnitKind.Prefork:
                     return [Serial(first, Prefork(first, cancellation), retriesBefore)];
                 case UnitKind.MissedItems:
-                    var missed = first.EntryIds.Select(id => Announced(Work(id, false), VerboseMessages.ProcessingMissedItem)).ToList();
+                    var missed = first.EntryIds.Select(id => AnalyzeUnits.IsAnalyze(id) ? Work(id, false) : Announced(Work(id, false), VerboseMessages.ProcessingMissedItem)).ToList();
                     return [Serial(first, RunSerially(missed, cancellation), retriesBefore)];
                 case UnitKind.Finish:
                     Session.AsLoginRole(conn =>
                     {
-                        RestoreJournal.Drop(conn, _spec.JobId);
+                        // --analyze: what no unit analyzed (the catalogs, what the database held before), once the journal is
+                        // gone, as vacuumdb would see the database. Not for a run whose start was refused: it dropped nothing.
+                        if (RestoreJournal.Drop(conn, _spec.JobId) && _options.Analyze)
+                        {
+                            using var analyze = new Npgsql.NpgsqlCommand(AnalyzeSql.Rest(AnalyzeTargets.Select(t => t.Relation)), conn);
+                            analyze.ExecuteNonQuery();
+                        }
+
                         return true;
                     });
                     // pg_restore -j's leader connects again after its workers (restore_toc_entries_postfork) and
@@ -161,8 +169,9 @@ internal sealed partial class UnitExecutor : IDisposable
 
     public void Dispose() => Close();
 
-    private string What(UnitLease lease) => _archive.GetEntry(TableSplit.DumpIdOf(lease.UnitId)) is { } te
-        ? TableSplit.ChunkOf(lease.UnitId) is { } chunk ? $"{te.Desc} {te.Tag} {chunk}" : $"{te.Desc} {te.Tag}"
+    private string What(UnitLease lease) => WorkEntry(lease.UnitId) is { } te
+        ? AnalyzeUnits.IsAnalyze(lease.UnitId) ? $"{AnalyzeUnits.Desc} {te.Tag}"
+            : TableSplit.ChunkOf(lease.UnitId) is { } chunk ? $"{te.Desc} {te.Tag} {chunk}" : $"{te.Desc} {te.Tag}"
         : lease.Kind.ToString();
 
     // The session's messages for the unit's report; its warnings (a lost session or a refused connect, retried)
@@ -190,7 +199,7 @@ internal sealed partial class UnitExecutor : IDisposable
         int reruns = Session.CarefulReruns;
         try
         {
-            var works = leases.Select(l => Work(l.UnitId, l.TruncateFirst) with { FirstRun = l.FirstRun }).ToList();
+            var works = leases.Select(l => Work(l.UnitId, l.TruncateFirst) with { FirstRun = l.FirstRun, SpareSessions = l.SpareSessions }).ToList();
             Session.RunBatch(works, result =>
             {
                 var lease = leases[reports.Count];
@@ -275,9 +284,9 @@ internal sealed partial class UnitExecutor : IDisposable
             failed.AddRange(FailedTables(r.InhibitedData));
             _messages.AddRange(r.ErrorMessages);
             // -c drops are not entries restored: no unit span, not counted (docs/telemetry.md).
-            if (r.UnitId > 0)
+            if (r.UnitId > 0 && WorkEntry(r.UnitId) is { } te)
             {
-                Record(r, _archive.GetEntry(r.UnitId)!);
+                Record(r, te);
             }
         }
 
@@ -313,16 +322,29 @@ internal sealed partial class UnitExecutor : IDisposable
     private UnitWork Announced(UnitWork work, Func<int, string, string, string> line) =>
         work with { Announcement = Announcement(work.Entry, line) };
 
-    // A unit ID is a dump ID, or the chunk ID of a split table's chunk (TableSplit), which never truncates its table.
+    // A unit ID is a dump ID, the chunk ID of a split table's chunk (TableSplit), which never truncates its table, or
+    // --analyze's unit of a relation (AnalyzeUnits).
     private UnitWork Work(int unitId, bool truncateFirst)
     {
+        var entry = WorkEntry(unitId) ?? throw new PlanningException($"unit {unitId} is not in the archive");
+        if (AnalyzeUnits.IsAnalyze(unitId))
+        {
+            return new(unitId, entry, UnitWorkKind.Analyze, truncateFirst);
+        }
+
         var chunk = TableSplit.ChunkOf(unitId);
-        int dumpId = chunk?.DumpId ?? unitId;
-        var entry = _archive.GetEntry(dumpId) ?? throw new PlanningException($"unit {unitId} is not in the archive");
         return chunk is null
             ? new(unitId, entry, UnitWorkKind.Entry, truncateFirst)
             : new(unitId, entry, UnitWorkKind.Entry, false) { Chunk = chunk, ChunkBlockBytes = _split.BlockBytes };
     }
+
+    private TocEntry? WorkEntry(int unitId) =>
+        _archive.GetEntry(AnalyzeUnits.IsAnalyze(unitId) ? AnalyzeUnits.RelationOf(unitId) : TableSplit.DumpIdOf(unitId));
+
+    // --analyze's relations, as the coordinator planned them (the same selection, the same rule).
+    private IReadOnlyList<AnalyzeTarget> AnalyzeTargets => _analyzeTargets ??= AnalyzeUnits.Targets(_order, EntrySelector.Select(_order, _archive, _options.Selection));
+
+    private IReadOnlyList<AnalyzeTarget>? _analyzeTargets;
 
     // A TABLE DATA entry switched off names its table: that table's status is "inhibit data".
     private List<int> FailedTables(IReadOnlyList<int> inhibitedData) =>
@@ -347,7 +369,7 @@ internal sealed partial class UnitExecutor : IDisposable
             if (activity is not null)
             {
                 activity.SetTag("restorecluster.dump_id", te.DumpId);
-                activity.SetTag("restorecluster.desc", te.Desc);
+                activity.SetTag("restorecluster.desc", AnalyzeUnits.IsAnalyze(result.UnitId) ? AnalyzeUnits.Desc : te.Desc);
                 activity.SetTag("restorecluster.tag", te.Tag);
                 activity.SetTag("restorecluster.bytes", result.Bytes);
                 activity.SetTag("restorecluster.rows", result.Rows);

@@ -79,10 +79,12 @@ public sealed class RestorePlan
 
     /// <summary>
     /// Builds the plan from the TOC in restore order and the parts <see cref="EntrySelector"/> chose;
-    /// <paramref name="keys"/> names the key constraints restored as an index build and an attach, and the TABLE DATA
-    /// entries <paramref name="split"/> cuts (<see cref="SplitTables"/>) become one unit per chunk.
+    /// <paramref name="keys"/> names the key constraints restored as an index build and an attach, the TABLE DATA
+    /// entries <paramref name="split"/> cuts (<see cref="SplitTables"/>) become one unit per chunk, and with
+    /// <paramref name="analyze"/> (<c>--analyze</c>) one ANALYZE unit per table follows its data and keys (<see cref="AnalyzeUnits"/>).
     /// </summary>
-    public static RestorePlan Build(IReadOnlyList<TocEntry> order, IReadOnlyDictionary<int, RestoreParts> parts, KeyPlan? keys = null, TableSplit? split = null)
+    public static RestorePlan Build(
+        IReadOnlyList<TocEntry> order, IReadOnlyDictionary<int, RestoreParts> parts, KeyPlan? keys = null, TableSplit? split = null, bool analyze = false)
     {
         ArgumentNullException.ThrowIfNull(order);
         ArgumentNullException.ThrowIfNull(parts);
@@ -107,7 +109,7 @@ public sealed class RestorePlan
             }
         }
 
-        return Build(entries);
+        return Build(analyze ? AnalyzeUnits.AddTo(entries, AnalyzeUnits.Targets(order, parts)) : entries);
     }
 
     /// <summary>

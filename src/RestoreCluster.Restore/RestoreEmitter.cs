@@ -197,6 +197,13 @@ internal sealed partial class RestoreEmitter
     public void End()
     {
         var b = new SqlBuffer();
+        if (_options.Analyze && _sink.IsDatabase)
+        {
+            // The serial engine analyzes the whole database at the end, inside -1's transaction (docs/restore.md).
+            _sink.CurrentEntry = null;
+            _sink.Sql(Ascii(AnalyzeSql.Rest([])));
+        }
+
         if (_options.SingleTransaction || TransactionBlocks)
         {
             _sink.Sql(Ascii("COMMIT;\n\n"));

@@ -205,15 +205,16 @@ public sealed partial class RestoreJournal
     /// Drops the journal at the normal end of a restore, so the database dumps as pg_restore's would; but only
     /// the journal this run owns: a run refused by <see cref="Prepare"/> (a leftover journal without --resume,
     /// another archive or other options) ends without taking away what a later --resume needs. A drop that
-    /// fails is an error: the restore did not end cleanly.
+    /// fails is an error: the restore did not end cleanly. True when this run's journal is gone now (dropped here,
+    /// or by an earlier lease of the drop).
     /// </summary>
-    public static void Drop(NpgsqlConnection conn, string runId)
+    public static bool Drop(NpgsqlConnection conn, string runId)
     {
         try
         {
             if (!Scalar<bool>(conn, $"SELECT to_regclass('{Schema}.job') IS NOT NULL"))
             {
-                return;
+                return true;
             }
 
             using var owner = new NpgsqlCommand($"SELECT EXISTS (SELECT FROM {Schema}.job WHERE run_id = $1)", conn);
@@ -221,7 +222,10 @@ public sealed partial class RestoreJournal
             if ((bool)owner.ExecuteScalar()!)
             {
                 Exec(conn, $"DROP SCHEMA IF EXISTS {Schema} CASCADE");
+                return true;
             }
+
+            return false;
         }
         catch (PostgresException e)
         {

@@ -99,6 +99,20 @@ public sealed record RestoreOptions
             ? TableSplit.Off
             : new TableSplit(SplitLargerThan, Math.Min(jobs, TableSplit.ChunkCap));
 
+    /// <summary>
+    /// <c>--analyze</c>: each table restored is analyzed as soon as its data, indexes and constraints are in, in a unit
+    /// of its own, and the rest of the database at the end, as <c>vacuumdb --analyze-only</c> would (docs/restore.md,
+    /// "Ready to serve"). Planner statistics, not what pg_dump shows: not fingerprinted, so --resume may differ in it.
+    /// </summary>
+    public bool Analyze { get; init; }
+
+    /// <summary>
+    /// <c>--host-memory SIZE</c> in bytes (0: not given): units that build an index set <c>maintenance_work_mem</c> to their
+    /// share of it and may use the budget's room as parallel workers (<see cref="Planning.MaintenanceSettings"/>). How
+    /// fast, not what: not fingerprinted.
+    /// </summary>
+    public long HostMemory { get; init; }
+
     /// <summary>The psql <c>\restrict</c> key of script output (pg_restore makes a random one when none is given).</summary>
     public string? RestrictKey { get; init; }
 

@@ -24,14 +24,20 @@ public static class RestoreOptionsJson
     /// SHA-256 of everything that changes what a restore does to the target. Left out: how it reports
     /// (<c>-v</c>), the script's <c>\restrict</c> key, <c>-e</c>, which only decides when to stop (a
     /// restore stopped by an error may be resumed without it), and the session settings of units
-    /// (<c>--no-async-commit</c>, <c>--no-copy-freeze</c>) and how keys are built (<c>--no-keys-as-indexes</c>,
-    /// <c>--no-fk-not-valid</c>), which change how fast, not what. The split threshold
-    /// (<c>--split-larger-than</c>) is left out too: what counts is the chunks it cuts, which the journal adds
-    /// (<see cref="RestoreJournal.For"/>), so a --resume with another threshold or -j that cuts the same chunks goes on.
+    /// (<c>--no-async-commit</c>, <c>--no-copy-freeze</c>, <c>--host-memory</c>) and how keys are built
+    /// (<c>--no-keys-as-indexes</c>, <c>--no-fk-not-valid</c>), which change how fast, not what, and <c>--analyze</c>,
+    /// whose statistics pg_dump does not show (a resume with it analyzes what is left to analyze; one without it
+    /// analyzes nothing more). The split threshold (<c>--split-larger-than</c>) is left out too: what counts is the
+    /// chunks it cuts, which the journal adds (<see cref="RestoreJournal.For"/>), so a --resume with another threshold
+    /// or -j that cuts the same chunks goes on.
     /// </summary>
     public static string Fingerprint(RestoreOptions options)
     {
-        var relevant = options with { Verbose = false, RestrictKey = null, ExitOnError = false, NoAsyncCommit = false, NoCopyFreeze = false, NoKeysAsIndexes = false, NoFkNotValid = false, SplitLargerThan = 0 };
+        var relevant = options with
+        {
+            Verbose = false, RestrictKey = null, ExitOnError = false, NoAsyncCommit = false, NoCopyFreeze = false, Analyze = false, HostMemory = 0,
+            NoKeysAsIndexes = false, NoFkNotValid = false, SplitLargerThan = 0,
+        };
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(Serialize(relevant))));
     }
 }

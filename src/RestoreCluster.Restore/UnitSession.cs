@@ -35,6 +35,7 @@ public sealed class UnitSession : IDisposable
     private KeyPlan? _keys;
     private int? _maxLocks;
     private bool _walMinimal;
+    private long _workMemKb;
 
     public UnitSession(
         PgArchive archive, IReadOnlyList<TocEntry> order, RestoreOptions options, ConnectionTarget target,
@@ -62,6 +63,9 @@ public sealed class UnitSession : IDisposable
     /// journal (a probe of the -d database).
     /// </summary>
     public string? JournalRun { get; set; }
+
+    /// <summary>The job's host budget: --host-memory is shared out over it (<see cref="MaintenanceSettings"/>).</summary>
+    public int HostBudget { get; init; } = 1;
 
     /// <summary>
     /// How many of the session's fixed settings failed when it was opened (a newer archive's
@@ -265,7 +269,7 @@ public sealed class UnitSession : IDisposable
                     sink.PipelineSessionSetup(emitter.SetFixedOutputState);
                     if (_maxLocks is null)
                     {
-                        (_maxLocks, _walMinimal) = ServerSettings(sink.Connection);
+                        (_maxLocks, _walMinimal, _workMemKb) = ServerSettings(sink.Connection);
                     }
                 }
                 catch
@@ -306,25 +310,29 @@ public sealed class UnitSession : IDisposable
         }
     }
 
+    // PostgreSQL's default maintenance_work_mem: 64 MB.
+    private const long DefaultWorkMemKb = 64 * 1024;
+
     /// <summary>The server's max_locks_per_transaction (what one transaction of many units may lock), once a session has read it.</summary>
     public int? MaxLocksPerTransaction => _maxLocks;
 
-    // max_locks_per_transaction, and whether wal_level is minimal (the one level where a COPY into a table
-    // truncated in its own transaction writes no WAL).
-    private static (int MaxLocks, bool WalMinimal) ServerSettings(NpgsqlConnection conn)
+    // max_locks_per_transaction, whether wal_level is minimal (the one level where a COPY into a table
+    // truncated in its own transaction writes no WAL), and maintenance_work_mem in kB.
+    private static (int MaxLocks, bool WalMinimal, long WorkMemKb) ServerSettings(NpgsqlConnection conn)
     {
         try
         {
             using var cmd = new NpgsqlCommand(
-                "SELECT pg_catalog.current_setting('max_locks_per_transaction')::integer, pg_catalog.current_setting('wal_level') = 'minimal'", conn);
+                "SELECT pg_catalog.current_setting('max_locks_per_transaction')::integer, pg_catalog.current_setting('wal_level') = 'minimal', " +
+                "(SELECT setting::bigint FROM pg_catalog.pg_settings WHERE name = 'maintenance_work_mem')", conn);
             using var r = cmd.ExecuteReader();
             r.Read();
-            return (r.GetInt32(0), r.GetBoolean(1));
+            return (r.GetInt32(0), r.GetBoolean(1), r.IsDBNull(2) ? DefaultWorkMemKb : r.GetInt64(2));
         }
         catch (NpgsqlException e) when (!DatabaseSink.IsTransient(e))
         {
             // Not readable here: PostgreSQL's defaults.
-            return (64, false);
+            return (64, false, DefaultWorkMemKb);
         }
         catch (NpgsqlException e)
         {
@@ -356,7 +364,7 @@ public sealed class UnitSession : IDisposable
                 }
 
                 sink.UnfinishedUnitSql = [.. UnfinishedValidationSql(units), .. LoginRoleSql(), _journal.ForgetSql([.. ids, .. ValidatedEntryIds(units)])];
-                sink.BeginUnit([.. AsyncCommitSql(), .. NoParallelWorkersSql(), .. LoginRoleSql(), _journal.StartSql(ids), .. UnitRoleSql()], optimistic);
+                sink.BeginUnit([.. AsyncCommitSql(), .. MaintenanceSql(units), .. NoParallelWorkersSql(), .. LoginRoleSql(), _journal.StartSql(ids), .. UnitRoleSql()], optimistic);
                 var results = new List<UnitResult>(units.Count);
                 foreach (var unit in units)
                 {
@@ -380,6 +388,12 @@ public sealed class UnitSession : IDisposable
                     else if (unit.Kind == UnitWorkKind.Validate)
                     {
                         emitter.ValidateForeignKey(unit.Entry);
+                    }
+                    else if (unit.Kind == UnitWorkKind.Analyze)
+                    {
+                        // --analyze: its errors name the relation's entry.
+                        sink.CurrentEntry = unit.Entry;
+                        sink.Sql(_archive.Encoding.Encoding.GetBytes(AnalyzeSql.Relation(unit.Entry)));
                     }
                     else
                     {
@@ -489,6 +503,16 @@ public sealed class UnitSession : IDisposable
         ? []
         : [new NpgsqlBatchCommand("SET LOCAL synchronous_commit = off")];
 
+    // --host-memory: the settings of the batch's first unit that builds an index, for the whole transaction (SET LOCAL:
+    // nothing outlives it, a rollback to a savepoint keeps them). Units that build none get none.
+    private List<NpgsqlBatchCommand> MaintenanceSql(IReadOnlyList<UnitWork> units) =>
+        units.Where(u => u.Kind == UnitWorkKind.Entry)
+            .Select(u => MaintenanceSettings.For(u.Entry.Desc, _options.HostMemory, HostBudget, u.SpareSessions, _workMemKb))
+            .FirstOrDefault(m => m is not null) is { } settings
+            ? settings.Sql().Select(sql => new NpgsqlBatchCommand(sql)).ToList()
+            : [];
+
+    // After --host-memory's settings: a protecting budget's units start no parallel workers, whatever their share.
     private List<NpgsqlBatchCommand> NoParallelWorkersSql() => NoParallelWorkers
         ? [new NpgsqlBatchCommand("SET LOCAL max_parallel_maintenance_workers = 0"), new NpgsqlBatchCommand("SET LOCAL max_parallel_workers_per_gather = 0")]
         : [];
@@ -517,12 +541,16 @@ public sealed class UnitSession : IDisposable
     }
 }
 
-/// <summary>What a unit is: restore an entry, the -c DROP of one, or the validation of a foreign key added NOT VALID.</summary>
+/// <summary>
+/// What a unit is: restore an entry, the -c DROP of one, the validation of a foreign key added NOT VALID, or
+/// --analyze's ANALYZE of a relation (the entry).
+/// </summary>
 public enum UnitWorkKind
 {
     Entry,
     Drop,
     Validate,
+    Analyze,
 }
 
 /// <summary>
@@ -539,6 +567,9 @@ public sealed record UnitWork(int UnitId, TocEntry Entry, UnitWorkKind Kind, boo
     /// that fell back to one transaction per unit) truncates whatever this says.
     /// </summary>
     public bool FirstRun { get; init; }
+
+    /// <summary>The job's host budget less its units leased when this one was (--host-memory's parallel workers).</summary>
+    public int SpareSessions { get; init; }
 
     /// <summary>
     /// The chunk of a split table's data this unit loads (<see cref="TableSplit"/>; its <see cref="UnitId"/> is then the

@@ -27,7 +27,7 @@ public sealed class OptionsWalkTests
     // Restore options that do not change what reaches the target, so --resume may differ in them. --split-larger-than
     // is fingerprinted through the chunks it cuts in an archive (RestoreJournal.For), not as a number: see
     // TheSplitThresholdIsFingerprintedThroughTheChunksItCuts.
-    private static readonly string[] NotFingerprinted = ["--verbose", "--restrict-key", "--exit-on-error", "--no-async-commit", "--no-copy-freeze", "--split-larger-than", "--no-keys-as-indexes", "--no-fk-not-valid"];
+    private static readonly string[] NotFingerprinted = ["--verbose", "--restrict-key", "--exit-on-error", "--no-async-commit", "--no-copy-freeze", "--split-larger-than", "--no-keys-as-indexes", "--no-fk-not-valid", "--analyze", "--host-memory"];
 
     private static readonly RestoreOptionsSpec Spec = new();
 
@@ -95,6 +95,7 @@ public sealed class OptionsWalkTests
             "--restrict-key" => "abc123",
             "--transaction-size" => "5",
             "--split-larger-than" => "4kB",
+            "--host-memory" => "1GB",
             // --filter travels as the names it adds (here to -t's list), not as its file name.
             "--filter" => FilterFile,
             _ => "x1",

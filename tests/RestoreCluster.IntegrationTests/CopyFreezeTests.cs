@@ -1,4 +1,3 @@
-using System.Globalization;
 using RestoreCluster.Testing;
 using Xunit;
 
@@ -55,24 +54,10 @@ public sealed class CopyFreezeTests
     }
 
     // big: 30,000 rows of about 45 bytes of COPY text (1.3 MB, uncompressed in the archive: -Z0); small: 100 rows.
-    private static async Task<string> ArchiveAsync(PostgresServer server)
-    {
-        string source = await server.CreateDatabaseAsync("freeze_source");
-        try
-        {
-            await server.ExecuteAsync(source, """
-                CREATE TABLE public.big (id integer PRIMARY KEY, v text NOT NULL);
-                INSERT INTO public.big SELECT g, md5(g::text) FROM generate_series(1, 30000) g;
-                CREATE TABLE public.small (id integer PRIMARY KEY, v text NOT NULL);
-                INSERT INTO public.small SELECT g, md5(g::text) FROM generate_series(1, 100) g;
-                """);
-            string archive = Path.Combine(Path.GetTempPath(), string.Create(CultureInfo.InvariantCulture, $"restorecluster-freeze-{Environment.ProcessId}-{Guid.NewGuid():N}.dump"));
-            (await server.RunToolAsync("pg_dump", ["-Fc", "-Z0", "-f", archive, "-d", server.LibpqConnectionString(source)], timeout: TimeSpan.FromMinutes(1))).EnsureSuccess();
-            return archive;
-        }
-        finally
-        {
-            await server.DropDatabaseAsync(source);
-        }
-    }
+    private static Task<string> ArchiveAsync(PostgresServer server) => RestoreComparison.UncompressedArchiveAsync(server, "freeze", """
+        CREATE TABLE public.big (id integer PRIMARY KEY, v text NOT NULL);
+        INSERT INTO public.big SELECT g, md5(g::text) FROM generate_series(1, 30000) g;
+        CREATE TABLE public.small (id integer PRIMARY KEY, v text NOT NULL);
+        INSERT INTO public.small SELECT g, md5(g::text) FROM generate_series(1, 100) g;
+        """);
 }

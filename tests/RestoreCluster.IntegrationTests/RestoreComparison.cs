@@ -1,3 +1,4 @@
+using System.Globalization;
 using RestoreCluster.Testing;
 using Xunit;
 
@@ -54,6 +55,26 @@ internal static class RestoreComparison
         finally
         {
             await server.DropDatabaseAsync(db);
+        }
+    }
+
+    /// <summary>
+    /// An archive (<c>pg_dump -Fc -Z0</c>: its data sizes are the COPY text's, in the temp directory, for the caller to
+    /// delete) of a database that <paramref name="sql"/> fills; the database is dropped.
+    /// </summary>
+    public static async Task<string> UncompressedArchiveAsync(PostgresServer server, string prefix, string sql)
+    {
+        string source = await server.CreateDatabaseAsync(prefix + "_source");
+        try
+        {
+            await server.ExecuteAsync(source, sql);
+            string archive = Path.Combine(Path.GetTempPath(), string.Create(CultureInfo.InvariantCulture, $"restorecluster-{prefix}-{Environment.ProcessId}-{Guid.NewGuid():N}.dump"));
+            (await server.RunToolAsync("pg_dump", ["-Fc", "-Z0", "-f", archive, "-d", server.LibpqConnectionString(source)], timeout: TimeSpan.FromMinutes(1))).EnsureSuccess();
+            return archive;
+        }
+        finally
+        {
+            await server.DropDatabaseAsync(source);
         }
     }
 

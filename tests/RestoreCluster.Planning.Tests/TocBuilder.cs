@@ -55,19 +55,28 @@ internal sealed class TocBuilder
         return this;
     }
 
-    public RestorePlan Plan(TableSplit? split = null) => RestorePlan.Build(_entries, _parts, split: split);
+    public RestorePlan Plan(TableSplit? split = null, bool analyze = false) => RestorePlan.Build(_entries, _parts, split: split, analyze: analyze);
 
     /// <summary>The plan with keys built as indexes first and foreign keys added NOT VALID (the default of a parallel restore).</summary>
     public RestorePlan PlanWithKeys() => RestorePlan.Build(_entries, _parts, KeyPlan.For(_entries, keysAsIndexes: true, foreignKeysNotValid: true));
 
-    public RestoreSchedule Schedule(TableSplit? split = null) => new(Plan(split));
+    public RestoreSchedule Schedule(TableSplit? split = null, bool analyze = false) => new(Plan(split, analyze));
 
     public IReadOnlyDictionary<int, RestoreParts> Parts => _parts;
+
+    public IReadOnlyDictionary<int, RestoreParts> SelectedParts => _parts;
 
     /// <summary>The last entry added loads with INSERT statements (a --inserts dump): no COPY statement.</summary>
     public TocBuilder Inserts()
     {
         _entries[^1].CopyStmt = null;
+        return this;
+    }
+
+    /// <summary>Restores only the data of an entry (as -a does a table's TABLE DATA, leaving the TABLE out).</summary>
+    public TocBuilder WithParts(int id, RestoreParts parts)
+    {
+        _parts[id] = parts;
         return this;
     }
 }
