@@ -29,7 +29,7 @@ public sealed partial class CoordinatorGrain(
     [PersistentState("coordinator", GrainStorage.Name)] IPersistentState<CoordinatorState> stored) : Grain, ICoordinatorGrain
 {
     /// <summary>Units up to this data size may join another unit's batch (one transaction).</summary>
-    public const long SmallUnitBytes = 256 << 10;
+    public const long SmallUnitBytes = PlanUnit.SmallBytes;
 
     /// <summary>A batch carries at most this much table data.</summary>
     public const long BatchBytes = 4 << 20;

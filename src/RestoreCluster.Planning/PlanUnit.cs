@@ -5,6 +5,12 @@ namespace RestoreCluster.Planning;
 /// <summary>One unit of parallel work: a TOC entry that pg_restore would put on its pending list.</summary>
 public sealed class PlanUnit
 {
+    /// <summary>
+    /// A unit whose priority (its table's data size) is at most this is small: the coordinator batches it with other
+    /// small units in one transaction, and its table's keys run as written (<see cref="KeyPlan"/>).
+    /// </summary>
+    public const long SmallBytes = 256 << 10;
+
     internal PlanUnit(
         int id, int tocIndex, string desc, string tag, ArchiveSection section, RestorePass pass, RestoreParts parts,
         long priority, long dataBytes, int[] dependencies, int[] lockDependencies, bool runsAlone = false, TableChunk? chunk = null)

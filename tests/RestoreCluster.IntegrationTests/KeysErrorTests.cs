@@ -10,7 +10,8 @@ namespace RestoreCluster.IntegrationTests;
 /// the same count of errors, the server's same message, the same command named, and the same database (the
 /// foreign key absent), with and without -e. pg_restore runs serially: pg_restore -j counts a worker's error
 /// twice, where restorecluster counts it once at every -j (docs/concurrency.md). The archives are directory
-/// archives whose data files were edited after pg_dump wrote them (a row repeated, a row added).
+/// archives whose data files were edited after pg_dump wrote them (a row repeated, a row added); their tables hold more
+/// than a small unit's data (PlanUnit.SmallBytes), so that their keys go in steps.
 /// </summary>
 public sealed partial class KeysErrorTests : IAsyncLifetime
 {
@@ -32,7 +33,7 @@ public sealed partial class KeysErrorTests : IAsyncLifetime
     {
         string archive = await ArchiveAsync("dup", """
             CREATE TABLE public.dup (id integer PRIMARY KEY, v text);
-            INSERT INTO public.dup SELECT g, 'v' || g FROM generate_series(1, 200) g;
+            INSERT INTO public.dup SELECT g, md5(g::text) FROM generate_series(1, 8000) g;
             """, "dup", line => line);
 
         await CompareFailureAsync(archive, options, "could not create unique index \"dup_pkey\"");
@@ -46,9 +47,9 @@ public sealed partial class KeysErrorTests : IAsyncLifetime
         string archive = await ArchiveAsync("orphan", """
             CREATE TABLE public.par (id integer PRIMARY KEY);
             INSERT INTO public.par SELECT g FROM generate_series(1, 100) g;
-            CREATE TABLE public.kid (id integer PRIMARY KEY, par_id integer REFERENCES public.par (id));
-            INSERT INTO public.kid SELECT g, 1 + g % 100 FROM generate_series(1, 300) g;
-            """, "kid", _ => "100000\t99999");
+            CREATE TABLE public.kid (id integer PRIMARY KEY, par_id integer REFERENCES public.par (id), pad text);
+            INSERT INTO public.kid SELECT g, 1 + g % 100, md5(g::text) FROM generate_series(1, 8000) g;
+            """, "kid", _ => "100000\t99999\tx");
 
         var outcome = await CompareFailureAsync(archive, options, "violates foreign key constraint \"kid_par_id_fkey\"");
         Assert.DoesNotContain("kid_par_id_fkey", outcome.OurDump, StringComparison.Ordinal);

@@ -11,7 +11,7 @@ namespace RestoreCluster.IntegrationTests;
 /// NOT DISTINCT, a quoted name, a comment on a constraint, foreign keys to a primary key and to a unique key, a
 /// foreign key already NOT VALID, a clustered key and a partitioned table (both as written), and a key in a
 /// tablespace of its own (when the test server is this machine's: the tablespace's folder must be the server
-/// user's). An event trigger in a restore of our own shows which statements ran, with the switches and without.
+/// user's). The parent table holds more data than a small unit (PlanUnit.SmallBytes), whose keys run as written. An event trigger in a restore of our own shows which statements ran, with the switches and without.
 /// </summary>
 public sealed class KeysFidelityTests : IAsyncLifetime
 {
@@ -126,8 +126,9 @@ public sealed class KeysFidelityTests : IAsyncLifetime
     // the CREATE INDEX after it.
     private const string Schema = """
         SET CONSTRAINTS ALL IMMEDIATE;
-        CREATE TABLE public.parent (id integer NOT NULL, code text NOT NULL, extra text, note text, tag text);
-        INSERT INTO public.parent SELECT g, 'c' || g, 'x' || (g % 7), 'n' || g, CASE WHEN g % 2 = 0 THEN 't' || g END FROM generate_series(1, 3000) g;
+        CREATE TABLE public.parent (id integer NOT NULL, code text NOT NULL, extra text, note text, tag text, pad text);
+        INSERT INTO public.parent SELECT g, 'c' || g, 'x' || (g % 7), 'n' || g, CASE WHEN g % 2 = 0 THEN 't' || g END, (SELECT string_agg(md5(k || ':' || g), '') FROM generate_series(1, 8) k)
+          FROM generate_series(1, 3000) g;
         ALTER TABLE public.parent ADD CONSTRAINT parent_pkey PRIMARY KEY (id);
         ALTER TABLE public.parent ADD CONSTRAINT parent_code_key UNIQUE (code) INCLUDE (extra) WITH (fillfactor = 70);
         ALTER TABLE public.parent ADD CONSTRAINT parent_note_key UNIQUE (note) DEFERRABLE INITIALLY DEFERRED;

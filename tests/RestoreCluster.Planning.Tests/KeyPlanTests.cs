@@ -13,11 +13,11 @@ public sealed class KeyPlanTests
     private const string TableT = "CREATE TABLE public.t (\n    id integer NOT NULL,\n    a integer\n);\n";
     private const string Partitioned = "CREATE TABLE public.p (\n    id integer NOT NULL\n)\nPARTITION BY RANGE (id);\n";
 
-    // 1 TABLE t, 2 its data; 3 an INDEX, 4 its primary key, 5 a unique key, 6 a foreign key to itself through 4;
+    // 1 TABLE t, 2 its data (1 MB: more than a small unit's); 3 an INDEX, 4 its primary key, 5 a unique key, 6 a foreign key to itself through 4;
     // 7 a partitioned table with 8 its primary key; 9 a CHECK constraint of t.
     private static TocBuilder Toc() => new TocBuilder()
         .Add(1, "TABLE", ArchiveSection.PreData).Defn(1, TableT)
-        .Data(2, "t", 1000, 1)
+        .Data(2, "t", 1_000_000, 1)
         .Add(3, "INDEX", ArchiveSection.PostData, 1)
         .Add(4, "CONSTRAINT", ArchiveSection.PostData, 1).Defn(4, "ALTER TABLE ONLY public.t\n    ADD CONSTRAINT t_pkey PRIMARY KEY (id);\n")
         .Add(5, "CONSTRAINT", ArchiveSection.PostData, 1).Defn(5, "ALTER TABLE ONLY public.t\n    ADD CONSTRAINT t_a_key UNIQUE (a);\n")
@@ -42,6 +42,23 @@ public sealed class KeyPlanTests
         var off = KeyPlan.For(toc.Entries, keysAsIndexes: false, foreignKeysNotValid: false);
         Assert.Null(off.KeyOf(4));
         Assert.Null(off.ForeignKeyOf(6));
+    }
+
+    [Fact]
+    public void KeysAndForeignKeysOfASmallTableRunAsWritten()
+    {
+        // Its data is a small unit's (batched with others): steps would each take a transaction of their own.
+        var small = new TocBuilder()
+            .Add(1, "TABLE", ArchiveSection.PreData).Defn(1, TableT)
+            .Data(2, "t", PlanUnit.SmallBytes, 1)
+            .Add(4, "CONSTRAINT", ArchiveSection.PostData, 1).Defn(4, "ALTER TABLE ONLY public.t\n    ADD CONSTRAINT t_pkey PRIMARY KEY (id);\n")
+            .Add(6, "FK CONSTRAINT", ArchiveSection.PostData, 1, 4).Defn(6, "ALTER TABLE ONLY public.t\n    ADD CONSTRAINT t_a_fkey FOREIGN KEY (a) REFERENCES public.t(id);\n");
+
+        var keys = KeyPlan.For(small.Entries, keysAsIndexes: true, foreignKeysNotValid: true);
+
+        Assert.Null(keys.KeyOf(4));
+        Assert.Null(keys.ForeignKeyOf(6));
+        Assert.False(small.PlanWithKeys().GetUnit(4)!.RunsAlone);
     }
 
     [Fact]
