@@ -145,10 +145,12 @@ public sealed class UnitSession : IDisposable
         ((unit.LoadsWithInserts ? null : Attempt([unit], optimistic: true, tried, cancellation)) ?? Attempt([unit], optimistic: false, tried, cancellation)!)[0];
 
     /// <summary>
-    /// The journal ID of a foreign key's validation, apart from every entry's (its dump ID) and drop's (negated):
-    /// dump IDs stay far below 2^30, so int.MinValue + ID never meets a negated one.
+    /// The journal ID of a foreign key's validation: the FK entry's dump ID + 2^30, the range of an entry's second step
+    /// (<see cref="AnalyzeUnits.IdOf"/>). Apart from every entry's (its dump ID), drop's (negated), split table chunk's
+    /// (<see cref="TableSplit.ChunkId"/>, below −2^30, where int.MinValue + ID would meet one: the chunk of dump ID 1, K = 2,
+    /// i = 0 is int.MinValue + 72) and ANALYZE unit's (a table's or materialized view's dump ID + 2^30: never an FK entry's).
     /// </summary>
-    public static int ValidationUnitId(int dumpId) => int.MinValue + dumpId;
+    public static int ValidationUnitId(int dumpId) => AnalyzeUnits.IdOf(dumpId);
 
     /// <summary>
     /// A foreign key added NOT VALID by its unit (<see cref="KeyPlan.ForeignKeyOf"/>) is validated next, in a

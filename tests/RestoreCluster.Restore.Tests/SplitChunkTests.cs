@@ -16,6 +16,19 @@ public sealed class SplitChunkTests : IDisposable
     private const int BlockBytes = 256;
     private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("rc-chunks-");
 
+    // A foreign key's validation and a chunk share one journal: their IDs must never meet (a chunk's row would make the
+    // validation "already done" and leave the key NOT VALID). int.MinValue + 72 was both FK 72's validation and chunk 1 of 2
+    // of dump ID 1.
+    [Fact]
+    public void NoValidationJournalIdIsAChunksId()
+    {
+        Assert.NotEqual(TableSplit.ChunkId(1, 0, 2), UnitSession.ValidationUnitId(72));
+        for (int dumpId = 1; dumpId <= 100_000; dumpId++)
+        {
+            Assert.Null(TableSplit.ChunkOf(UnitSession.ValidationUnitId(dumpId)));
+        }
+    }
+
     [Fact]
     public async Task ChunksLoadEveryRowOnceCountTheirOwnBytesAndRowsAndNeverTruncate()
     {
