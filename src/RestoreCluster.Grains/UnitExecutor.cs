@@ -26,6 +26,8 @@ internal sealed partial class UnitExecutor : IDisposable
     private readonly ConnectionTarget _target;
     private readonly RestoreJournal _journal;
     private readonly TableSplit _split;
+    // The parts of each entry the job restores, as the coordinator selected them (the same pure decision).
+    private readonly IReadOnlyDictionary<int, RestoreParts> _parts;
     private readonly List<string> _messages = [];
     private readonly ActivityContext _jobContext;
     private readonly DataReadCounter _read = new();
@@ -46,7 +48,8 @@ internal sealed partial class UnitExecutor : IDisposable
         _target = ConnectionTarget.FromValues(spec.Target);
         // The chunks the coordinator's plan cuts (the same pure decision) are part of what a --resume must match.
         _split = _options.SplitFor(spec.Jobs);
-        var chunks = RestorePlan.SplitTables(_order, EntrySelector.Select(_order, archive, _options.Selection), _split);
+        _parts = EntrySelector.Select(_order, archive, _options.Selection);
+        var chunks = RestorePlan.SplitTables(_order, _parts, _split);
         _journal = RestoreJournal.For(archive, _options, _split.Layout(chunks));
         // Units run on threads of their own, far from the call that started the job: their spans name the job's span
         // as parent explicitly rather than relying on whatever Activity.Current the slot's loop carries.
@@ -342,7 +345,7 @@ internal sealed partial class UnitExecutor : IDisposable
         _archive.GetEntry(AnalyzeUnits.IsAnalyze(unitId) ? AnalyzeUnits.RelationOf(unitId) : TableSplit.DumpIdOf(unitId));
 
     // --analyze's relations, as the coordinator planned them (the same selection, the same rule).
-    private IReadOnlyList<AnalyzeTarget> AnalyzeTargets => _analyzeTargets ??= AnalyzeUnits.Targets(_order, EntrySelector.Select(_order, _archive, _options.Selection));
+    private IReadOnlyList<AnalyzeTarget> AnalyzeTargets => _analyzeTargets ??= AnalyzeUnits.Targets(_order, _parts);
 
     private IReadOnlyList<AnalyzeTarget>? _analyzeTargets;
 
