@@ -119,9 +119,9 @@ internal sealed class RestoreOptionsSpec
 
     public Option<bool> NoCopyFreeze { get; } = new("--no-copy-freeze") { Description = "no COPY FREEZE into tables a unit truncated in its own transaction" };
 
-    public Option<bool> NoKeysAsIndexes { get; } = new("--no-keys-as-indexes") { Description = "primary keys and unique constraints as one ALTER TABLE each, as pg_restore (default: CREATE UNIQUE INDEX beside the table's other indexes, then ADD CONSTRAINT ... USING INDEX)" };
+    public Option<bool> NoKeysAsIndexes { get; } = new("--no-keys-as-indexes") { Description = $"primary keys and unique constraints as one ALTER TABLE each, as pg_restore (default, on tables of more than {ByteSize.Format(Planning.PlanUnit.SmallBytes)} of data: CREATE UNIQUE INDEX beside the table's other indexes, then ADD CONSTRAINT ... USING INDEX)" };
 
-    public Option<bool> NoFkNotValid { get; } = new("--no-fk-not-valid") { Description = "foreign keys as one ALTER TABLE each, as pg_restore (default: ADD CONSTRAINT ... NOT VALID, then VALIDATE CONSTRAINT in a transaction of its own)" };
+    public Option<bool> NoFkNotValid { get; } = new("--no-fk-not-valid") { Description = $"foreign keys as one ALTER TABLE each, as pg_restore (default, on tables of more than {ByteSize.Format(Planning.PlanUnit.SmallBytes)} of data: ADD CONSTRAINT ... NOT VALID, then VALIDATE CONSTRAINT in a transaction of its own)" };
 
     public Option<string?> SplitLargerThan { get; } = new("--split-larger-than") { HelpName = "SIZE", Description = $"load a table whose data is larger than SIZE (e.g. 64MB) as several chunks at once, on up to -j sessions (default: {ByteSize.Format(Restore.RestoreOptions.DefaultSplitLargerThan)}; none: never)" };
 
