@@ -58,6 +58,7 @@ internal sealed class JsonProgressReporter(CliOutput io, string hostName) : Prog
             {
                 h["adaptive"] = adaptive;
                 h["reason"] = host.Reason;
+                h["copyPace"] = host.CopyPacePercent;
             }
 
             o["host"] = h;

@@ -135,6 +135,14 @@ public interface IHostBudgetGrain : IGrainWithStringKey
     Task SetBudget(int budget);
 
     /// <summary>
+    /// The share of the time a running COPY under this budget may send data (<c>--protect</c>'s pacing, from 0.1 to 1):
+    /// 1 without a probe. Units whose permit <see cref="Permit.Protects"/> read it while they run.
+    /// </summary>
+    [AlwaysInterleave]
+    [Alias("CopyPace")]
+    Task<double> CopyPace();
+
+    /// <summary>
     /// Makes the budget adaptive (<c>--host-budget auto[:MAX]</c>, <c>--protect MS</c>): it starts low and the grain
     /// moves it by what it measures. <paramref name="target"/> is where its probe connects (never with a password
     /// in a cluster: the silo's own credentials are used, as for units).

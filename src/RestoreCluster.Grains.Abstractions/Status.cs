@@ -99,7 +99,8 @@ public sealed record PhaseSeconds(
 /// A target host's budget and use: permits held now (<see cref="InFlight"/>) and slots waiting inside their
 /// Acquire call for one (<see cref="Waiting"/>). An adaptive budget (<see cref="Adaptive"/>: how it was set, e.g.
 /// <c>auto:4, protect 50 ms</c>) says why it last changed (<see cref="Reason"/>); <see cref="Budget"/> is then the
-/// permits units get now (the probe's session aside).
+/// permits units get now (the probe's session aside). <see cref="CopyPacePercent"/>: the share of the time a running COPY
+/// may send data under <c>--protect</c>'s pacing (100: full speed).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("RestoreCluster.HostStatus")]
 public sealed record HostStatus(
@@ -108,7 +109,8 @@ public sealed record HostStatus(
     [property: Id(2)] int InFlight,
     [property: Id(3)] int Waiting,
     [property: Id(4)] string? Adaptive = null,
-    [property: Id(5)] string? Reason = null);
+    [property: Id(5)] string? Reason = null,
+    [property: Id(6)] int CopyPacePercent = 100);
 
 /// <summary>
 /// An adaptive host budget: at most <see cref="Max"/> of our sessions on the server; with <see cref="ProtectMs"/>

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Npgsql;
+using RestoreCluster.Planning;
 using RestoreCluster.Restore;
 
 namespace RestoreCluster.Grains;
@@ -8,7 +9,7 @@ namespace RestoreCluster.Grains;
 /// <summary>
 /// An adaptive budget's probe: a session of its own on the target server (application name <c>restorecluster</c>,
 /// so it counts among our sessions) that runs its query every <see cref="Period"/> and keeps the latencies until the
-/// budget grain takes them. A probe that fails counts as one that took <see cref="FailedMs"/>; a lost session is
+/// budget grain takes them, and gives each to the COPYs' pacer at once. A probe that fails counts as one that took <see cref="FailedMs"/>; a lost session is
 /// opened again at the next probe. It runs off the grain's scheduler.
 /// </summary>
 internal sealed class BudgetProbe : IAsyncDisposable
@@ -22,9 +23,19 @@ internal sealed class BudgetProbe : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
 
-    public BudgetProbe(IReadOnlyDictionary<string, string> target, string sql, Action<string> reportFailure)
+    /// <param name="pacer">Given each answer's latency as it comes (a failed probe's as <see cref="FailedMs"/>).</param>
+    public BudgetProbe(IReadOnlyDictionary<string, string> target, string sql, Action<string> reportFailure, CopyPacer? pacer = null)
     {
+        _pacer = pacer;
         _loop = Task.Run(() => LoopAsync(ConnectionTarget.FromValues(target), sql, reportFailure, _stop.Token));
+    }
+
+    private readonly CopyPacer? _pacer;
+
+    private void Measured(double ms)
+    {
+        _latencies.Enqueue(ms);
+        _pacer?.Observe(ms);
     }
 
     /// <summary>The latencies (ms) measured since the last call.</summary>
@@ -54,12 +65,12 @@ internal sealed class BudgetProbe : IAsyncDisposable
                     conn ??= MaintenanceSession.Open(target, null, null);
                     await using var cmd = new NpgsqlCommand(sql, conn);
                     await cmd.ExecuteNonQueryAsync(CancellationToken.None);
-                    _latencies.Enqueue(clock.Elapsed.TotalMilliseconds);
+                    Measured(clock.Elapsed.TotalMilliseconds);
                     reported = false;
                 }
                 catch (Exception e) when (e is NpgsqlException or RestoreFailedException or InvalidOperationException or TimeoutException)
                 {
-                    _latencies.Enqueue(FailedMs);
+                    Measured(FailedMs);
                     if (!reported)
                     {
                         reportFailure(e.Message);

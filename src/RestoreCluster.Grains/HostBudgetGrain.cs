@@ -37,6 +37,7 @@ public sealed partial class HostBudgetGrain(
     {
         public AdaptiveBudgetSpec Spec { get; } = spec;
         public AdaptiveBudget Controller { get; } = new(spec.Max, spec.ProtectMs > 0 ? spec.ProtectMs : null);
+        public CopyPacer? Pacer { get; } = spec.ProtectMs > 0 ? new CopyPacer(spec.ProtectMs) : null;
         public IReadOnlyDictionary<string, string> Target { get; } = target;
         public BudgetProbe? Probe { get; set; }
         public IGrainTimer? Timer { get; set; }
@@ -114,6 +115,7 @@ public sealed partial class HostBudgetGrain(
             return null;
         }
 
+        StartProbe();
         var waited = _waitingSince.Remove(owner, out var since) ? now - since : TimeSpan.Zero;
         GrainInstruments.PermitWaitTime.Record(waited.TotalSeconds, Host);
         string id = $"{this.GetPrimaryKeyString()}#{++_sequence}";
@@ -225,7 +227,8 @@ public sealed partial class HostBudgetGrain(
         var now = DateTimeOffset.UtcNow;
         return Task.FromResult(new HostStatus(
             this.GetPrimaryKeyString(), Limit, _permits.Count(p => p.Value.Expires > now), _waiting,
-            _adaptive?.Spec.ToString(), _adaptive?.Controller.Reason is { Length: > 0 } reason ? reason : null));
+            _adaptive?.Spec.ToString(), _adaptive?.Controller.Reason is { Length: > 0 } reason ? reason : null,
+            (int)Math.Round(100 * (_adaptive?.Pacer?.Pace ?? 1))));
     }
 
     public async Task SetAdaptive(AdaptiveBudgetSpec spec, IReadOnlyDictionary<string, string> target)
@@ -259,9 +262,9 @@ public sealed partial class HostBudgetGrain(
 
         bool busy = _permits.Count > 0 || _waiting > 0;
         a.IdleWindows = busy ? 0 : a.IdleWindows + 1;
-        if (a.Controller.Probed && busy && a.Probe is null)
+        if (busy)
         {
-            a.Probe = new BudgetProbe(a.Target, a.Spec.ProbeSql ?? "SELECT 1", message => Log.ProbeFailed(logger, this.GetPrimaryKeyString(), message));
+            StartProbe();
         }
 
         var latencies = a.Probe?.Drain() ?? [];
@@ -291,6 +294,18 @@ public sealed partial class HostBudgetGrain(
         Released();
         return Task.CompletedTask;
     }
+
+    // An adaptive budget's probe runs from its first permit (its answers pace the COPYs at once), until it idles.
+    private void StartProbe()
+    {
+        if (_adaptive is { Controller.Probed: true, Probe: null } a)
+        {
+            a.Probe = new BudgetProbe(
+                a.Target, a.Spec.ProbeSql ?? "SELECT 1", message => Log.ProbeFailed(logger, this.GetPrimaryKeyString(), message), a.Pacer);
+        }
+    }
+
+    public Task<double> CopyPace() => Task.FromResult(_adaptive?.Pacer?.Pace ?? 1);
 
     private async Task StopAdaptiveAsync()
     {

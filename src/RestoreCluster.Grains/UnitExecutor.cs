@@ -74,7 +74,14 @@ internal sealed partial class UnitExecutor : IDisposable
     {
         JournalRun = _ownsJournal ? _spec.JobId : null,
         HostBudget = _spec.HostBudget,
+        Pace = Pace,
     };
+
+    /// <summary>
+    /// The pace of the running batch's COPYs: set from the slot's loop while <see cref="Run"/> runs on another thread, from
+    /// a protecting budget (<see cref="Permit.Protects"/>); 1 otherwise.
+    /// </summary>
+    public CopyPace Pace { get; } = new();
 
     /// <summary>
     /// Archive bytes (before decompression) the running entry's data has read so far: read from the slot's

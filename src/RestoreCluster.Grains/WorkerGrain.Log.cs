@@ -26,5 +26,8 @@ public sealed partial class WorkerGrain
 
         [LoggerMessage(EventId = 206, Level = LogLevel.Information, Message = "silo {Silo} can read the archive {Archive} of job {JobId} again: it takes the job's units")]
         public static partial void ArchiveReadable(ILogger logger, string silo, string archive, string jobId);
+
+        [LoggerMessage(EventId = 207, Level = LogLevel.Information, Message = "a batch of {Units} units (unit {UnitId} first) held its COPY data back {Milliseconds:0} ms in all: host {Host}'s probe was over --protect's limit")]
+        public static partial void CopyPaced(ILogger logger, int units, int unitId, double milliseconds, string host);
     }
 }

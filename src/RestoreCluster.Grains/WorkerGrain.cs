@@ -347,12 +347,16 @@ public sealed partial class WorkerGrain(ILogger<WorkerGrain> logger, ILoggerFact
         using var stop = new CancellationTokenSource();
         executor.ResetBytesRead();
         executor.NoParallelWorkers = permit.Protects;
+        executor.Pace.Pace = 1;
+        executor.Pace.TakeHeldBack();
         // A batch blocks its thread on the server for as long as it runs: it gets a thread of its own, not one of
         // the pool's, which runs the grains' turns (at -j above the core count, batches on pool threads starved
         // them for a second or more at a time, until the pool added threads: Orleans' health monitor said so).
         var run = Task.Factory.StartNew(() => executor.Run(leases, stop.Token), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         var progressAt = DateTimeOffset.UtcNow + timings.ProgressInterval;
         var renewAt = DateTimeOffset.UtcNow + timings.RenewInterval;
+        // Under a protecting budget the COPYs keep the pace its probe sets (read as often as the probe answers).
+        var paceAt = permit.Protects ? DateTimeOffset.UtcNow : DateTimeOffset.MaxValue;
         var leaseIds = leases.Select(l => l.LeaseId).ToList();
         bool keep = true;
         try
@@ -360,6 +364,7 @@ public sealed partial class WorkerGrain(ILogger<WorkerGrain> logger, ILoggerFact
             while (keep)
             {
                 var next = progressAt < renewAt ? progressAt : renewAt;
+                next = paceAt < next ? paceAt : next;
                 var left = next - DateTimeOffset.UtcNow;
                 if ((left > TimeSpan.Zero && await Task.WhenAny(run, Task.Delay(left)) == run) || run.IsCompleted)
                 {
@@ -371,6 +376,12 @@ public sealed partial class WorkerGrain(ILogger<WorkerGrain> logger, ILoggerFact
                 {
                     progressAt = now + timings.ProgressInterval;
                     keep = await coordinator.ReportProgress(leases[0].LeaseId, leases[0].Kind == UnitKind.Entry ? executor.BytesRead : 0);
+                }
+
+                if (now >= paceAt)
+                {
+                    paceAt = now + PaceInterval;
+                    executor.Pace.Pace = await budget.CopyPace();
                 }
 
                 if (keep && now >= renewAt)
@@ -397,8 +408,17 @@ public sealed partial class WorkerGrain(ILogger<WorkerGrain> logger, ILoggerFact
             return ([], null);
         }
 
-        return (await run, permit);
+        var reports = await run;
+        if (executor.Pace.TakeHeldBack() is { Ticks: > 0 } heldBack)
+        {
+            Log.CopyPaced(logger, leases.Count, leases[0].UnitId, heldBack.TotalMilliseconds, permit.Host);
+        }
+
+        return (reports, permit);
     }
+
+    // How often a unit under a protecting budget reads the COPY pace: the probe's period.
+    private static readonly TimeSpan PaceInterval = TimeSpan.FromMilliseconds(100);
 
     // Cancels the running statement and waits for the batch to roll back. CancelAsync runs the session's
     // cancel (a short session of its own, DatabaseSink.Cancel) on the thread pool, not in this grain's turn.

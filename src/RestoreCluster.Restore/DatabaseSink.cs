@@ -64,6 +64,9 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
 
     public long CopyRows { get; private set; }
 
+    /// <summary>The pace COPY data is sent at (<c>--protect</c>); null: full speed.</summary>
+    public CopyPace? Pace { get; set; }
+
     /// <summary>Errors counted so far (pg_restore's n_errors).</summary>
     public int ErrorCount { get; private set; }
 
@@ -302,6 +305,7 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
         _copy = new CopyTerminatorFilter();
         _chunk = chunk;
         _copyError = null;
+        Pace?.Start();
         if (_optimistic)
         {
             FlushPending();
@@ -369,6 +373,8 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
                 _copy.Write(data, _copyStream);
                 CopyBytes += data.Length;
             }
+
+            Pace?.Sent(() => _cancelled);
         }
         catch (Exception e) when (e is NpgsqlException or IOException)
         {

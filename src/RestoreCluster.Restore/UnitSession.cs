@@ -81,6 +81,9 @@ public sealed class UnitSession : IDisposable
     /// </summary>
     public bool NoParallelWorkers { get; set; }
 
+    /// <summary>The pace of this session's COPYs (<c>--protect</c>); null: full speed.</summary>
+    public CopyPace? Pace { get; init; }
+
     /// <summary>Retries made because a session was lost (for telemetry and tests).</summary>
     public int Retries { get; private set; }
 
@@ -249,7 +252,7 @@ public sealed class UnitSession : IDisposable
         {
             if (_sink is null)
             {
-                var sink = new DatabaseSink(_connect, _database, _archive, _options.ExitOnError, _attemptErrors.Add);
+                var sink = new DatabaseSink(_connect, _database, _archive, _options.ExitOnError, _attemptErrors.Add) { Pace = Pace };
                 // Verbose lines go with the attempt's errors: they are reported with its outcome, or not at all.
                 var emitter = new RestoreEmitter(_archive, _order, _options, sink)
                 {

@@ -34,6 +34,7 @@ public sealed class AdaptiveBudgetTests(ITestOutputHelper output) : IDisposable
         Assert.All(hosts, h => Assert.Equal("auto:4, protect 5000 ms", h.GetProperty("adaptive").GetString()));
         Assert.Contains(hosts, h => h.GetProperty("reason").GetString() is { } r && r.Contains("raised from 3 to 4", StringComparison.Ordinal));
         Assert.DoesNotContain(hosts, h => h.GetProperty("inFlight").GetInt32() > 3);
+        Assert.All(hosts, h => Assert.Equal(100, h.GetProperty("copyPace").GetInt32()));
     }
 
     [Fact]
@@ -51,6 +52,33 @@ public sealed class AdaptiveBudgetTests(ITestOutputHelper output) : IDisposable
         Assert.True(budgets.Max() <= 1, "a probe always over its limit never lets the budget rise");
         Assert.Contains(hosts, h => h.GetProperty("reason").GetString() is { } r
             && System.Text.RegularExpressions.Regex.IsMatch(r, @"^probe p95 \d+(\.\d)? ms over 50 ms: halved from 2 to 1 \(units pause: only the probe runs\)$"));
+    }
+
+    // The budget acts between units; a running COPY is paced by each probe answer (docs/concurrency.md). With a probe always
+    // over the limit, the table's COPY (many blocks of data) rests between blocks, which the log says; the progress shows
+    // the pace fall; the restore still ends as pg_restore's.
+    [Fact]
+    public async Task UnderAProbeOverTheLimitARunningCopyIsPacedAndTheRestoreStillMatchesPgRestore()
+    {
+        var server = await PostgresServer.GetSharedAsync();
+        string archive = await RestoreComparison.MakeArchiveAsync(server, _directory.FullName, "adaptive_pace", db => server.ExecuteAsync(db, """
+            CREATE TABLE big (id integer, a text, b text);
+            INSERT INTO big SELECT g, md5(g::text), md5((g * 7)::text) FROM generate_series(1, 300000) g;
+            """));
+        string log = Path.Combine(_directory.FullName, "pace.log");
+
+        var (_, hosts) = await RestoreAsync(
+            server, archive, "adaptive_pace",
+            ["-j", "2", "--host-budget", "auto:2", "--protect", "50", "--probe-sql", "SELECT pg_sleep(0.1)", "--log-file", log]);
+
+        var paces = hosts.Select(h => h.GetProperty("copyPace").GetInt32()).ToList();
+        output.WriteLine("COPY paces seen: " + string.Join(",", paces));
+        Assert.Contains(paces, p => p < 100);
+        Assert.All(paces, p => Assert.InRange(p, 10, 100));
+        string held = File.ReadLines(log).FirstOrDefault(l => l.Contains("held its COPY data back", StringComparison.Ordinal))
+            ?? throw new Xunit.Sdk.XunitException("no batch held its COPY data back:\n" + File.ReadAllText(log));
+        var ms = System.Text.RegularExpressions.Regex.Match(held, @"back (\d+) ms in all");
+        Assert.True(ms.Success && int.Parse(ms.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) > 0, held);
     }
 
     // A unit's parallel workers are processes on the server that the budget does not count: under --protect they would

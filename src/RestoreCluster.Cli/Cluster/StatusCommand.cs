@@ -137,6 +137,10 @@ internal sealed class StatusCommand
             if (h.Adaptive is { } adaptive)
             {
                 t.Append(CultureInfo.InvariantCulture, $"  ({adaptive}{(h.Reason is { } reason ? $"; last change: {reason}" : "")})");
+                if (h.CopyPacePercent < 100)
+                {
+                    t.Append(CultureInfo.InvariantCulture, $"  COPY pace {h.CopyPacePercent}%");
+                }
             }
 
             t.Append('\n');
@@ -277,6 +281,7 @@ internal sealed class StatusCommand
                 {
                     w.WriteString("adaptive", adaptive);
                     w.WriteString("reason", h.Reason);
+                    w.WriteNumber("copyPace", h.CopyPacePercent);
                 }
 
                 w.WriteEndObject();

@@ -1,0 +1,89 @@
+namespace RestoreCluster.Planning;
+
+/// <summary>
+/// The pace of running COPYs under a protecting budget (<c>--protect MS</c>; docs/concurrency.md): the share of the time
+/// a COPY may send data, from <see cref="Slowest"/> to 1. The budget's halving and pausing act only between units, and
+/// a table's COPY is one unit of seconds or minutes; so each probe answer moves the pace at once: an answer over the
+/// limit halves it, one under raises it by <see cref="Step"/> (additive increase, multiplicative decrease, as TCP's
+/// congestion window). With the probe's 100 ms period, a COPY slows to its slowest within half a second of a slow
+/// server, and is back at full speed 2 s after the server is quick again. Thread-safe: the probe observes on its own
+/// thread while grain calls read the pace.
+/// </summary>
+public sealed class CopyPacer
+{
+    /// <summary>The slowest pace: a COPY always moves, so the restore finishes.</summary>
+    public const double Slowest = 0.1;
+
+    /// <summary>What one probe answer under the limit adds to the pace.</summary>
+    public const double Step = 0.05;
+
+    private readonly double _limitMs;
+    private readonly Lock _lock = new();
+    private double _pace = 1;
+
+    public CopyPacer(double limitMs)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limitMs);
+        _limitMs = limitMs;
+    }
+
+    /// <summary>The share of the time a running COPY may send, from <see cref="Slowest"/> to 1.</summary>
+    public double Pace
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _pace;
+            }
+        }
+    }
+
+    /// <summary>One probe answer's latency: over the limit halves the pace, under it raises the pace by a step.</summary>
+    public void Observe(double latencyMs)
+    {
+        lock (_lock)
+        {
+            _pace = latencyMs > _limitMs ? Math.Max(Slowest, _pace / 2) : Math.Min(1, _pace + Step);
+        }
+    }
+}
+
+/// <summary>
+/// The rest a paced writer owes: at pace p, each stretch of work (reading, decompressing, sending) of length t is
+/// followed by t × (1 − p) / p of rest, so it works a share p of the time. Rest is taken once
+/// <see cref="ShortestRest"/> is owed (a shorter sleep costs more than it saves), and at most
+/// <see cref="LongestRest"/> at a time (a faster pace takes effect soon). Not thread-safe: one writer.
+/// </summary>
+public sealed class PaceDebt
+{
+    public static readonly TimeSpan ShortestRest = TimeSpan.FromMilliseconds(10);
+    public static readonly TimeSpan LongestRest = TimeSpan.FromMilliseconds(200);
+
+    private TimeSpan _owed;
+
+    /// <summary>Adds a stretch of work done at <paramref name="pace"/>; returns the rest to take now (zero: none yet).</summary>
+    public TimeSpan Worked(TimeSpan work, double pace)
+    {
+        if (pace >= 1)
+        {
+            // Full speed: nothing is owed, not even from slower stretches before.
+            _owed = TimeSpan.Zero;
+            return TimeSpan.Zero;
+        }
+
+        double p = Math.Max(pace, CopyPacer.Slowest);
+        _owed += work * ((1 - p) / p);
+        if (_owed < ShortestRest)
+        {
+            return TimeSpan.Zero;
+        }
+
+        var rest = _owed < LongestRest ? _owed : LongestRest;
+        _owed -= rest;
+        return rest;
+    }
+
+    /// <summary>Forgets what is owed (a new COPY starts).</summary>
+    public void Clear() => _owed = TimeSpan.Zero;
+}
