@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Npgsql;
+using RestoreCluster.Grains;
 using RestoreCluster.Planning;
 using RestoreCluster.Testing;
 
@@ -154,19 +155,17 @@ internal static class ProtectBenchmark
             }
             else
             {
-                await using var conn = new NpgsqlConnection(server.ConnectionString("postgres"));
-                await conn.OpenAsync();
-                while (!pgbench.IsCompleted)
+                // The budget's own probe (BudgetProbe: SELECT 1 every 100 ms on a session of its own), connecting as the
+                // restore's does, so that --protect's limit is in the same measure as what it guards.
+                var env = server.LibpqEnvironment();
+                var target = new Dictionary<string, string>(StringComparer.Ordinal)
                 {
-                    var clock = Stopwatch.StartNew();
-                    await using (var cmd = new NpgsqlCommand("SELECT 1", conn))
-                    {
-                        await cmd.ExecuteScalarAsync();
-                    }
-
-                    probes.Add(clock.Elapsed.TotalMilliseconds);
-                    await Task.Delay(100);
-                }
+                    ["host"] = env["PGHOST"], ["port"] = env["PGPORT"], ["user"] = env["PGUSER"], ["dbname"] = "postgres",
+                };
+                var probe = new BudgetProbe(target, "SELECT 1", message => Progress("probe failed: " + message));
+                await pgbench;
+                await probe.DisposeAsync();
+                probes.AddRange(probe.Drain());
             }
 
             (await pgbench).EnsureSuccess();

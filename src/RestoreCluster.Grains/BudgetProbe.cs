@@ -59,11 +59,12 @@ internal sealed class BudgetProbe : IAsyncDisposable
         {
             while (await timer.WaitForNextTickAsync(stop))
             {
-                var clock = Stopwatch.StartNew();
                 try
                 {
+                    // A new session's start is not timed: only the query is the server's latency.
                     conn ??= MaintenanceSession.Open(target, null, null);
                     await using var cmd = new NpgsqlCommand(sql, conn);
+                    var clock = Stopwatch.StartNew();
                     await cmd.ExecuteNonQueryAsync(CancellationToken.None);
                     Measured(clock.Elapsed.TotalMilliseconds);
                     reported = false;
