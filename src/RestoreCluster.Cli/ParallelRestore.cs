@@ -39,6 +39,12 @@ internal static class ParallelRestore
         // The target's identity first: a target that cannot be reached (a wrong password, say) fails in one line
         // before any silo starts, and no silo is stopped half started.
         string hostKey = await Task.Run(() => HostIdentity.Resolve(target, io.Warn));
+        if (hostBudget.Adaptive is { ProtectMs: > 0 })
+        {
+            // This process is a client of the server it protects, and often on the same host: it yields the CPU.
+            ProcessPriority.LowerThreads(ProcessPriority.ProtectNice);
+        }
+
         await using var cluster = await EmbeddedCluster.StartAsync(telemetry, logs.AddTo);
         string jobId = $"job-{Guid.NewGuid():N}";
         string archivePath = Path.GetFullPath(archive.DisplayName);

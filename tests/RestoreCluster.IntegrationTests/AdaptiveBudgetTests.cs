@@ -81,6 +81,58 @@ public sealed class AdaptiveBudgetTests(ITestOutputHelper output) : IDisposable
         Assert.True(ms.Success && int.Parse(ms.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) > 0, held);
     }
 
+    // Under --protect the restoring process yields the CPU to the server it protects (often on the same host): every one
+    // of its threads runs at nice 10, those the silo started included. Read from /proc while a unit's COPY runs.
+    [Fact]
+    public async Task UnderProtectEveryThreadOfTheRestoringProcessRunsAtNiceTen()
+    {
+        var server = await PostgresServer.GetSharedAsync();
+        string archive = await SlowTablesAsync(server, "adaptive_nice", tables: 1, rowsPerTable: 300);
+        string ours = await server.CreateDatabaseAsync("adaptive_nice_rc");
+        try
+        {
+            using var cli = RunningCli.Start(server, ["restore", "-j", "2", "--host-budget", "auto:2", "--protect", "5000", "--progress", "none", "-d", ours, archive]);
+            var deadline = DateTime.UtcNow.AddMinutes(1);
+            while (await server.ScalarAsync<long>("postgres", $"SELECT count(*) FROM pg_stat_progress_copy WHERE datname = '{ours}' AND command = 'COPY FROM'") == 0)
+            {
+                if (cli.Process.HasExited)
+                {
+                    Assert.Fail($"the restore ended (exit {cli.Process.ExitCode}) before its COPY was seen: {await cli.Stderr}");
+                }
+
+                Assert.True(DateTime.UtcNow < deadline, "no COPY of the restore was seen in a minute");
+                await Task.Delay(50);
+            }
+
+            var nice = Directory.EnumerateDirectories($"/proc/{cli.Process.Id}/task").Select(NiceOf).OfType<int>().ToList();
+            output.WriteLine("nice of the threads: " + string.Join(",", nice));
+            Assert.True(nice.Count > 5, "the process has its runtime's and the silo's threads");
+            Assert.All(nice, n => Assert.Equal(10, n));
+            await cli.Process.WaitForExitAsync();
+            Assert.True(cli.Process.ExitCode == 0, await cli.Stderr);
+        }
+        finally
+        {
+            await server.DropDatabaseAsync(ours);
+        }
+    }
+
+    // A thread's nice value: field 19 of /proc/PID/task/TID/stat, counted after the command name's closing parenthesis
+    // (the name may hold spaces); null for a thread that ended meanwhile.
+    private static int? NiceOf(string task)
+    {
+        try
+        {
+            string stat = File.ReadAllText(Path.Combine(task, "stat"));
+            string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return int.Parse(fields[19 - 3], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     // A unit's parallel workers are processes on the server that the budget does not count: under --protect they would
     // take the live server's cores (an index build with 2 workers doubled pgbench's p95 on 2 cores). The archive's CHECK
     // passes only in a session that starts no parallel workers, so its rows load under --protect and not otherwise.
