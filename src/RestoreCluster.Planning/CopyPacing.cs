@@ -3,9 +3,10 @@ namespace RestoreCluster.Planning;
 /// <summary>
 /// The pace of running COPYs under a protecting budget (<c>--protect MS</c>; docs/concurrency.md): the share of the time
 /// a COPY may send data, from <see cref="Slowest"/> to 1. The budget's halving and pausing act only between units, and
-/// a table's COPY is one unit of seconds or minutes; so each probe answer moves the pace at once: an answer over the
-/// limit halves it, one under raises it by <see cref="Step"/> (additive increase, multiplicative decrease, as TCP's
-/// congestion window). With the probe's 100 ms period, a COPY slows to its slowest within half a second of a slow
+/// a table's COPY is one unit of seconds or minutes; so each probe answer moves the pace at once: an answer over
+/// <see cref="Aim"/> of the limit halves it, one under raises it by <see cref="Step"/> (additive increase, multiplicative
+/// decrease, as TCP's congestion window). It aims below the limit because the limit is on a p95: a controller that
+/// let single answers reach it would keep the p95 over it. With the probe's 100 ms period, a COPY slows to its slowest within half a second of a slow
 /// server, and is back at full speed 2 s after the server is quick again. Thread-safe: the probe observes on its own
 /// thread while grain calls read the pace.
 /// </summary>
@@ -14,8 +15,11 @@ public sealed class CopyPacer
     /// <summary>The slowest pace: a COPY always moves, so the restore finishes.</summary>
     public const double Slowest = 0.1;
 
-    /// <summary>What one probe answer under the limit adds to the pace.</summary>
+    /// <summary>What one probe answer under the aim adds to the pace.</summary>
     public const double Step = 0.05;
+
+    /// <summary>The share of the limit a probe answer may take without slowing the COPYs.</summary>
+    public const double Aim = 2.0 / 3;
 
     private readonly double _limitMs;
     private readonly Lock _lock = new();
@@ -24,7 +28,7 @@ public sealed class CopyPacer
     public CopyPacer(double limitMs)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limitMs);
-        _limitMs = limitMs;
+        _limitMs = limitMs * Aim;
     }
 
     /// <summary>The share of the time a running COPY may send, from <see cref="Slowest"/> to 1.</summary>
@@ -39,7 +43,7 @@ public sealed class CopyPacer
         }
     }
 
-    /// <summary>One probe answer's latency: over the limit halves the pace, under it raises the pace by a step.</summary>
+    /// <summary>One probe answer's latency: over <see cref="Aim"/> of the limit halves the pace, else it rises by a step.</summary>
     public void Observe(double latencyMs)
     {
         lock (_lock)
