@@ -283,7 +283,7 @@ public sealed partial class CoordinatorGrain(
             _finishLease = $"finish:{Guid.NewGuid():N}";
             _finishExpires = now + LeaseTime;
             _progress?.Leased(_finishLease, int.MinValue, now);
-            return [new UnitLease(_finishLease, UnitKind.Finish, int.MinValue, [], false, _finishExpires)];
+            return [new UnitLease(_finishLease, UnitKind.Finish, int.MinValue, [], false, _finishExpires, JobFailed: _fatal is not null)];
         }
 
         var leases = new List<UnitLease>();

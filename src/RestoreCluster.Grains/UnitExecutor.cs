@@ -120,8 +120,9 @@ internal sealed partial class UnitExecutor : IDisposable
                     Session.AsLoginRole(conn =>
                     {
                         // --analyze: what no unit analyzed (the catalogs, what the database held before), once the journal is
-                        // gone, as vacuumdb would see the database. Not for a run whose start was refused: it dropped nothing.
-                        if (RestoreJournal.Drop(conn, _spec.JobId) && _options.Analyze)
+                        // gone, as vacuumdb would see the database. Not for a run whose start was refused: it dropped nothing;
+                        // nor for a job that failed (-e, a fatal error): like pg_restore, it stops at its error.
+                        if (RestoreJournal.Drop(conn, _spec.JobId) && _options.Analyze && !first.JobFailed)
                         {
                             using var analyze = new Npgsql.NpgsqlCommand(AnalyzeSql.Rest(AnalyzeTargets.Select(t => t.Relation)), conn);
                             analyze.ExecuteNonQuery();
