@@ -27,7 +27,8 @@ public enum UnitKind
 /// table (the unit's first lease, in a job that does not resume another run's journal). <see cref="SpareSessions"/>: the
 /// job's host budget less its units leased when this one was (itself included), for --host-memory's parallel workers.
 /// <see cref="JobFailed"/>: the <see cref="UnitKind.Finish"/> of a job that stopped on a fatal error or -e, which
-/// drops the journal but runs no final ANALYZE of --analyze.
+/// drops the journal but runs no final ANALYZE of --analyze. A Finish's <see cref="EntryIds"/>: the end units of split
+/// tables whose rows it takes back first (a chunk stopped the job).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("RestoreCluster.UnitLease")]
 public sealed record UnitLease(

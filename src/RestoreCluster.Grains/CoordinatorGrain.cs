@@ -48,7 +48,7 @@ public sealed partial class CoordinatorGrain(
     private JobState _state = JobState.NotStarted;
     private string? _message;
     private int _errors;
-    // A split table's failed COPY counts once, however many of its chunks failed.
+    // A split table's failed COPY counts once, however many of its chunks failed; one that stopped the job is taken back at its end.
     private readonly SplitErrors _splitErrors = new();
     private int _retries;
     private string? _finishLease;
@@ -283,7 +283,7 @@ public sealed partial class CoordinatorGrain(
             _finishLease = $"finish:{Guid.NewGuid():N}";
             _finishExpires = now + LeaseTime;
             _progress?.Leased(_finishLease, int.MinValue, now);
-            return [new UnitLease(_finishLease, UnitKind.Finish, int.MinValue, [], false, _finishExpires, JobFailed: _fatal is not null)];
+            return [new UnitLease(_finishLease, UnitKind.Finish, int.MinValue, _splitErrors.TakenBackAtTheEnd, false, _finishExpires, JobFailed: _fatal is not null)];
         }
 
         var leases = new List<UnitLease>();
@@ -306,6 +306,7 @@ public sealed partial class CoordinatorGrain(
                 _ => UnitKind.Entry,
             };
             _progress?.Leased(lease.LeaseId, lease.UnitId, now);
+            _splitErrors.Leased(lease.UnitId, lease.TableCreated);
             if (_lapsed.Remove(lease.UnitId))
             {
                 RanAgain(lease.UnitId);
@@ -462,6 +463,7 @@ public sealed partial class CoordinatorGrain(
             _errors += report.Errors;
             KeepMessages(report.ErrorMessages);
             KeepScheduleLines();
+            _splitErrors.Stopped(report.UnitId);
             _fatal ??= report.Fatal;
             News();
             _progress?.Finished(report.LeaseId, report.Rows, report.BytesRead, now);

@@ -117,6 +117,18 @@ internal sealed partial class UnitExecutor : IDisposable
                     var missed = first.EntryIds.Select(id => !PlanUnit.IsArchiveItem(id) ? Work(id, false) : Announced(Work(id, false), VerboseMessages.ProcessingMissedItem)).ToList();
                     return [Serial(first, RunSerially(missed, cancellation), retriesBefore)];
                 case UnitKind.Finish:
+                    // A job stopped by a chunk of a split table (-e): the table's end unit never ran, so its rows are taken
+                    // back here, after every leased unit is back, as pg_restore -e's failed COPY leaves none of them.
+                    int takeBackErrors = 0;
+                    if (first.EntryIds.Count > 0)
+                    {
+                        Session.RunBatch([.. first.EntryIds.Select(id => new UnitWork(id, WorkEntry(id)!, UnitWorkKind.SplitEnd, true))], r =>
+                        {
+                            takeBackErrors += r.Errors;
+                            _messages.AddRange(r.ErrorMessages);
+                        }, cancellation);
+                    }
+
                     Session.AsLoginRole(conn =>
                     {
                         // --analyze: what no unit analyzed (the catalogs, what the database held before), once the journal is
@@ -133,7 +145,7 @@ internal sealed partial class UnitExecutor : IDisposable
                     // pg_restore -j's leader connects again after its workers (restore_toc_entries_postfork) and
                     // sets the fixed settings once more, counting their failures again; -j 1 is serial.
                     int postfork = _spec.Jobs > 1 ? Session.FixedSettingErrors : 0;
-                    return [Report(first, postfork, [], [], 0, 0, retriesBefore, [.. _messages])];
+                    return [Report(first, postfork + takeBackErrors, [], [], 0, 0, retriesBefore, [.. _messages])];
                 default:
                     return RunEntries(leases, retriesBefore, cancellation);
             }

@@ -143,6 +143,39 @@ public sealed class SplitTableDataTests(ITestOutputHelper output)
         Assert.Equal(1, Count(run.Stderr, "COPY failed for table \"big\""));
     }
 
+    [Fact]
+    public async Task WithExitOnErrorARowOneChunkRefusesStopsTheRestoreWithNoneOfTheTablesRowsAsPgRestore()
+    {
+        var server = await PostgresServer.GetSharedAsync();
+        string archive = await Archive.Value;
+        int refused = Rows / 2;
+        string ours = await server.CreateDatabaseAsync("split_fail_e");
+        string theirs = await server.CreateDatabaseAsync("split_fail_e_pg");
+        try
+        {
+            foreach (string db in new[] { ours, theirs })
+            {
+                await server.ExecuteAsync("postgres", $"ALTER DATABASE {db} SET rc_split.refuse = '{refused}'");
+            }
+
+            var reference = await server.RunToolAsync("pg_restore", ["-e", "-j", "3", "-d", theirs, archive], timeout: TimeSpan.FromMinutes(2));
+            var run = await CliRunner.RunAsync(server, ["restore", "-e", "-j", "3", "--split-larger-than", Threshold, "-d", ours, archive], timeout: TimeSpan.FromMinutes(2));
+            output.WriteLine(run.Describe());
+
+            Assert.Equal(1, reference.ExitCode);
+            Assert.True(run.ExitCode == 1, run.Describe());
+            Assert.Contains($"row {refused} refused", run.Stderr, StringComparison.Ordinal);
+            Assert.Equal(0, await server.ScalarAsync<long>(theirs, "SELECT count(*) FROM public.big"));
+            Assert.Equal(0, await server.ScalarAsync<long>(ours, "SELECT count(*) FROM public.big"));
+            Assert.False(await WorkloadChecks.JournalExistsAsync(server, ours), "the journal is left after the failed restore");
+        }
+        finally
+        {
+            await server.DropDatabaseAsync(ours);
+            await server.DropDatabaseAsync(theirs);
+        }
+    }
+
     [Theory]
     [InlineData(2)]
     [InlineData(3)]

@@ -122,6 +122,21 @@ public sealed class TableSplitTests
     }
 
     [Fact]
+    public void AChunkThatStopsTheJobHasItsTableTakenBackAtTheEndOnlyWhenTheRunCreatedTheTable()
+    {
+        var errors = new SplitErrors();
+        errors.Leased(TableSplit.ChunkId(11, 0, 2), tableCreated: true);
+        errors.Leased(TableSplit.ChunkId(12, 0, 2), tableCreated: false);
+        errors.Leased(20, tableCreated: true);
+        errors.Stopped(TableSplit.ChunkId(12, 0, 2));
+        errors.Stopped(20);
+        Assert.Empty(errors.TakenBackAtTheEnd);
+
+        errors.Stopped(TableSplit.ChunkId(11, 1, 2));
+        Assert.Equal([TableSplit.EndId(11)], errors.TakenBackAtTheEnd);
+    }
+
+    [Fact]
     public void ATableThatCouldNotBeCreatedHasEveryChunkSwitchedOff()
     {
         var s = Toc().Schedule(Split);
