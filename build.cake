@@ -1,4 +1,4 @@
-// RestoreCluster build: ./build.sh [--target=Clean|Restore|Build|BuildForTests|Publish|Demo|OtherMajors|Test|SlowTest|Bench|BenchReader] [--configuration=Release|Debug]
+// RestoreCluster build: ./build.sh [--target=Clean|Restore|Build|BuildForTests|Publish|Demo|OtherMajors|Test|SlowTest|Bench|BenchPlot|BenchReader] [--configuration=Release|Debug]
 using System.Xml.Linq;
 
 var target = Argument("target", "Test");
@@ -302,7 +302,7 @@ Task("SlowTest")
 // against pg_restore on generated archives, on a private server. Not part of Test: it takes a long while and
 // wants a quiet machine. Always Release, whatever --configuration says: the benchmark runs the Release CLI.
 // Each dataset at its own -j values (bigtable 1, 2, 4, 8; many 1, 2); wide (about 3 GB) only when asked for.
-// The report goes to the console; its JSON also to artifacts/bench/restore.json.
+// The report goes to the console; its JSON also to artifacts/bench/restore.json, and its plot to artifacts/bench/restore.png.
 Task("Bench")
     .IsDependentOn("Restore")
     .Does(() =>
@@ -326,6 +326,36 @@ Task("Bench")
             NoBuild = true,
             NoRestore = true,
         });
+    BenchPlot();
+});
+
+// The restore benchmark's plot, artifacts/bench/restore.png, from artifacts/bench/restore.json: per dataset, the
+// median wall time against -j of both tools (docs/performance.md). Bench draws it after its run; BenchPlot draws it
+// again from the JSON alone (no benchmark run).
+void BenchPlot() =>
+    DotNetRun(
+        "./bench/RestoreCluster.Benchmarks/RestoreCluster.Benchmarks.csproj",
+        new ProcessArgumentBuilder()
+            .Append("plot")
+            .Append("--json").AppendQuoted(MakeAbsolute(File("./artifacts/bench/restore.json")).FullPath)
+            .Append("--png").AppendQuoted(MakeAbsolute(File("./artifacts/bench/restore.png")).FullPath),
+        new DotNetRunSettings
+        {
+            Configuration = "Release",
+            NoBuild = true,
+            NoRestore = true,
+        });
+
+Task("BenchPlot")
+    .IsDependentOn("Restore")
+    .Does(() =>
+{
+    DotNetBuild("./bench/RestoreCluster.Benchmarks/RestoreCluster.Benchmarks.csproj", new DotNetBuildSettings
+    {
+        Configuration = "Release",
+        NoRestore = true,
+    });
+    BenchPlot();
 });
 
 // The archive reader's BenchmarkDotNet suite (docs/performance.md, "Archive reader"): MB/s per core of decompressed

@@ -26,6 +26,9 @@ public enum UnitKind
 /// rows) truncates first. <see cref="FirstRun"/>: no earlier run of the unit can have left anything in the
 /// table (the unit's first lease, in a job that does not resume another run's journal). <see cref="SpareSessions"/>: the
 /// job's host budget less its units leased when this one was (itself included), for --host-memory's parallel workers.
+/// <see cref="JobFailed"/>: the <see cref="UnitKind.Finish"/> of a job that stopped on a fatal error or -e, which
+/// drops the journal but runs no final ANALYZE of --analyze. A Finish's <see cref="EntryIds"/>: the end units of split
+/// tables whose rows it takes back first (a chunk stopped the job).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("RestoreCluster.UnitLease")]
 public sealed record UnitLease(
@@ -36,7 +39,8 @@ public sealed record UnitLease(
     [property: Id(4)] bool TruncateFirst,
     [property: Id(5)] DateTimeOffset Expires,
     [property: Id(6)] bool FirstRun = false,
-    [property: Id(7)] int SpareSessions = 0);
+    [property: Id(7)] int SpareSessions = 0,
+    [property: Id(8)] bool JobFailed = false);
 
 /// <summary>How a leased unit ended (<see cref="NotRun"/>: its batch stopped before it; it was not run).</summary>
 [GenerateSerializer, Immutable, Alias("RestoreCluster.UnitReport")]

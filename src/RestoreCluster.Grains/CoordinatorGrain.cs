@@ -48,6 +48,8 @@ public sealed partial class CoordinatorGrain(
     private JobState _state = JobState.NotStarted;
     private string? _message;
     private int _errors;
+    // A split table's failed COPY counts once, however many of its chunks failed; one that stopped the job is taken back at its end.
+    private readonly SplitErrors _splitErrors = new();
     private int _retries;
     private string? _finishLease;
     private DateTimeOffset _finishExpires;
@@ -159,7 +161,9 @@ public sealed partial class CoordinatorGrain(
             foreach (var unit in plan.Units)
             {
                 // --analyze's units are no archive entries: "ANALYZE schema.table".
-                _labels[unit.Id] = archive.GetEntry(unit.DumpId) is { } te && !AnalyzeUnits.IsAnalyze(unit.Id) ? UnitLabels.Of(te, unit.Chunk) : $"{unit.Desc} {unit.Tag}";
+                _labels[unit.Id] = archive.GetEntry(unit.DumpId) is { } te && !AnalyzeUnits.IsAnalyze(unit.Id)
+                    ? TableSplit.EndOf(unit.Id) is null ? UnitLabels.Of(te, unit.Chunk) : $"{UnitLabels.Of(te)} {TableSplit.EndLabel}"
+                    : $"{unit.Desc} {unit.Tag}";
             }
 
             _progress = new RestoreProgress(plan, Label);
@@ -279,7 +283,7 @@ public sealed partial class CoordinatorGrain(
             _finishLease = $"finish:{Guid.NewGuid():N}";
             _finishExpires = now + LeaseTime;
             _progress?.Leased(_finishLease, int.MinValue, now);
-            return [new UnitLease(_finishLease, UnitKind.Finish, int.MinValue, [], false, _finishExpires)];
+            return [new UnitLease(_finishLease, UnitKind.Finish, int.MinValue, _splitErrors.TakenBackAtTheEnd, false, _finishExpires, JobFailed: _fatal is not null)];
         }
 
         var leases = new List<UnitLease>();
@@ -302,6 +306,7 @@ public sealed partial class CoordinatorGrain(
                 _ => UnitKind.Entry,
             };
             _progress?.Leased(lease.LeaseId, lease.UnitId, now);
+            _splitErrors.Leased(lease.UnitId, lease.TableCreated);
             if (_lapsed.Remove(lease.UnitId))
             {
                 RanAgain(lease.UnitId);
@@ -324,7 +329,7 @@ public sealed partial class CoordinatorGrain(
             int spare = Math.Max(0, (_spec?.HostBudget ?? 1) - _schedule.Progress.LeasedUnits);
             leases.Add(new UnitLease(lease.LeaseId, kind, lease.UnitId, lease.EntryIds, lease.TableCreated, lease.ExpiresAt, firstRun, spare));
             // --analyze's units are no items of the archive: pg_restore -j -v has no line for them.
-            if (_parallelVerbose && kind == UnitKind.Entry && !AnalyzeUnits.IsAnalyze(lease.UnitId) && _schedule.Plan.GetUnit(lease.UnitId) is { } unit)
+            if (_parallelVerbose && kind == UnitKind.Entry && PlanUnit.IsArchiveItem(lease.UnitId) && _schedule.Plan.GetUnit(lease.UnitId) is { } unit)
             {
                 launched.Add(VerboseMessages.Mark(VerboseMessages.LaunchingItem(unit.DumpId, unit.Desc, unit.Tag)));
             }
@@ -458,6 +463,7 @@ public sealed partial class CoordinatorGrain(
             _errors += report.Errors;
             KeepMessages(report.ErrorMessages);
             KeepScheduleLines();
+            _splitErrors.Stopped(report.UnitId);
             _fatal ??= report.Fatal;
             News();
             _progress?.Finished(report.LeaseId, report.Rows, report.BytesRead, now);
@@ -485,10 +491,12 @@ public sealed partial class CoordinatorGrain(
                 RanAgain(report.UnitId);
             }
 
-            // Errors are counted once per failed statement, as a serial pg_restore counts them.
-            _errors += report.Errors;
-            KeepMessages(report.ErrorMessages);
-            if (_parallelVerbose && !AnalyzeUnits.IsAnalyze(report.UnitId) && _schedule.Plan.GetUnit(report.UnitId) is { } unit)
+            // Errors are counted once per failed statement, as a serial pg_restore counts them; a split table's
+            // failed COPY once, however many of its chunks failed.
+            int counted = _splitErrors.Counted(report.UnitId, report.Errors);
+            _errors += counted;
+            KeepMessages(counted == report.Errors ? report.ErrorMessages : [.. report.ErrorMessages.Where(VerboseMessages.IsMarked)]);
+            if (_parallelVerbose && PlanUnit.IsArchiveItem(report.UnitId) && _schedule.Plan.GetUnit(report.UnitId) is { } unit)
             {
                 KeepMessages([VerboseMessages.Mark(VerboseMessages.FinishedItem(unit.DumpId, unit.Desc, unit.Tag))]);
             }

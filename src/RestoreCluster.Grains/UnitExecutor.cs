@@ -26,6 +26,8 @@ internal sealed partial class UnitExecutor : IDisposable
     private readonly ConnectionTarget _target;
     private readonly RestoreJournal _journal;
     private readonly TableSplit _split;
+    // The split tables' chunk counts, by the dump ID of their TABLE DATA entry.
+    private readonly IReadOnlyDictionary<int, int> _chunks;
     // The parts of each entry the job restores, as the coordinator selected them (the same pure decision).
     private readonly IReadOnlyDictionary<int, RestoreParts> _parts;
     private readonly List<string> _messages = [];
@@ -49,8 +51,8 @@ internal sealed partial class UnitExecutor : IDisposable
         // The chunks the coordinator's plan cuts (the same pure decision) are part of what a --resume must match.
         _split = _options.SplitFor(spec.Jobs);
         _parts = EntrySelector.Select(_order, archive, _options.Selection);
-        var chunks = RestorePlan.SplitTables(_order, _parts, _split);
-        _journal = RestoreJournal.For(archive, _options, _split.Layout(chunks));
+        _chunks = RestorePlan.SplitTables(_order, _parts, _split);
+        _journal = RestoreJournal.For(archive, _options, _split.Layout(_chunks));
         // Units run on threads of their own, far from the call that started the job: their spans name the job's span
         // as parent explicitly rather than relying on whatever Activity.Current the slot's loop carries.
         ActivityContext.TryParse(spec.TraceParent, null, isRemote: true, out _jobContext);
@@ -119,14 +121,27 @@ internal sealed partial class UnitExecutor : IDisposable
                 case UnitKind.Prefork:
                     return [Serial(first, Prefork(first, cancellation), retriesBefore)];
                 case UnitKind.MissedItems:
-                    var missed = first.EntryIds.Select(id => AnalyzeUnits.IsAnalyze(id) ? Work(id, false) : Announced(Work(id, false), VerboseMessages.ProcessingMissedItem)).ToList();
+                    var missed = first.EntryIds.Select(id => !PlanUnit.IsArchiveItem(id) ? Work(id, false) : Announced(Work(id, false), VerboseMessages.ProcessingMissedItem)).ToList();
                     return [Serial(first, RunSerially(missed, cancellation), retriesBefore)];
                 case UnitKind.Finish:
+                    // A job stopped by a chunk of a split table (-e): the table's end unit never ran, so its rows are taken
+                    // back here, after every leased unit is back, as pg_restore -e's failed COPY leaves none of them.
+                    int takeBackErrors = 0;
+                    if (first.EntryIds.Count > 0)
+                    {
+                        Session.RunBatch([.. first.EntryIds.Select(id => new UnitWork(id, WorkEntry(id)!, UnitWorkKind.SplitEnd, true))], r =>
+                        {
+                            takeBackErrors += r.Errors;
+                            _messages.AddRange(r.ErrorMessages);
+                        }, cancellation);
+                    }
+
                     Session.AsLoginRole(conn =>
                     {
                         // --analyze: what no unit analyzed (the catalogs, what the database held before), once the journal is
-                        // gone, as vacuumdb would see the database. Not for a run whose start was refused: it dropped nothing.
-                        if (RestoreJournal.Drop(conn, _spec.JobId) && _options.Analyze)
+                        // gone, as vacuumdb would see the database. Not for a run whose start was refused: it dropped nothing;
+                        // nor for a job that failed (-e, a fatal error): like pg_restore, it stops at its error.
+                        if (RestoreJournal.Drop(conn, _spec.JobId) && _options.Analyze && !first.JobFailed)
                         {
                             using var analyze = new Npgsql.NpgsqlCommand(AnalyzeSql.Rest(AnalyzeTargets.Select(t => t.Relation)), conn);
                             analyze.ExecuteNonQuery();
@@ -137,7 +152,7 @@ internal sealed partial class UnitExecutor : IDisposable
                     // pg_restore -j's leader connects again after its workers (restore_toc_entries_postfork) and
                     // sets the fixed settings once more, counting their failures again; -j 1 is serial.
                     int postfork = _spec.Jobs > 1 ? Session.FixedSettingErrors : 0;
-                    return [Report(first, postfork, [], [], 0, 0, retriesBefore, [.. _messages])];
+                    return [Report(first, postfork + takeBackErrors, [], [], 0, 0, retriesBefore, [.. _messages])];
                 default:
                     return RunEntries(leases, retriesBefore, cancellation);
             }
@@ -181,7 +196,8 @@ internal sealed partial class UnitExecutor : IDisposable
 
     private string What(UnitLease lease) => WorkEntry(lease.UnitId) is { } te
         ? AnalyzeUnits.IsAnalyze(lease.UnitId) ? $"{AnalyzeUnits.Desc} {te.Tag}"
-            : TableSplit.ChunkOf(lease.UnitId) is { } chunk ? $"{te.Desc} {te.Tag} {chunk}" : $"{te.Desc} {te.Tag}"
+            : TableSplit.ChunkOf(lease.UnitId) is { } chunk ? $"{te.Desc} {te.Tag} {chunk}"
+            : TableSplit.EndOf(lease.UnitId) is not null ? $"{te.Desc} {te.Tag} {TableSplit.EndLabel}" : $"{te.Desc} {te.Tag}"
         : lease.Kind.ToString();
 
     // The session's messages for the unit's report; its warnings (a lost session or a refused connect, retried)
@@ -332,8 +348,9 @@ internal sealed partial class UnitExecutor : IDisposable
     private UnitWork Announced(UnitWork work, Func<int, string, string, string> line) =>
         work with { Announcement = Announcement(work.Entry, line) };
 
-    // A unit ID is a dump ID, the chunk ID of a split table's chunk (TableSplit), which never truncates its table, or
-    // --analyze's unit of a relation (AnalyzeUnits).
+    // A unit ID is a dump ID, the chunk ID of a split table's chunk (TableSplit), which never truncates its table, the
+    // end unit of a split table's load, or --analyze's unit of a relation (AnalyzeUnits). For a chunk or an end unit,
+    // truncateFirst says that this run created the table (the coordinator's TableCreated).
     private UnitWork Work(int unitId, bool truncateFirst)
     {
         var entry = WorkEntry(unitId) ?? throw new PlanningException($"unit {unitId} is not in the archive");
@@ -342,11 +359,29 @@ internal sealed partial class UnitExecutor : IDisposable
             return new(unitId, entry, UnitWorkKind.Analyze, truncateFirst);
         }
 
+        if (TableSplit.EndOf(unitId) is { } dumpId)
+        {
+            // Only rows of a table this run created can be taken back: the chunks of any other loaded it as one COPY.
+            bool takeBack = truncateFirst && Session.AsLoginRole(conn => _journal.AnyErrors(conn, ChunkIdsOf(dumpId)));
+            return new(unitId, entry, UnitWorkKind.SplitEnd, takeBack);
+        }
+
         var chunk = TableSplit.ChunkOf(unitId);
+        if (chunk is { } c && !truncateFirst)
+        {
+            // A table this run did not create (-a, or its CREATE failed: it was there) may hold rows of its own, which
+            // a failed chunk's rows could not be told from: its first chunk loads it whole, in one COPY as pg_restore
+            // does (one error, none of its rows kept, when a row is refused), and the other chunks load nothing.
+            return c.Index == 0 ? new(unitId, entry, UnitWorkKind.Entry, false) : new(unitId, entry, UnitWorkKind.SplitEnd, false);
+        }
+
         return chunk is null
             ? new(unitId, entry, UnitWorkKind.Entry, truncateFirst)
             : new(unitId, entry, UnitWorkKind.Entry, false) { Chunk = chunk, ChunkBlockBytes = _split.BlockBytes };
     }
+
+    // The chunk IDs of a split TABLE DATA entry, as the plan cut it (the same pure decision as the coordinator's).
+    private int[] ChunkIdsOf(int dumpId) => TableSplit.ChunkIds(dumpId, _chunks[dumpId]);
 
     private TocEntry? WorkEntry(int unitId) =>
         _archive.GetEntry(AnalyzeUnits.IsAnalyze(unitId) ? AnalyzeUnits.RelationOf(unitId) : TableSplit.DumpIdOf(unitId));

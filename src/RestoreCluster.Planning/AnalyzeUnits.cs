@@ -69,8 +69,10 @@ public static class AnalyzeUnits
     /// The plan's entries with one ANALYZE entry after them per target. Each depends on its relation (the planner
     /// points that at the relation's TABLE DATA entries, all of them, as for any post-data entry) and on every INDEX,
     /// CONSTRAINT and MATERIALIZED VIEW DATA entry of it: ANALYZE samples the rows once they are all in, and its lock
-    /// (SHARE UPDATE EXCLUSIVE) would wait for those builds anyway. As a post-data entry that is no INDEX it locks its
-    /// table data, so it never runs beside a foreign key of its table. Its pass is the latest of what it waits for (a
+    /// (SHARE UPDATE EXCLUSIVE) would wait for those builds anyway. It also depends on every FK CONSTRAINT of the
+    /// relation and every one that references it (through the referenced key's entry): their locks and ANALYZE's
+    /// wait on each other on the server (docs/concurrency.md). As a post-data entry that is no INDEX it locks its
+    /// table data. Its pass is the latest of what it waits for (a
     /// materialized view's REFRESH runs in the post-ACL pass), so it runs in the pass where it becomes ready.
     /// </summary>
     public static PlanEntry[] AddTo(IReadOnlyList<PlanEntry> entries, IReadOnlyList<AnalyzeTarget> targets)
@@ -78,18 +80,38 @@ public static class AnalyzeUnits
         ArgumentNullException.ThrowIfNull(entries);
         ArgumentNullException.ThrowIfNull(targets);
         var builders = new Dictionary<int, List<PlanEntry>>();
+        void Add(int table, PlanEntry e)
+        {
+            if (!builders.TryGetValue(table, out var list))
+            {
+                builders[table] = list = [];
+            }
+
+            list.Add(e);
+        }
+
+        // A key's (or index's) dependencies: its table. A foreign key depends on its table and on the referenced key.
+        var keyDependencies = entries.Where(e => e.Desc is "INDEX" or "CONSTRAINT").ToDictionary(e => e.DumpId, e => e.Dependencies);
         foreach (var e in entries)
         {
             if (e.Desc is "INDEX" or "CONSTRAINT" or "MATERIALIZED VIEW DATA")
             {
                 foreach (int dep in e.Dependencies)
                 {
-                    if (!builders.TryGetValue(dep, out var list))
+                    Add(dep, e);
+                }
+            }
+            else if (e.Desc == "FK CONSTRAINT")
+            {
+                // Its ADD takes SHARE ROW EXCLUSIVE on its table and on the referenced one, its VALIDATE SHARE UPDATE
+                // EXCLUSIVE on its table: an ANALYZE of either beside it would wait on the server, holding a slot.
+                foreach (int dep in e.Dependencies)
+                {
+                    Add(dep, e);
+                    foreach (int table in keyDependencies.GetValueOrDefault(dep) ?? [])
                     {
-                        builders[dep] = list = [];
+                        Add(table, e);
                     }
-
-                    list.Add(e);
                 }
             }
         }

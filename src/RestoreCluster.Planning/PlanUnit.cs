@@ -33,8 +33,14 @@ public sealed class PlanUnit
     /// <summary>The unit's ID: the entry's dump ID, or for a chunk of split table data its chunk ID (<see cref="TableSplit.ChunkId"/>).</summary>
     public int Id { get; }
 
-    /// <summary>The entry's dump ID (a chunk's TABLE DATA entry).</summary>
-    public int DumpId => Chunk?.DumpId ?? Id;
+    /// <summary>The entry's dump ID (a chunk's or a split table's end unit's TABLE DATA entry).</summary>
+    public int DumpId => TableSplit.DumpIdOf(Id);
+
+    /// <summary>
+    /// Whether a unit ID names an item of the archive (an entry or a chunk of one), of which pg_restore -j -v
+    /// prints lines: not --analyze's units, nor a split table's end unit.
+    /// </summary>
+    public static bool IsArchiveItem(int unitId) => !AnalyzeUnits.IsAnalyze(unitId) && TableSplit.EndOf(unitId) is null;
 
     /// <summary>Which chunk of its table's data the unit loads, when the table is split; null otherwise.</summary>
     public TableChunk? Chunk { get; }

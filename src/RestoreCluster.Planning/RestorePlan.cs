@@ -80,7 +80,8 @@ public sealed class RestorePlan
     /// <summary>
     /// Builds the plan from the TOC in restore order and the parts <see cref="EntrySelector"/> chose;
     /// <paramref name="keys"/> names the key constraints restored as an index build and an attach, the TABLE DATA
-    /// entries <paramref name="split"/> cuts (<see cref="SplitTables"/>) become one unit per chunk, and with
+    /// entries <paramref name="split"/> cuts (<see cref="SplitTables"/>) become one unit per chunk and an end unit
+    /// after them (<see cref="TableSplit.EndId"/>), and with
     /// <paramref name="analyze"/> (<c>--analyze</c>) one ANALYZE unit per table follows its data and keys (<see cref="AnalyzeUnits"/>).
     /// </summary>
     public static RestorePlan Build(
@@ -107,6 +108,10 @@ public sealed class RestorePlan
                 var chunk = new TableChunk(te.DumpId, index, count);
                 entries.Add(entry with { DumpId = chunk.Id, Chunk = chunk });
             }
+
+            // The end of the table's load: after every chunk, before its post-data (a TABLE DATA entry of the table, which
+            // post-data is pointed at); it takes the rows back when a chunk failed, as pg_restore's one failed COPY loads none.
+            entries.Add(entry with { DumpId = TableSplit.EndId(te.DumpId), Dependencies = [te.Dependencies[0], .. TableSplit.ChunkIds(te.DumpId, count)], DataLength = 0 });
         }
 
         return Build(analyze ? AnalyzeUnits.AddTo(entries, AnalyzeUnits.Targets(order, parts)) : entries);

@@ -540,10 +540,15 @@ public sealed class RestoreSchedule
             case UnitStatus.TableCreated:
             {
                 // TRUNCATE before the data only where one unit loads the whole table: with several data entries,
-                // each part's TRUNCATE would take away the rows the others loaded.
-                if (_plan.TableDataUnitsOf(dumpId) is [int td])
+                // each part's TRUNCATE would take away the rows the others loaded. The chunks and the end unit of a
+                // split table learn it too: they split only a table this run created (docs/restore.md).
+                var tableData = _plan.TableDataUnitsOf(dumpId);
+                if (tableData is [_] || (tableData.Count > 1 && tableData.All(u => _plan.Units[u].DumpId == _plan.Units[tableData[0]].DumpId)))
                 {
-                    _flags[td] |= FlagCreated;
+                    foreach (int td in tableData)
+                    {
+                        _flags[td] |= FlagCreated;
+                    }
                 }
 
                 break;

@@ -73,8 +73,39 @@ public sealed record TableSplit(long LargerThan, int MaxChunks)
         return dumpId >= 1 && count >= 2 && index < count ? new TableChunk(dumpId, index, count) : null;
     }
 
-    /// <summary>The entry a unit ID stands for: the dump ID of a chunk's TABLE DATA entry, else the ID itself.</summary>
-    public static int DumpIdOf(int unitId) => ChunkOf(unitId)?.DumpId ?? unitId;
+    /// <summary>
+    /// The unit (and journal) ID of the end of a split table's load: int.MinValue + dump ID × 64, the place of a
+    /// "chunk 0 of 1", which no chunk takes. The unit runs after every chunk of the table has ended, and takes the
+    /// table's rows back when a chunk failed (docs/restore.md, "Split big TABLE DATA").
+    /// </summary>
+    public static int EndId(int dumpId)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(dumpId, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(dumpId, MaxDumpId);
+        return int.MinValue + (dumpId << DumpIdShift);
+    }
+
+    /// <summary>How displays name the end unit, after the entry's label.</summary>
+    public const string EndLabel = "(end of load)";
+
+    /// <summary>The dump ID of the TABLE DATA entry whose end unit <paramref name="unitId"/> is (<see cref="EndId"/>), or null.</summary>
+    public static int? EndOf(int unitId)
+    {
+        if (unitId >= int.MinValue + (1 << 30))
+        {
+            return null;
+        }
+
+        int offset = unitId - int.MinValue;
+        int dumpId = offset >> DumpIdShift;
+        return dumpId >= 1 && (offset & ((1 << DumpIdShift) - 1)) == 0 ? dumpId : null;
+    }
+
+    /// <summary>The entry a unit ID stands for: the dump ID of a chunk's (or the end unit's) TABLE DATA entry, else the ID itself.</summary>
+    public static int DumpIdOf(int unitId) => ChunkOf(unitId)?.DumpId ?? EndOf(unitId) ?? unitId;
+
+    /// <summary>The unit IDs of the chunks of the TABLE DATA entry <paramref name="dumpId"/> cut in <paramref name="count"/>.</summary>
+    public static int[] ChunkIds(int dumpId, int count) => [.. Enumerable.Range(0, count).Select(i => ChunkId(dumpId, i, count))];
 
     /// <summary>
     /// The chunks of a plan, as the journal fingerprints them: <c>dumpId/K</c> per split table in dump ID order, and

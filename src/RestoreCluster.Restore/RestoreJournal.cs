@@ -181,6 +181,15 @@ public sealed partial class RestoreJournal
         return cmd;
     }
 
+    /// <summary>Whether any of <paramref name="unitIds"/> is done with errors (a split table's chunks, for its end unit).</summary>
+    public bool AnyErrors(NpgsqlConnection conn, IReadOnlyList<int> unitIds)
+    {
+        using var cmd = new NpgsqlCommand($"SELECT EXISTS (SELECT FROM {Schema}.unit WHERE job_key = $1 AND unit_id = ANY ($2::integer[]) AND errors > 0)", conn);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = JobKey });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = unitIds.ToArray() });
+        return (bool)cmd.ExecuteScalar()!;
+    }
+
     /// <summary>How many of a unit's error messages the journal keeps (its count is always kept).</summary>
     public const int MessagesKept = 100;
 

@@ -394,6 +394,16 @@ public sealed class UnitSession : IDisposable
                     {
                         emitter.ValidateForeignKey(unit.Entry);
                     }
+                    else if (unit.Kind == UnitWorkKind.SplitEnd)
+                    {
+                        // The end of a split table's load (or a chunk with nothing to load): a chunk failed in a table
+                        // this run created, so none of the archive's rows stay, as after pg_restore's one failed COPY.
+                        if (unit.TruncateFirst)
+                        {
+                            sink.CurrentEntry = unit.Entry;
+                            sink.Sql(new SqlBuffer().Add("TRUNCATE TABLE ONLY ").QualifiedId(unit.Entry.GetRaw(TocField.Namespace), unit.Entry.GetRaw(TocField.Tag) ?? []).Add(";").ToArray());
+                        }
+                    }
                     else if (unit.Kind == UnitWorkKind.Analyze)
                     {
                         // --analyze: its errors name the relation's entry.
@@ -556,6 +566,12 @@ public enum UnitWorkKind
     Drop,
     Validate,
     Analyze,
+
+    /// <summary>
+    /// The end of a split table's load (<see cref="TableSplit.EndId"/>): with <see cref="UnitWork.TruncateFirst"/>
+    /// (a chunk failed in a table this run created) its TRUNCATE, else nothing; also a chunk that loads nothing.
+    /// </summary>
+    SplitEnd,
 }
 
 /// <summary>

@@ -7,7 +7,8 @@ namespace RestoreCluster.IntegrationTests;
 /// --analyze (docs/restore.md, "Ready to serve"): after <c>restore --analyze</c> the relations analyzed are exactly
 /// those <c>pg_restore</c> followed by <c>vacuumdb --analyze-only</c> analyzes (tables, partitions, materialized views,
 /// the catalogs; not a partitioned parent, a view), through the grains and with <c>-1</c>; every table has its
-/// reltuples and pg_stats rows; the database dumps as pg_restore's. Without --analyze nothing is analyzed.
+/// reltuples and pg_stats rows; the database dumps as pg_restore's. Without --analyze nothing is analyzed, nor after a
+/// job that stopped on its first error (-e).
 /// <c>analyze_count</c> counts manual ANALYZEs only: the shared server's autovacuum counts in <c>autoanalyze_count</c>.
 /// </summary>
 public sealed class AnalyzeTests
@@ -83,6 +84,30 @@ public sealed class AnalyzeTests
             Assert.Equal(0L, await server.ScalarAsync<long>(ours,
                 "SELECT count(*) FROM pg_stats WHERE schemaname = 'public' AND tablename = 'child' " +
                 "AND (SELECT autoanalyze_count FROM pg_stat_user_tables WHERE relid = 'public.child'::regclass) = 0"));
+        }
+        finally
+        {
+            await server.DropDatabaseAsync(ours);
+            File.Delete(archive);
+        }
+    }
+
+    [Fact]
+    public async Task AJobThatStopsOnItsFirstErrorRunsNoFinalAnalyze()
+    {
+        var server = await PostgresServer.GetSharedAsync();
+        string archive = await ArchiveAsync(server);
+        string ours = await server.CreateDatabaseAsync("analyze_e_rc");
+        try
+        {
+            // The archive's CREATE TABLE public.empty fails: -e stops the restore there.
+            await server.ExecuteAsync(ours, "CREATE TABLE public.empty (id integer)");
+            var run = await CliRunner.RunAsync(server, ["restore", "-j", "2", "-e", "--analyze", "--progress", "none", "-d", ours, archive], timeout: TimeSpan.FromMinutes(2));
+
+            Assert.True(run.ExitCode == 1, run.Describe());
+            Assert.Contains("relation \"empty\" already exists", run.Stderr, StringComparison.Ordinal);
+            Assert.Equal("", await server.ScalarAsync<string>(ours, AnalyzedSql));
+            Assert.False(await WorkloadChecks.JournalExistsAsync(server, ours), "the journal is left after the failed restore");
         }
         finally
         {

@@ -6,8 +6,8 @@ namespace RestoreCluster.Planning.Tests;
 
 /// <summary>
 /// --analyze's units in the plan: one ANALYZE per table or materialized view the restore creates or loads, after its
-/// data and every index and constraint of it (a materialized view: after its REFRESH, in the post-ACL pass), never
-/// beside a foreign key of its table; none without --analyze.
+/// data and every index and constraint of it (a materialized view: after its REFRESH, in the post-ACL pass), and
+/// after the foreign keys of its table and those that reference it; none without --analyze.
 /// </summary>
 public sealed class AnalyzeUnitsTests
 {
@@ -43,37 +43,33 @@ public sealed class AnalyzeUnitsTests
         var constraint = s.LeaseOne("w1");
         Assert.Equal(21, constraint.UnitId);
         s.Done(constraint);
+        Assert.Equal(UnitState.Pending, s.GetState(AnalyzeT));
+        var foreignKey = s.LeaseOne("w1");
+        Assert.Equal(22, foreignKey.UnitId);
+        s.Done(foreignKey);
 
         Assert.Equal(UnitState.Ready, s.GetState(AnalyzeT));
     }
 
     [Fact]
-    public void AnAnalyzeNeverRunsBesideAForeignKeyOfItsTable()
+    public void AnAnalyzeComesAfterTheForeignKeysOfItsTableAndThoseThatReferenceIt()
     {
-        var s = new TocBuilder()
+        // child (2) references parent (1) through parent's key (21): the foreign key (22) locks both tables.
+        var plan = new TocBuilder()
             .Add(1, "TABLE", ArchiveSection.PreData)
-            .Data(11, "t", 1000, 1)
-            .Add(20, "INDEX", ArchiveSection.PostData, 1)
+            .Add(2, "TABLE", ArchiveSection.PreData)
+            .Data(11, "parent", 1000, 1)
+            .Data(12, "child", 1000, 2)
             .Add(21, "CONSTRAINT", ArchiveSection.PostData, 1)
-            .Add(22, "FK CONSTRAINT", ArchiveSection.PostData, 1, 21)
-            .Schedule(analyze: true);
-        s.RunPrefork();
-        foreach (int id in new[] { 11, 20, 21 })
-        {
-            var lease = s.LeaseOne();
-            Assert.Equal(id, lease.UnitId);
-            s.Done(lease);
-        }
+            .Add(22, "FK CONSTRAINT", ArchiveSection.PostData, 2, 21)
+            .Add(23, "INDEX", ArchiveSection.PostData, 2)
+            .Plan(analyze: true);
 
-        // The foreign key and the ANALYZE are both ready: whichever goes first holds the other back.
-        Assert.Equal(UnitState.Ready, s.GetState(AnalyzeT));
-        var a = s.LeaseOne("w1");
-        Assert.Null(s.Lease("w2", TocBuilder.T0, TocBuilder.Ttl));
-        s.Done(a);
-        var b = s.LeaseOne("w2");
-        Assert.Equal(new[] { 22, AnalyzeT }.Order(), new[] { a.UnitId, b.UnitId }.Order());
-        s.Done(b);
-        Assert.True(s.IsFinished);
+        Assert.Contains(22, plan.GetUnit(AnalyzeUnits.IdOf(1))!.Dependencies);
+        Assert.Contains(22, plan.GetUnit(AnalyzeUnits.IdOf(2))!.Dependencies);
+        var order = new RestoreSchedule(plan).DrainSerially();
+        Assert.True(order.IndexOf(22) < order.IndexOf(AnalyzeUnits.IdOf(1)), string.Join(' ', order));
+        Assert.True(order.IndexOf(22) < order.IndexOf(AnalyzeUnits.IdOf(2)), string.Join(' ', order));
     }
 
     [Fact]

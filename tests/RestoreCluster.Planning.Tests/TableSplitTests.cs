@@ -6,8 +6,9 @@ namespace RestoreCluster.Planning.Tests;
 
 /// <summary>
 /// Split big TABLE DATA in the plan: a table above the threshold becomes K chunk units with IDs of their own (which
-/// never collide with any other journal ID), that run at once, never truncate, count the table's bytes once, and all
-/// hold the table's post-data; tables the split must leave alone stay one unit.
+/// never collide with any other journal ID), that run at once, count the table's bytes once, and are followed by the
+/// end of the table's load, which holds the table's post-data; a failed COPY counts once over the chunks; tables the
+/// split must leave alone stay one unit.
 /// </summary>
 public sealed class TableSplitTests
 {
@@ -22,7 +23,7 @@ public sealed class TableSplitTests
         .Add(20, "INDEX", ArchiveSection.PostData, 0, "big_idx", 1)
         .Add(21, "CONSTRAINT", ArchiveSection.PostData, 0, "big_pkey", 1);
 
-    private static int[] ChunkIds(int dumpId, int count) => [.. Enumerable.Range(0, count).Select(i => TableSplit.ChunkId(dumpId, i, count))];
+    private static int[] ChunkIds(int dumpId, int count) => TableSplit.ChunkIds(dumpId, count);
 
     [Fact]
     public void ATableAboveTheThresholdBecomesOneUnitPerChunkWhoseSizesAddUpToTheTables()
@@ -41,15 +42,16 @@ public sealed class TableSplitTests
     }
 
     [Fact]
-    public void TheChunksRunAtOnceNoneTruncatesAndThePostDataWaitsForEveryOne()
+    public void TheChunksRunAtOnceKnowTheirTableIsNewAndThePostDataWaitsForTheEndOfTheLoad()
     {
         var s = Toc().Schedule(Split);
         s.RunPrefork(new Dictionary<int, UnitStatus> { [1] = UnitStatus.TableCreated, [2] = UnitStatus.TableCreated });
 
         var chunks = new[] { s.LeaseOne("w1"), s.LeaseOne("w2"), s.LeaseOne("w3") };
         Assert.Equal(ChunkIds(11, 3).Order(), chunks.Select(c => c.UnitId).Order());
-        // A chunk's TRUNCATE would take away the rows the other chunks loaded.
-        Assert.All(chunks, c => Assert.False(c.TableCreated, $"chunk {c.UnitId} would truncate the table"));
+        // The run created the table: its chunks split it (none truncates: the unit executor's rule), and its end may
+        // take the rows back.
+        Assert.All(chunks, c => Assert.True(c.TableCreated, $"chunk {c.UnitId} does not know its table is new"));
         var small = s.LeaseOne("w4");
         Assert.Equal(12, small.UnitId);
         Assert.True(small.TableCreated);
@@ -58,17 +60,80 @@ public sealed class TableSplitTests
         s.Done(chunks[0]);
         s.Done(chunks[2]);
         Assert.Null(s.Lease("w5", TocBuilder.T0, TocBuilder.Ttl));
+        Assert.Equal(UnitState.Pending, s.GetState(TableSplit.EndId(11)));
         Assert.Equal(UnitState.Pending, s.GetState(20));
         Assert.Equal(UnitState.Pending, s.GetState(21));
 
         s.Done(chunks[1]);
         Assert.Equal(10_100, s.Progress.DoneDataBytes);
+        var end = s.LeaseOne("w1");
+        Assert.Equal(TableSplit.EndId(11), end.UnitId);
+        Assert.True(end.TableCreated);
+        Assert.Null(s.Lease("w2", TocBuilder.T0, TocBuilder.Ttl));
+        s.Done(end);
         var index = s.LeaseOne("w1");
         Assert.Equal(20, index.UnitId);
         // The constraint locks the table's data, all of its chunks, which the index uses: it waits for the index.
         Assert.Null(s.Lease("w2", TocBuilder.T0, TocBuilder.Ttl));
         s.Done(index);
         Assert.Equal(21, s.LeaseOne("w2").UnitId);
+    }
+
+    [Fact]
+    public void TheChunksOfATableThisRunDidNotCreateAreToldSo()
+    {
+        // -a, or a CREATE TABLE that failed: the unit executor then loads the table whole in its first chunk.
+        var s = Toc().Schedule(Split);
+        s.RunPrefork(new Dictionary<int, UnitStatus> { [2] = UnitStatus.TableCreated });
+
+        var chunks = new[] { s.LeaseOne("w1"), s.LeaseOne("w2"), s.LeaseOne("w3") };
+        Assert.Equal(ChunkIds(11, 3).Order(), chunks.Select(c => c.UnitId).Order());
+        Assert.All(chunks, c => Assert.False(c.TableCreated));
+    }
+
+    [Fact]
+    public void TheEndUnitsIdMeetsNoChunkAndNamesItsEntry()
+    {
+        int end = TableSplit.EndId(11);
+        Assert.Equal(11, TableSplit.EndOf(end));
+        Assert.Equal(11, TableSplit.DumpIdOf(end));
+        Assert.Null(TableSplit.ChunkOf(end));
+        Assert.False(PlanUnit.IsArchiveItem(end));
+        Assert.True(PlanUnit.IsArchiveItem(TableSplit.ChunkId(11, 0, 2)));
+        Assert.DoesNotContain(end, Enumerable.Range(2, TableSplit.ChunkCap - 1).SelectMany(k => ChunkIds(11, k)));
+        Assert.Null(TableSplit.EndOf(TableSplit.ChunkId(11, 0, 2)));
+        Assert.Null(TableSplit.EndOf(int.MinValue));
+        Assert.Null(TableSplit.EndOf(11));
+        Assert.Null(TableSplit.EndOf(-1));
+    }
+
+    [Fact]
+    public void AFailedCopyOfASplitTableCountsOnceHoweverManyChunksFailed()
+    {
+        var errors = new SplitErrors();
+        Assert.Equal(1, errors.Counted(TableSplit.ChunkId(11, 1, 3), 1));
+        Assert.Equal(0, errors.Counted(TableSplit.ChunkId(11, 0, 3), 1));
+        Assert.Equal(0, errors.Counted(TableSplit.ChunkId(11, 2, 3), 2));
+        Assert.Equal(0, errors.Counted(TableSplit.ChunkId(11, 2, 3), 0));
+        // Another table's chunks, and units that are no chunks, count as they come.
+        Assert.Equal(1, errors.Counted(TableSplit.ChunkId(12, 0, 2), 1));
+        Assert.Equal(2, errors.Counted(20, 2));
+        Assert.Equal(2, errors.Counted(20, 2));
+    }
+
+    [Fact]
+    public void AChunkThatStopsTheJobHasItsTableTakenBackAtTheEndOnlyWhenTheRunCreatedTheTable()
+    {
+        var errors = new SplitErrors();
+        errors.Leased(TableSplit.ChunkId(11, 0, 2), tableCreated: true);
+        errors.Leased(TableSplit.ChunkId(12, 0, 2), tableCreated: false);
+        errors.Leased(20, tableCreated: true);
+        errors.Stopped(TableSplit.ChunkId(12, 0, 2));
+        errors.Stopped(20);
+        Assert.Empty(errors.TakenBackAtTheEnd);
+
+        errors.Stopped(TableSplit.ChunkId(11, 1, 2));
+        Assert.Equal([TableSplit.EndId(11)], errors.TakenBackAtTheEnd);
     }
 
     [Fact]
@@ -87,7 +152,9 @@ public sealed class TableSplitTests
         var plan = Toc().Add(30, "SEQUENCE SET", ArchiveSection.Data, 0, "s", 11).Plan(Split);
 
         Assert.Equal(ChunkIds(11, 3), plan.GetUnit(30)!.Dependencies);
-        Assert.Equal(ChunkIds(11, 3), plan.GetUnit(20)!.Dependencies);
+        // Post-data waits for the end of the load too, which waits for every chunk.
+        Assert.Equal([.. ChunkIds(11, 3), TableSplit.EndId(11)], plan.GetUnit(20)!.Dependencies);
+        Assert.Equal([1, .. ChunkIds(11, 3)], plan.GetUnit(TableSplit.EndId(11))!.Dependencies);
     }
 
     [Theory]
