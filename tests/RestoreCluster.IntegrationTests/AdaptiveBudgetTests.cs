@@ -63,7 +63,7 @@ public sealed class AdaptiveBudgetTests(ITestOutputHelper output) : IDisposable
         var server = await PostgresServer.GetSharedAsync();
         string archive = await RestoreComparison.MakeArchiveAsync(server, _directory.FullName, "adaptive_pace", db => server.ExecuteAsync(db, """
             CREATE TABLE big (id integer, a text, b text);
-            INSERT INTO big SELECT g, md5(g::text), md5((g * 7)::text) FROM generate_series(1, 300000) g;
+            INSERT INTO big SELECT g, md5(g::text), md5((g * 7)::text) FROM generate_series(1, 600000) g;
             """));
         string log = Path.Combine(_directory.FullName, "pace.log");
 
