@@ -22,6 +22,7 @@ internal sealed class BudgetProbe : IAsyncDisposable
     private readonly ConcurrentQueue<double> _latencies = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
+    private readonly CopyPacer? _pacer;
 
     /// <param name="pacer">Given each answer's latency as it comes (a failed probe's as <see cref="FailedMs"/>).</param>
     public BudgetProbe(IReadOnlyDictionary<string, string> target, string sql, Action<string> reportFailure, CopyPacer? pacer = null)
@@ -29,8 +30,6 @@ internal sealed class BudgetProbe : IAsyncDisposable
         _pacer = pacer;
         _loop = Task.Run(() => LoopAsync(ConnectionTarget.FromValues(target), sql, reportFailure, _stop.Token));
     }
-
-    private readonly CopyPacer? _pacer;
 
     private void Measured(double ms)
     {

@@ -6,8 +6,8 @@ namespace RestoreCluster.Restore;
 /// <summary>
 /// The pace a session's COPYs keep (<see cref="CopyPacer"/>): <see cref="Pace"/> is set from another thread (the slot's
 /// loop, from its host budget), and the COPY rests between its blocks of data so that it works that share of the
-/// time. A COPY paced below 1 rests in slices, and stops resting at once when the unit is cancelled.
-/// <see cref="HeldBack"/> adds up the rests taken, for the log.
+/// time. A COPY paced below 1 rests in slices of 20 ms, and stops resting after the slice in which the unit is cancelled.
+/// <see cref="TakeHeldBack"/> gives the rests taken, for the log.
 /// </summary>
 public sealed class CopyPace
 {
@@ -25,10 +25,7 @@ public sealed class CopyPace
         set => Volatile.Write(ref _pace, Math.Clamp(value, CopyPacer.Slowest, 1));
     }
 
-    /// <summary>The rests taken since the last <see cref="TakeHeldBack"/>.</summary>
-    public TimeSpan HeldBack => TimeSpan.FromTicks(Interlocked.Read(ref _heldBackTicks));
-
-    /// <summary>Returns <see cref="HeldBack"/> and starts it again from zero.</summary>
+    /// <summary>The rests taken since the last call, which starts the count again from zero.</summary>
     public TimeSpan TakeHeldBack() => TimeSpan.FromTicks(Interlocked.Exchange(ref _heldBackTicks, 0));
 
     /// <summary>A COPY starts: its work is counted from now, and nothing is owed.</summary>

@@ -39,6 +39,7 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
     private readonly List<NpgsqlBatchCommand> _pending = [];
     private volatile NpgsqlBatch? _running;
     private volatile bool _cancelled;
+    private readonly Func<bool> _isCancelled;
     private bool _settingUp;
     private long _pendingChars;
 
@@ -50,6 +51,8 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
         _stdStrings = archive.StandardConformingStrings;
         _exitOnError = exitOnError;
         _reportError = reportError;
+        // Once, not per block of COPY data: the pace's rests ask it between their slices.
+        _isCancelled = () => _cancelled;
         _conn = Open(database);
     }
 
@@ -374,7 +377,7 @@ internal sealed partial class DatabaseSink : ISqlSink, IDisposable
                 CopyBytes += data.Length;
             }
 
-            Pace?.Sent(() => _cancelled);
+            Pace?.Sent(_isCancelled);
         }
         catch (Exception e) when (e is NpgsqlException or IOException)
         {
