@@ -17,17 +17,21 @@ internal static class ParallelRestore
     public static async Task<int> RunAsync(
         PgArchive archive, IReadOnlyList<TocEntry> order, RestoreOptions options, ConnectionTarget target,
         int jobs, HostBudgetChoice hostBudget, bool resume, string progressMode, TimeSpan stallWarning, TelemetryOptions telemetry, CliOutput io,
-        RestoreLogs logs)
+        RestoreLogs logs, Task<EmbeddedCluster>? starting = null)
     {
-        var status = await RunJobAsync(archive, order, options, target, jobs, hostBudget, resume, progressMode, stallWarning, telemetry, io, logs);
+        var status = await RunJobAsync(archive, order, options, target, jobs, hostBudget, resume, progressMode, stallWarning, telemetry, io, logs, starting);
         return JobWatch.Exit(status, io, "restore cancelled; the journal in the target keeps what was done: rerun with --resume to continue");
     }
 
-    /// <summary>Runs the job to its end (its messages and progress shown as <c>restore</c> shows them) and returns its last status.</summary>
+    /// <summary>
+    /// Runs the job to its end (its messages and progress shown as <c>restore</c> shows them) and returns its last status.
+    /// <paramref name="starting"/>: the silo, already starting (<see cref="EarlySilo"/>), which this job then owns; without it the
+    /// silo starts once the target is known to be reachable.
+    /// </summary>
     public static async Task<JobStatus> RunJobAsync(
         PgArchive archive, IReadOnlyList<TocEntry> order, RestoreOptions options, ConnectionTarget target,
         int jobs, HostBudgetChoice hostBudget, bool resume, string progressMode, TimeSpan stallWarning, TelemetryOptions telemetry, CliOutput io,
-        RestoreLogs logs)
+        RestoreLogs logs, Task<EmbeddedCluster>? starting = null)
     {
         DatabaseRestore.RequireRawSql();
         if (options.Verbose)
@@ -36,16 +40,27 @@ internal static class ParallelRestore
         }
 
         var started = Stopwatch.StartNew();
-        // The target's identity first: a target that cannot be reached (a wrong password, say) fails in one line
-        // before any silo starts, and no silo is stopped half started.
-        string hostKey = await Task.Run(() => HostIdentity.Resolve(target, io.Warn));
+        // The target's identity before the job: a target that cannot be reached (a wrong password, say) fails in one
+        // line, and a silo started early (EarlySilo) is stopped once its start has ended, never half started.
+        string hostKey;
+        try
+        {
+            hostKey = await Task.Run(() => HostIdentity.Resolve(target, io.Warn));
+        }
+        catch when (starting is not null)
+        {
+            await StopAsync(starting);
+            throw;
+        }
+
         if (hostBudget.Adaptive is { ProtectMs: > 0 })
         {
-            // This process is a client of the server it protects, and often on the same host: it yields the CPU.
+            // This process is a client of the server it protects, and often on the same host: it yields the CPU
+            // (every thread, the early silo's included; threads made later inherit it).
             ProcessPriority.LowerThreads(ProcessPriority.ProtectNice);
         }
 
-        await using var cluster = await EmbeddedCluster.StartAsync(telemetry, logs.AddTo);
+        await using var cluster = await (starting ?? EmbeddedCluster.StartAsync(telemetry, logs.AddTo));
         string jobId = $"job-{Guid.NewGuid():N}";
         string archivePath = Path.GetFullPath(archive.DisplayName);
         // Started once the cluster (and its tracer provider) runs: before, nobody listens and it is not recorded.
@@ -67,6 +82,22 @@ internal static class ParallelRestore
             _ => WaitForSlots(worker));
         Describe(job, status!);
         return status!;
+    }
+
+    private static async Task StopAsync(Task<EmbeddedCluster> starting)
+    {
+        EmbeddedCluster cluster;
+        try
+        {
+            cluster = await starting;
+        }
+        catch (Exception)
+        {
+            // Nothing ran on it: the caller's error is the one to report.
+            return;
+        }
+
+        await cluster.DisposeAsync();
     }
 
     private static async Task WaitForSlots(IWorkerGrain worker)

@@ -34,6 +34,11 @@ internal static partial class RestoreCommand
             throw new CliError("--tls-cert, --tls-key and --tls-ca need --cluster", ExitCodes.Usage);
         }
 
+        // A restore through the grains starts its silo now, while the archive is read and the target reached.
+        using var earlyLogs = db is not null && !list && !submit && p.GetValue(s.Cluster) is null && RunsOnGrains(restore, p.GetValue(s.Jobs)) && archivePath is not (null or "-")
+            ? OpenLogs(p.GetValue(s.LogFile), io, restore.Verbose)
+            : null;
+        using var early = earlyLogs is null ? null : EarlySilo.Start(TelemetryOptions.FromEnvironment(p.GetValue(s.OtelConsole)), earlyLogs);
         using var archive = ArchiveOpener.Open(archivePath, io);
         CheckFormat(p.GetValue(s.Format), archive);
         if (archive.Header.IntSize > 4)
@@ -53,12 +58,13 @@ internal static partial class RestoreCommand
         }
 
         CheckStrictNames(archive, order, selection);
-        using var logs = OpenLogs(p.GetValue(s.LogFile), io, restore.Verbose);
+        using var ownLogs = earlyLogs is null ? OpenLogs(p.GetValue(s.LogFile), io, restore.Verbose) : null;
+        var logs = earlyLogs ?? ownLogs!;
         if (db is not null)
         {
             return submit || p.GetValue(s.Cluster) is not null
                 ? Cluster.ClusterRestore.Run(p, s, io, logs, archive, order, restore, db, submit)
-                : RestoreIntoDatabase(p, s, io, logs, archive, order, restore, db);
+                : RestoreIntoDatabase(p, s, io, logs, archive, order, restore, db, early);
         }
 
         using var loggers = logs.CreateFactory();
@@ -94,20 +100,26 @@ internal static partial class RestoreCommand
         return (useList.Order, restore with { Selection = restore.Selection with { WantedIds = useList.WantedIds } });
     }
 
+    // Whether a restore into a database runs through the grains (an archive from standard input aside).
+    private static bool RunsOnGrains(RestoreOptions restore, int jobs) =>
+        !restore.SingleTransaction && !(restore.TransactionSize > 0 && jobs == 1);
+
     private static int RestoreIntoDatabase(
-        ParseResult p, RestoreOptionsSpec s, CliOutput io, RestoreLogs logs, PgArchive archive, IReadOnlyList<TocEntry> order, RestoreOptions restore, string db)
+        ParseResult p, RestoreOptionsSpec s, CliOutput io, RestoreLogs logs, PgArchive archive, IReadOnlyList<TocEntry> order, RestoreOptions restore, string db,
+        EarlySilo? early)
     {
         var (target, prompt) = s.Connection.Resolve(p, db);
         int jobs = p.GetValue(s.Jobs);
         // --transaction-size without -j is pg_restore 17's serial restore: its blocks, and their rollback at an error.
         bool serialBlocks = restore.TransactionSize > 0 && jobs == 1;
-        if (!restore.SingleTransaction && !serialBlocks && archive.IsSeekable)
+        if (RunsOnGrains(restore, jobs) && archive.IsSeekable)
         {
             // The grains: parallel units, per-host budget, exactly-once journal. Worker sessions cannot prompt,
             // so a password the server asks for must be known up front (-W, the target, PGPASSWORD, .pgpass).
             return ParallelRestore.RunAsync(
                 archive, order, restore, target, jobs, HostBudgetChoice.From(p, s), p.GetValue(s.Resume),
-                p.GetValue(s.Progress) ?? "auto", TimeSpan.FromSeconds(p.GetValue(s.StallWarning)), TelemetryOptions.FromEnvironment(p.GetValue(s.OtelConsole)), io, logs).GetAwaiter().GetResult();
+                p.GetValue(s.Progress) ?? "auto", TimeSpan.FromSeconds(p.GetValue(s.StallWarning)), TelemetryOptions.FromEnvironment(p.GetValue(s.OtelConsole)), io, logs,
+                early?.Take()).GetAwaiter().GetResult();
         }
 
         if (jobs > 1 && !archive.IsSeekable)
