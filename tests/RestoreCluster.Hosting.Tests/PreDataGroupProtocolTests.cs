@@ -3,6 +3,7 @@ using RestoreCluster.Grains.Abstractions;
 using RestoreCluster.Restore;
 using RestoreCluster.Testing;
 using Xunit;
+using static RestoreCluster.Hosting.Tests.CoordinatorProtocolTests;
 
 namespace RestoreCluster.Hosting.Tests;
 
@@ -133,6 +134,4 @@ public sealed class PreDataGroupProtocolTests : IAsyncLifetime, IDisposable
         Assert.Equal(JobState.Running, (await coordinator.Start(spec)).State);
         return coordinator;
     }
-
-    private static UnitReport Done(UnitLease lease) => new(lease.LeaseId, lease.UnitId, 0, [], [], null, 0, 0, []);
 }

@@ -47,12 +47,9 @@ public sealed class PreDataGroupsTests(ITestOutputHelper output)
     {
         var server = await PostgresServer.GetSharedAsync();
         string archive = await Archive.Value;
-        string target = await server.CreateDatabaseAsync("predata_kill");
-        string reference = await server.CreateDatabaseAsync("predata_kill_pg");
+        var (target, reference) = await PrepareAsync(server, archive, "predata_kill");
         try
         {
-            (await server.RunToolAsync("pg_restore", ["-j", "2", "-d", reference, archive], timeout: TimeSpan.FromMinutes(2))).EnsureSuccess();
-            await server.ExecuteAsync(target, Recorder);
             string[] restore = ["restore", "-j", "2", "-d", target, archive];
             await using (var gate = await WorkloadChecks.OpenAsync(server, target))
             {
@@ -69,9 +66,7 @@ public sealed class PreDataGroupsTests(ITestOutputHelper output)
                     },
                     TimeSpan.FromSeconds(60),
                     () => "t01's CREATE TABLE waiting while another session commits tables of its group");
-                await cli.KillAsync();
-                await ExecAsync(gate, $"SELECT count(pg_catalog.pg_terminate_backend(pid)) FROM pg_catalog.pg_stat_activity WHERE datname = '{target}' AND application_name = '{WorkloadChecks.ApplicationName}'");
-                await WorkloadChecks.WaitUntilAsync(async () => await WorkloadChecks.SessionsAsync(gate, target) == 0, TimeSpan.FromSeconds(30), () => "the killed restore's sessions to end");
+                await WorkloadChecks.KillAsync(cli, gate, target);
                 await ExecAsync(gate, "SELECT pg_catalog.pg_advisory_unlock(4242, 13)");
                 Assert.Equal(0, await ScalarAsync(gate, "SELECT count(*) FROM pg_catalog.pg_class WHERE oid = to_regclass('public.t01')"));
                 Assert.True(await WorkloadChecks.JournalExistsAsync(server, target), "no journal after the kill");
@@ -95,13 +90,9 @@ public sealed class PreDataGroupsTests(ITestOutputHelper output)
     {
         var server = await PostgresServer.GetSharedAsync();
         string archive = await Archive.Value;
-        string target = await server.CreateDatabaseAsync("predata_serial");
-        string reference = await server.CreateDatabaseAsync("predata_serial_pg");
+        var (target, reference) = await PrepareAsync(server, archive, "predata_serial");
         try
         {
-            (await server.RunToolAsync("pg_restore", ["-j", "2", "-d", reference, archive], timeout: TimeSpan.FromMinutes(2))).EnsureSuccess();
-            await server.ExecuteAsync(target, Recorder);
-
             var run = await CliRunner.RunAsync(server, ["restore", "-j", "2", "--serial-pre-data", "-d", target, archive], timeout: TimeSpan.FromMinutes(2));
 
             Assert.True(run.ExitCode == 0, run.Describe());
@@ -174,6 +165,16 @@ public sealed class PreDataGroupsTests(ITestOutputHelper output)
         END $$;
         CREATE EVENT TRIGGER rc_record ON ddl_command_end WHEN TAG IN ('CREATE TABLE') EXECUTE FUNCTION public.rc_record();
         """;
+
+    // A target with the recorder, and pg_restore -j 2's database to compare it with.
+    private static async Task<(string Target, string Reference)> PrepareAsync(PostgresServer server, string archive, string prefix)
+    {
+        string target = await server.CreateDatabaseAsync(prefix);
+        string reference = await server.CreateDatabaseAsync(prefix + "_pg");
+        (await server.RunToolAsync("pg_restore", ["-j", "2", "-d", reference, archive], timeout: TimeSpan.FromMinutes(2))).EnsureSuccess();
+        await server.ExecuteAsync(target, Recorder);
+        return (target, reference);
+    }
 
     private static async Task AssertSameDumpAsync(PostgresServer server, string target, string reference)
     {
