@@ -218,6 +218,7 @@ internal static partial class RestoreCommand
             NoCopyFreeze = p.GetValue(s.NoCopyFreeze),
             NoKeysAsIndexes = p.GetValue(s.NoKeysAsIndexes),
             NoFkNotValid = p.GetValue(s.NoFkNotValid),
+            SerialPreData = p.GetValue(s.SerialPreData),
             SplitLargerThan = p.GetValue(s.SplitLargerThan) is { } split ? ParseSplit(split) : RestoreOptions.DefaultSplitLargerThan,
             Analyze = p.GetValue(s.Analyze),
             HostMemory = p.GetValue(s.HostMemory) is { } memory ? ByteSize.Parse(memory, "--host-memory") : 0,

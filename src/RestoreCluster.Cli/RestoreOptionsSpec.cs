@@ -123,6 +123,8 @@ internal sealed class RestoreOptionsSpec
 
     public Option<bool> NoFkNotValid { get; } = new("--no-fk-not-valid") { Description = $"foreign keys as one ALTER TABLE each, as pg_restore (default, on tables of more than {ByteSize.Format(Planning.PlanUnit.SmallBytes)} of data: ADD CONSTRAINT ... NOT VALID, then VALIDATE CONSTRAINT in a transaction of its own)" };
 
+    public Option<bool> SerialPreData { get; } = new("--serial-pre-data") { Description = "run all of pre-data on one session, as pg_restore (default with -j 2 or more: runs of plain tables and sequences are created side by side on the job's sessions)" };
+
     public Option<string?> SplitLargerThan { get; } = new("--split-larger-than") { HelpName = "SIZE", Description = $"load a table whose data is larger than SIZE (e.g. 64MB) as several chunks at once, on up to -j sessions (default: {ByteSize.Format(Restore.RestoreOptions.DefaultSplitLargerThan)}; none: never)" };
 
     public Option<bool> Analyze { get; } = new("--analyze") { Description = "analyze each table as soon as its data, indexes and constraints are in, and the rest of the database at the end (as vacuumdb --analyze-only)" };
@@ -168,7 +170,7 @@ internal sealed class RestoreOptionsSpec
             TransactionSize, UseSetSessionAuthorization,
         ]),
         new("Connection options", [Host, Port, UserName, NoPassword, Password, Role]),
-        new("RestoreCluster options", [HostBudget, Protect, ProbeSql, Analyze, HostMemory, Resume, NoAsyncCommit, NoCopyFreeze, NoKeysAsIndexes, NoFkNotValid, SplitLargerThan, Progress, StallWarning, LogFile, Cluster, TlsCert, TlsKey, TlsCa, OtelConsole]),
+        new("RestoreCluster options", [HostBudget, Protect, ProbeSql, Analyze, HostMemory, Resume, NoAsyncCommit, NoCopyFreeze, NoKeysAsIndexes, NoFkNotValid, SerialPreData, SplitLargerThan, Progress, StallWarning, LogFile, Cluster, TlsCert, TlsKey, TlsCa, OtelConsole]),
     ];
 
     public void AddTo(Command command)

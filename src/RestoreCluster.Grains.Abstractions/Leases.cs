@@ -18,6 +18,12 @@ public enum UnitKind
 
     /// <summary>The normal end: drop the journal.</summary>
     Finish = 3,
+
+    /// <summary>
+    /// A later serial step of pre-data, after a pre-data group (docs/concurrency.md, "The ordering"): its entries in
+    /// archive order, on one session; the start (journal, -C, -c's drops) was done by <see cref="Prefork"/>.
+    /// </summary>
+    PreforkStep = 4,
 }
 
 /// <summary>

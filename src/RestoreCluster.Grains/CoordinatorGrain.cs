@@ -156,7 +156,9 @@ public sealed partial class CoordinatorGrain(
         {
             var order = JobOrder.Resolve(archive, spec.Order);
             var parts = EntrySelector.Select(order, archive, options.Selection);
-            var plan = RestorePlan.Build(order, parts, KeyPlan.For(order, !options.NoKeysAsIndexes, !options.NoFkNotValid), options.SplitFor(spec.Jobs), options.Analyze);
+            var plan = RestorePlan.Build(
+                order, parts, KeyPlan.For(order, !options.NoKeysAsIndexes, !options.NoFkNotValid), options.SplitFor(spec.Jobs), options.Analyze,
+                options.PreDataGroupsFor(Math.Min(spec.Jobs, spec.HostBudget)));
             _schedule = new RestoreSchedule(plan, _parallelVerbose ? OnSchedule : null);
             foreach (var unit in plan.Units)
             {
@@ -302,6 +304,7 @@ public sealed partial class CoordinatorGrain(
             var kind = lease.Kind switch
             {
                 WorkKind.Prefork => UnitKind.Prefork,
+                WorkKind.PreforkStep => UnitKind.PreforkStep,
                 WorkKind.MissedItems => UnitKind.MissedItems,
                 _ => UnitKind.Entry,
             };
@@ -328,8 +331,9 @@ public sealed partial class CoordinatorGrain(
             bool firstRun = CoordinatorRecovery.FirstRun(lease.Attempt, _spec?.Resume ?? false, _takenUp);
             int spare = Math.Max(0, (_spec?.HostBudget ?? 1) - _schedule.Progress.LeasedUnits);
             leases.Add(new UnitLease(lease.LeaseId, kind, lease.UnitId, lease.EntryIds, lease.TableCreated, lease.ExpiresAt, firstRun, spare));
-            // --analyze's units are no items of the archive: pg_restore -j -v has no line for them.
-            if (_parallelVerbose && kind == UnitKind.Entry && PlanUnit.IsArchiveItem(lease.UnitId) && _schedule.Plan.GetUnit(lease.UnitId) is { } unit)
+            // --analyze's units are no items of the archive: pg_restore -j -v has no line for them. A pre-data group's
+            // units are the leader's serial entries in pg_restore: "processing item" when they are done (CompleteOne).
+            if (_parallelVerbose && kind == UnitKind.Entry && PlanUnit.IsArchiveItem(lease.UnitId) && _schedule.Plan.GetUnit(lease.UnitId) is { IsPreData: false } unit)
             {
                 launched.Add(VerboseMessages.Mark(VerboseMessages.LaunchingItem(unit.DumpId, unit.Desc, unit.Tag)));
             }
@@ -495,8 +499,15 @@ public sealed partial class CoordinatorGrain(
             // failed COPY once, however many of its chunks failed.
             int counted = _splitErrors.Counted(report.UnitId, report.Errors);
             _errors += counted;
+            var preData = _schedule.Plan.GetUnit(report.UnitId) is { IsPreData: true } p ? p : null;
+            if (_parallelVerbose && preData is not null)
+            {
+                // pg_restore -j -v's leader prints it before the entry's own lines; ours come in the order the units end.
+                KeepMessages([VerboseMessages.Mark(VerboseMessages.ProcessingItem(preData.DumpId, preData.Desc, preData.Tag))]);
+            }
+
             KeepMessages(counted == report.Errors ? report.ErrorMessages : [.. report.ErrorMessages.Where(VerboseMessages.IsMarked)]);
-            if (_parallelVerbose && PlanUnit.IsArchiveItem(report.UnitId) && _schedule.Plan.GetUnit(report.UnitId) is { } unit)
+            if (_parallelVerbose && preData is null && PlanUnit.IsArchiveItem(report.UnitId) && _schedule.Plan.GetUnit(report.UnitId) is { } unit)
             {
                 KeepMessages([VerboseMessages.Mark(VerboseMessages.FinishedItem(unit.DumpId, unit.Desc, unit.Tag))]);
             }
@@ -691,7 +702,7 @@ public sealed partial class CoordinatorGrain(
 
     private string Label(int unitId) => unitId switch
     {
-        RestoreSchedule.PreforkUnitId => $"pre-data ({_schedule?.Plan.Prefork.Count} entries, serial)",
+        RestoreSchedule.PreforkUnitId => $"pre-data ({_schedule?.PreforkStepEntries} entries, serial)",
         RestoreSchedule.MissedItemsUnitId => $"missed items ({_schedule?.MissedItems.Count} entries, serial)",
         int.MinValue => "journal drop",
         _ => _labels.GetValueOrDefault(unitId) ?? $"unit {unitId}",

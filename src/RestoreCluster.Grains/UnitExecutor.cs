@@ -108,9 +108,9 @@ internal sealed partial class UnitExecutor : IDisposable
         var first = leases[0];
         _running = first;
         int retriesBefore = _session?.Retries ?? 0;
-        if (first.Kind is UnitKind.Entry or UnitKind.MissedItems)
+        if (first.Kind is UnitKind.Entry or UnitKind.MissedItems or UnitKind.PreforkStep)
         {
-            // Leased only once the prefork is done: this run prepared the journal.
+            // Leased only once the prefork's first step is done: this run prepared the journal.
             OwnJournal();
         }
 
@@ -120,6 +120,10 @@ internal sealed partial class UnitExecutor : IDisposable
             {
                 case UnitKind.Prefork:
                     return [Serial(first, Prefork(first, cancellation), retriesBefore)];
+                case UnitKind.PreforkStep:
+                    // A serial step of pre-data after a group: its entries as the prefork runs them, with the same -v lines.
+                    var step = first.EntryIds.Select(id => Announced(Work(id, false), VerboseMessages.ProcessingItem)).ToList();
+                    return [Serial(first, RunSerially(step, cancellation), retriesBefore)];
                 case UnitKind.MissedItems:
                     var missed = first.EntryIds.Select(id => !PlanUnit.IsArchiveItem(id) ? Work(id, false) : Announced(Work(id, false), VerboseMessages.ProcessingMissedItem)).ToList();
                     return [Serial(first, RunSerially(missed, cancellation), retriesBefore)];

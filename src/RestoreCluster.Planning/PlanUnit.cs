@@ -13,8 +13,10 @@ public sealed class PlanUnit
 
     internal PlanUnit(
         int id, int tocIndex, string desc, string tag, ArchiveSection section, RestorePass pass, RestoreParts parts,
-        long priority, long dataBytes, int[] dependencies, int[] lockDependencies, bool runsAlone = false, TableChunk? chunk = null)
+        long priority, long dataBytes, int[] dependencies, int[] lockDependencies, bool runsAlone = false, TableChunk? chunk = null,
+        int preDataGroup = -1)
     {
+        PreDataGroup = preDataGroup;
         RunsAlone = runsAlone;
         Chunk = chunk;
         Id = id;
@@ -85,6 +87,15 @@ public sealed class PlanUnit
     /// could deadlock with the index builds it waits for), and never beside another such key of its table.
     /// </summary>
     public bool RunsAlone { get; }
+
+    /// <summary>
+    /// The pre-data group the unit belongs to (<see cref="PreDataGroups"/>): a prefork entry run side by side with the
+    /// others of its group, between two serial steps of the prefork; -1 for every other unit.
+    /// </summary>
+    public int PreDataGroup { get; }
+
+    /// <summary>Whether the unit is a prefork entry of a pre-data group.</summary>
+    public bool IsPreData => PreDataGroup >= 0;
 
     public override string ToString() => $"{Id} {Desc} {Tag}";
 }

@@ -15,10 +15,12 @@ public sealed class RestorePlan
     private readonly Dictionary<int, int[]> _tableDataUnitByTable;
 
     private RestorePlan(
-        int[] prefork, PlanUnit[] units, Dictionary<int, int> unitByDumpId, Dictionary<int, int[]> tableDataUnitByTable,
+        int[][] preforkSteps, int[][] groupUnits, PlanUnit[] units, Dictionary<int, int> unitByDumpId, Dictionary<int, int[]> tableDataUnitByTable,
         int[] initialDepCount, int[][] dependents, int[][] depEntries, int[][] lockEntries, int[] rank, int entryCount)
     {
-        Prefork = prefork;
+        PreforkSteps = preforkSteps;
+        Prefork = [.. preforkSteps.SelectMany(step => step)];
+        GroupUnits = groupUnits;
         Units = units;
         _unitByDumpId = unitByDumpId;
         _tableDataUnitByTable = tableDataUnitByTable;
@@ -42,7 +44,21 @@ public sealed class RestorePlan
     /// MAIN-pass PRE_DATA entry, and MAIN-pass NONE-section entries met before the first DATA or
     /// POST_DATA entry. Entries with no selected parts are included (pg_restore "processes" them as no-ops).
     /// </summary>
+    /// <remarks>With pre-data groups (<see cref="PreDataGroups"/>) the entries of the groups are units instead, and these
+    /// are the serial steps' entries (<see cref="PreforkSteps"/>) one after another.</remarks>
     public IReadOnlyList<int> Prefork { get; }
+
+    /// <summary>
+    /// The prefork's serial steps, in order: a group of units (<see cref="PreDataGroupCount"/>) runs after each step but
+    /// the last one (and after the last one too when there are as many groups as steps). One step without groups.
+    /// </summary>
+    public IReadOnlyList<IReadOnlyList<int>> PreforkSteps { get; }
+
+    /// <summary>How many pre-data groups the prefork holds (<see cref="PlanUnit.PreDataGroup"/>).</summary>
+    public int PreDataGroupCount => GroupUnits.Length;
+
+    // Group -> its unit indices, in restore order.
+    internal int[][] GroupUnits { get; }
 
     /// <summary>The pending entries as work units, in restore order.</summary>
     public IReadOnlyList<PlanUnit> Units { get; }
@@ -85,7 +101,8 @@ public sealed class RestorePlan
     /// <paramref name="analyze"/> (<c>--analyze</c>) one ANALYZE unit per table follows its data and keys (<see cref="AnalyzeUnits"/>).
     /// </summary>
     public static RestorePlan Build(
-        IReadOnlyList<TocEntry> order, IReadOnlyDictionary<int, RestoreParts> parts, KeyPlan? keys = null, TableSplit? split = null, bool analyze = false)
+        IReadOnlyList<TocEntry> order, IReadOnlyDictionary<int, RestoreParts> parts, KeyPlan? keys = null, TableSplit? split = null, bool analyze = false,
+        PreDataGroups? groups = null)
     {
         ArgumentNullException.ThrowIfNull(order);
         ArgumentNullException.ThrowIfNull(parts);
@@ -114,7 +131,7 @@ public sealed class RestorePlan
             entries.Add(entry with { DumpId = TableSplit.EndId(te.DumpId), Dependencies = [te.Dependencies[0], .. TableSplit.ChunkIds(te.DumpId, count)], DataLength = 0 });
         }
 
-        return Build(analyze ? AnalyzeUnits.AddTo(entries, AnalyzeUnits.Targets(order, parts)) : entries);
+        return Build(analyze ? AnalyzeUnits.AddTo(entries, AnalyzeUnits.Targets(order, parts)) : entries, groups);
     }
 
     /// <summary>
@@ -155,8 +172,11 @@ public sealed class RestorePlan
         return chunks;
     }
 
-    /// <summary>Builds the plan from entry descriptions in restore order.</summary>
-    public static RestorePlan Build(IReadOnlyList<PlanEntry> order)
+    /// <summary>
+    /// Builds the plan from entry descriptions in restore order; <paramref name="groups"/> says which runs of prefork
+    /// entries become units that run side by side between the prefork's serial steps.
+    /// </summary>
+    public static RestorePlan Build(IReadOnlyList<PlanEntry> order, PreDataGroups? groups = null)
     {
         ArgumentNullException.ThrowIfNull(order);
         int n = order.Count;
@@ -262,7 +282,7 @@ public sealed class RestorePlan
 
         // restore_toc_entries_prefork: which entries the leader runs before forking.
         var isPrefork = new bool[n];
-        var prefork = new List<int>();
+        var preforkEntries = new List<int>();
         bool skippedSome = false;
         for (int i = 0; i < n; i++)
         {
@@ -289,14 +309,53 @@ public sealed class RestorePlan
             if (doNow)
             {
                 isPrefork[i] = true;
-                prefork.Add(e.DumpId);
+                preforkEntries.Add(i);
             }
         }
+
+        // Pre-data groups: their entries become units; the prefork's other entries are its serial steps around them.
+        var found = (groups ?? PreDataGroups.Off).Find(order, preforkEntries);
+        var groupOf = new int[n];
+        Array.Fill(groupOf, -1);
+        for (int g = 0; g < found.Count; g++)
+        {
+            foreach (int i in found[g])
+            {
+                groupOf[i] = g;
+                isPrefork[i] = false;
+            }
+        }
+
+        var steps = new List<List<int>> { new() };
+        int lastGroup = -1;
+        foreach (int i in preforkEntries)
+        {
+            if (groupOf[i] >= 0)
+            {
+                if (groupOf[i] != lastGroup)
+                {
+                    lastGroup = groupOf[i];
+                    steps.Add([]);
+                }
+
+                continue;
+            }
+
+            steps[^1].Add(order[i].DumpId);
+        }
+
+        if (steps.Count > 1 && steps[^1].Count == 0)
+        {
+            // The prefork ends with a group: the parallel passes follow it.
+            steps.RemoveAt(steps.Count - 1);
+        }
+
+        int preforkCount = steps.Sum(step => step.Count);
 
         // Units: every pending entry, in order.
         var unitOfEntry = new int[n];
         Array.Fill(unitOfEntry, -1);
-        var unitEntries = new List<int>(n - prefork.Count);
+        var unitEntries = new List<int>(n - preforkCount);
         for (int i = 0; i < n; i++)
         {
             if (!isPrefork[i])
@@ -351,7 +410,7 @@ public sealed class RestorePlan
             long dataBytes = (e.Parts & RestoreParts.Data) != 0 ? ShareOf(e) : 0;
             units[u] = new PlanUnit(
                 e.DumpId, i, e.Desc, e.Tag, e.Section, e.Pass, e.Parts, priority[i], dataBytes,
-                ToDumpIds(order, deps[i]), ToDumpIds(order, locks), indexFirst, e.Chunk);
+                ToDumpIds(order, deps[i]), ToDumpIds(order, locks), indexFirst, e.Chunk, groupOf[i]);
             unitByDumpId[e.DumpId] = u;
         }
 
@@ -401,8 +460,9 @@ public sealed class RestorePlan
             }
         }
 
+        var groupUnits = found.Select(g => g.Select(i => unitOfEntry[i]).ToArray()).ToArray();
         return new RestorePlan(
-            [.. prefork], units, unitByDumpId, tableDataUnitByTable, initialDepCount, dependents, depEntries, lockEntries,
+            [.. steps.Select(step => step.ToArray())], groupUnits, units, unitByDumpId, tableDataUnitByTable, initialDepCount, dependents, depEntries, lockEntries,
             rank, n);
     }
 

@@ -4,7 +4,8 @@ namespace RestoreCluster.Planning;
 /// The state machine a coordinator holds to hand out a <see cref="RestorePlan"/>'s work the way
 /// pg_restore -j does (restore_toc_entries_parallel, pop_next_work_item, has_lock_conflicts,
 /// reduce_dependencies, move_to_ready_heap, mark_restore_job_done), with leases instead of forked
-/// workers. First the prefork list is leased as one serial batch; then entry units, in priority order,
+/// workers. First the prefork list is leased as one serial batch (with pre-data groups: serial steps, each followed
+/// by a group of units leased as entries, with a barrier after each group); then entry units, in priority order,
 /// pass by pass (Main, Acl, PostAcl; each pass boundary is a full barrier); finally anything still pending
 /// (circular dependencies, or entries whose dependencies were satisfied only in a later pass) is leased as
 /// one serial "missed items" batch.
@@ -60,6 +61,9 @@ public sealed class RestoreSchedule
     private int _errors;
     private int _expiredLeases;
     private long _leaseSequence;
+
+    // Where the prefork is: 2k for its serial step k (the prefork batch), 2k + 1 for pre-data group k.
+    private int _preforkPosition;
 
     /// <summary>
     /// A new schedule for a plan, at the start of the job. <paramref name="observer"/> hears of the moments
@@ -117,6 +121,12 @@ public sealed class RestoreSchedule
 
     public SchedulePhase Phase { get; private set; }
 
+    /// <summary>The pre-data group whose units are being handed out, or -1 (a serial step, or no longer the prefork).</summary>
+    public int CurrentGroup => Phase == SchedulePhase.Prefork && _preforkPosition % 2 == 1 ? _preforkPosition / 2 : -1;
+
+    /// <summary>How many entries the prefork batch's current (or last) serial step holds.</summary>
+    public int PreforkStepEntries => _plan.PreforkSteps[Math.Min(_preforkPosition / 2, _plan.PreforkSteps.Count - 1)].Count;
+
     /// <summary>The current pass (meaningful in the parallel phase).</summary>
     public RestorePass Pass { get; private set; }
 
@@ -131,7 +141,7 @@ public sealed class RestoreSchedule
     {
         get
         {
-            if (_state[_preforkUnit] is not (UnitState.Done or UnitState.Failed))
+            if (Phase == SchedulePhase.Prefork)
             {
                 return RestorePhase.PreData;
             }
@@ -177,8 +187,11 @@ public sealed class RestoreSchedule
         ArgumentNullException.ThrowIfNull(workerId);
         switch (Phase)
         {
-            case SchedulePhase.Prefork:
+            case SchedulePhase.Prefork when CurrentGroup < 0:
                 return _state[_preforkUnit] == UnitState.Ready ? Grant(_preforkUnit, workerId, now, ttl) : null;
+            case SchedulePhase.Prefork:
+                // A pre-data group: its units are ready entries like any, and nothing else is.
+                break;
             case SchedulePhase.Postfork:
                 return _state[_missedUnit] == UnitState.Ready ? Grant(_missedUnit, workerId, now, ttl) : null;
             case SchedulePhase.Parallel:
@@ -267,7 +280,11 @@ public sealed class RestoreSchedule
         {
             foreach (var (dumpId, entryStatus) in entryStatuses)
             {
-                ApplyStatus(dumpId, entryStatus);
+                // The unit's own status is applied once (a TABLE of a pre-data group reports its table).
+                if (dumpId != unitId)
+                {
+                    ApplyStatus(dumpId, entryStatus);
+                }
             }
         }
 
@@ -358,7 +375,7 @@ public sealed class RestoreSchedule
         return new ScheduleSnapshot(
             SnapshotVersion, (int)Phase, (int)Pass, _leaseSequence, _errors, _expiredLeases, ids, states,
             (int[])_depCount.Clone(), (int[])_attempts.Clone(), (int[])_flags.Clone(), (string?[])_leaseId.Clone(),
-            (string?[])_worker.Clone(), (long[])_expiry.Clone());
+            (string?[])_worker.Clone(), (long[])_expiry.Clone(), _preforkPosition);
     }
 
     /// <summary>Rebuilds a schedule from a snapshot taken of a schedule of the same plan.</summary>
@@ -392,6 +409,7 @@ public sealed class RestoreSchedule
 
         Phase = (SchedulePhase)s.Phase;
         Pass = (RestorePass)s.Pass;
+        _preforkPosition = s.PreforkPosition;
         _leaseSequence = s.LeaseSequence;
         _errors = s.ErrorCount;
         _expiredLeases = s.ExpiredLeases;
@@ -447,8 +465,9 @@ public sealed class RestoreSchedule
         WorkKind kind;
         if (u == _preforkUnit)
         {
-            kind = WorkKind.Prefork;
-            entryIds = _plan.Prefork;
+            // The first serial step starts the restore; a later one runs its entries after the group before it.
+            kind = _preforkPosition == 0 ? WorkKind.Prefork : WorkKind.PreforkStep;
+            entryIds = _plan.PreforkSteps[_preforkPosition / 2];
         }
         else if (u == _missedUnit)
         {
@@ -673,9 +692,37 @@ public sealed class RestoreSchedule
             switch (Phase)
             {
                 case SchedulePhase.Prefork:
-                    if (_state[_preforkUnit] is not (UnitState.Done or UnitState.Failed))
+                    if (CurrentGroup >= 0 ? _readyCount > 0 || _leasedEntries > 0 : _state[_preforkUnit] is not (UnitState.Done or UnitState.Failed))
                     {
                         return;
+                    }
+
+                    // The step is done (a serial batch, or every unit of a group: a barrier). The next step, if any.
+                    _preforkPosition++;
+                    if (_preforkPosition < _plan.PreforkSteps.Count + _plan.PreDataGroupCount)
+                    {
+                        if (CurrentGroup >= 0)
+                        {
+                            foreach (int g in _plan.GroupUnits[CurrentGroup])
+                            {
+                                if (_state[g] == UnitState.Pending && _depCount[g] == 0)
+                                {
+                                    MakeReady(g);
+                                }
+                            }
+
+                            CompleteSkipped();
+                        }
+                        else
+                        {
+                            // The prefork batch again, with the next serial step's entries and a lease of its own.
+                            _state[_preforkUnit] = UnitState.Ready;
+                            _leaseId[_preforkUnit] = null;
+                            _worker[_preforkUnit] = null;
+                            _attempts[_preforkUnit] = 0;
+                        }
+
+                        continue;
                     }
 
                     Phase = SchedulePhase.Parallel;

@@ -32,6 +32,12 @@ public enum WorkKind
 
     /// <summary>The missed items, serially, in order, ignoring passes (pg_restore's postfork).</summary>
     MissedItems,
+
+    /// <summary>
+    /// A later serial step of the prefork, after a pre-data group (<see cref="PreDataGroups"/>): its entries, serially, in
+    /// order, on one connection (<see cref="WorkLease.EntryIds"/>); the restore's start is done.
+    /// </summary>
+    PreforkStep,
 }
 
 /// <summary>What a schedule tells its observer: the moments pg_restore -j's leader names with -v.</summary>
@@ -133,7 +139,8 @@ public sealed record ScheduleSnapshot(
     int[] Flags,
     string?[] LeaseIds,
     string?[] Workers,
-    long[] ExpiryUtcTicks);
+    long[] ExpiryUtcTicks,
+    int PreforkPosition = 0);
 
 /// <summary>
 /// The restore phase progress reports name: the earliest section that still has work not done. The serial

@@ -100,6 +100,22 @@ public sealed record RestoreOptions
             : new TableSplit(SplitLargerThan, Math.Min(jobs, TableSplit.ChunkCap));
 
     /// <summary>
+    /// <c>--serial-pre-data</c>: all of pre-data on one session, as pg_restore, instead of runs of plain tables and
+    /// sequences side by side (<see cref="PreDataGroupsFor"/>, docs/restore.md). The same entries with the same journal
+    /// rows either way: not fingerprinted.
+    /// </summary>
+    public bool SerialPreData { get; init; }
+
+    /// <summary>
+    /// The pre-data groups of a job whose units run on <paramref name="slots"/> sessions at once (min(-j, host budget)):
+    /// none with <c>--serial-pre-data</c>, on one session, with <c>-1</c>, or with <c>-e</c> (and so
+    /// <c>--transaction-size</c>, which implies it): pg_restore -e stops at the first failing entry of pre-data, and
+    /// the entries after it are not restored, where a group would have restored some of them on other sessions.
+    /// </summary>
+    public PreDataGroups PreDataGroupsFor(int slots) =>
+        SerialPreData || SingleTransaction || ExitOnError || TransactionSize > 0 ? PreDataGroups.Off : PreDataGroups.ForSlots(slots);
+
+    /// <summary>
     /// <c>--analyze</c>: each table restored is analyzed as soon as its data, indexes and constraints are in, in a unit
     /// of its own, and the rest of the database at the end, as <c>vacuumdb --analyze-only</c> would (docs/restore.md,
     /// "Ready to serve"). Planner statistics, not what pg_dump shows: not fingerprinted, so --resume may differ in it.

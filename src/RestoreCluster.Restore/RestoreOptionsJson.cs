@@ -25,7 +25,8 @@ public static class RestoreOptionsJson
     /// (<c>-v</c>), the script's <c>\restrict</c> key, <c>-e</c>, which only decides when to stop (a
     /// restore stopped by an error may be resumed without it), and the session settings of units
     /// (<c>--no-async-commit</c>, <c>--no-copy-freeze</c>, <c>--host-memory</c>) and how keys are built
-    /// (<c>--no-keys-as-indexes</c>, <c>--no-fk-not-valid</c>), which change how fast, not what, and <c>--analyze</c>,
+    /// (<c>--no-keys-as-indexes</c>, <c>--no-fk-not-valid</c>) and whether pre-data runs in groups
+    /// (<c>--serial-pre-data</c>: the same entries, journaled alike), which change how fast, not what, and <c>--analyze</c>,
     /// whose statistics pg_dump does not show (a resume with it analyzes what is left to analyze; one without it
     /// analyzes nothing more). The split threshold (<c>--split-larger-than</c>) is left out too: what counts is the
     /// chunks it cuts, which the journal adds (<see cref="RestoreJournal.For"/>), so a --resume with another threshold
@@ -36,7 +37,7 @@ public static class RestoreOptionsJson
         var relevant = options with
         {
             Verbose = false, RestrictKey = null, ExitOnError = false, NoAsyncCommit = false, NoCopyFreeze = false, Analyze = false, HostMemory = 0,
-            NoKeysAsIndexes = false, NoFkNotValid = false, SplitLargerThan = 0,
+            NoKeysAsIndexes = false, NoFkNotValid = false, SplitLargerThan = 0, SerialPreData = false,
         };
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(Serialize(relevant))));
     }

@@ -27,7 +27,7 @@ public sealed class OptionsWalkTests
     // Restore options that do not change what reaches the target, so --resume may differ in them. --split-larger-than
     // is fingerprinted through the chunks it cuts in an archive (RestoreJournal.For), not as a number: see
     // TheSplitThresholdIsFingerprintedThroughTheChunksItCuts.
-    private static readonly string[] NotFingerprinted = ["--verbose", "--restrict-key", "--exit-on-error", "--no-async-commit", "--no-copy-freeze", "--split-larger-than", "--no-keys-as-indexes", "--no-fk-not-valid", "--analyze", "--host-memory"];
+    private static readonly string[] NotFingerprinted = ["--verbose", "--restrict-key", "--exit-on-error", "--no-async-commit", "--no-copy-freeze", "--split-larger-than", "--no-keys-as-indexes", "--no-fk-not-valid", "--serial-pre-data", "--analyze", "--host-memory"];
 
     private static readonly RestoreOptionsSpec Spec = new();
 

@@ -287,7 +287,7 @@ public sealed class CoordinatorProtocolTests : IAsyncLifetime, IDisposable
         return coordinator;
     }
 
-    private static UnitReport Done(UnitLease lease) => new(lease.LeaseId, lease.UnitId, 0, [], [], null, 0, 0, []);
+    internal static UnitReport Done(UnitLease lease) => new(lease.LeaseId, lease.UnitId, 0, [], [], null, 0, 0, []);
 
     private List<string> Labels(IReadOnlyList<UnitLease> leases)
     {

@@ -80,7 +80,7 @@ public sealed class SplitTableDataTests(ITestOutputHelper output)
                     },
                     TimeSpan.FromSeconds(60),
                     () => "two chunks committed and the third hanging");
-                await KillHangingRestoreAsync(cli, monitor, target);
+                await WorkloadChecks.KillAsync(cli, monitor, target);
             }
 
             await server.ExecuteAsync("postgres", $"ALTER DATABASE {target} RESET rc_split.hold");
@@ -243,7 +243,7 @@ public sealed class SplitTableDataTests(ITestOutputHelper output)
                     },
                     TimeSpan.FromSeconds(60),
                     () => "a chunk failed, one committed and the third hanging");
-                await KillHangingRestoreAsync(cli, monitor, target);
+                await WorkloadChecks.KillAsync(cli, monitor, target);
             }
 
             await server.ExecuteAsync("postgres", $"ALTER DATABASE {target} RESET rc_split.hold");
@@ -363,17 +363,5 @@ public sealed class SplitTableDataTests(ITestOutputHelper output)
             CREATE TABLE public.small (id integer PRIMARY KEY, v text NOT NULL);
             INSERT INTO public.small SELECT g, md5(g::text) FROM generate_series(1, 20) g;
             """));
-    }
-
-    // Kills the restore whose chunk hangs; the hanging backend would sleep on, so the killed restore's sessions are ended.
-    private static async Task KillHangingRestoreAsync(RunningCli cli, NpgsqlConnection monitor, string target)
-    {
-        await cli.KillAsync();
-        await using (var end = new NpgsqlCommand($"SELECT count(pg_catalog.pg_terminate_backend(pid)) FROM pg_catalog.pg_stat_activity WHERE datname = '{target}' AND application_name = '{WorkloadChecks.ApplicationName}'", monitor))
-        {
-            await end.ExecuteScalarAsync();
-        }
-
-        await WorkloadChecks.WaitUntilAsync(async () => await WorkloadChecks.SessionsAsync(monitor, target) == 0, TimeSpan.FromSeconds(30), () => "the killed restore's sessions to end");
     }
 }

@@ -118,6 +118,21 @@ internal static class WorkloadChecks
         return hold;
     }
 
+    /// <summary>
+    /// Kills the running CLI's process tree and ends its sessions in <paramref name="target"/> (a statement held inside
+    /// the server outlives its client until the server notices); returns once none is left.
+    /// </summary>
+    public static async Task KillAsync(RunningCli cli, NpgsqlConnection monitor, string target)
+    {
+        await cli.KillAsync();
+        await using (var end = new NpgsqlCommand($"SELECT count(pg_catalog.pg_terminate_backend(pid)) FROM pg_catalog.pg_stat_activity WHERE datname = '{target}' AND application_name = '{ApplicationName}'", monitor))
+        {
+            await end.ExecuteScalarAsync();
+        }
+
+        await WaitUntilAsync(async () => await SessionsAsync(monitor, target) == 0, TimeSpan.FromSeconds(30), () => "the killed restore's sessions to end");
+    }
+
     public static async Task<int> JournaledUnitsAsync(NpgsqlConnection monitor)
     {
         await using var exists = new NpgsqlCommand("SELECT to_regclass('restorecluster_journal.unit') IS NOT NULL", monitor);

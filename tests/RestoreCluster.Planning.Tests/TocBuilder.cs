@@ -55,7 +55,8 @@ internal sealed class TocBuilder
         return this;
     }
 
-    public RestorePlan Plan(TableSplit? split = null, bool analyze = false) => RestorePlan.Build(_entries, _parts, split: split, analyze: analyze);
+    public RestorePlan Plan(TableSplit? split = null, bool analyze = false, PreDataGroups? groups = null) =>
+        RestorePlan.Build(_entries, _parts, split: split, analyze: analyze, groups: groups);
 
     /// <summary>The plan with keys built as indexes first and foreign keys added NOT VALID (the default of a parallel restore).</summary>
     public RestorePlan PlanWithKeys() => RestorePlan.Build(_entries, _parts, KeyPlan.For(_entries, keysAsIndexes: true, foreignKeysNotValid: true));
@@ -86,7 +87,7 @@ internal static class ScheduleExtensions
     /// <summary>Leases and completes the prefork batch, if there is one.</summary>
     public static void RunPrefork(this RestoreSchedule s, IReadOnlyDictionary<int, UnitStatus>? statuses = null)
     {
-        if (s.Phase != SchedulePhase.Prefork)
+        if (s.Phase != SchedulePhase.Prefork || s.CurrentGroup >= 0)
         {
             return;
         }
@@ -106,11 +107,14 @@ internal static class ScheduleExtensions
     public static List<int> DrainSerially(this RestoreSchedule s)
     {
         var order = new List<int>();
-        s.RunPrefork();
         while (!s.IsFinished)
         {
             var lease = s.LeaseOne();
-            order.Add(lease.UnitId);
+            if (lease.Kind is not (WorkKind.Prefork or WorkKind.PreforkStep))
+            {
+                order.Add(lease.UnitId);
+            }
+
             s.Done(lease);
         }
 
