@@ -50,4 +50,29 @@ public sealed class ConnectionFailureTests
         Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Contains("no_such_database_here", result.Stderr, StringComparison.Ordinal);
     }
+
+    // A restore through the grains starts its silo while it reads the archive and reaches the target (EarlySilo): a
+    // target that turns out to be wrong still ends in one line, and the silo it started is stopped once started.
+    [Fact]
+    public async Task AWrongTargetStopsTheSiloStartedWhileTheArchiveWasRead()
+    {
+        var fixtures = await FixtureArchives.GetAsync();
+        string log = Path.Combine(Path.GetTempPath(), $"rc-early-silo-{Guid.NewGuid():N}.log");
+        try
+        {
+            var result = await CliRunner.RunAsync(fixtures.Server, ["restore", "-j", "2", "--log-file", log, "-d", "no_such_database_early", fixtures["rich.custom"].Path]);
+
+            Assert.Equal(1, result.ExitCode);
+            Assert.StartsWith("restorecluster: error: connection to server at ", Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
+            string records = await File.ReadAllTextAsync(log);
+            int started = records.IndexOf("Orleans Silo started.", StringComparison.Ordinal);
+            int stopped = records.IndexOf("Orleans Silo stopped.", StringComparison.Ordinal);
+            Assert.True(started >= 0 && stopped > started, records);
+            Assert.DoesNotContain("no_such_database_early", records[..stopped], StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(log);
+        }
+    }
 }
