@@ -14,6 +14,14 @@ internal sealed record HostBudgetChoice(int Fixed, AdaptiveBudgetSpec? Adaptive)
     /// <summary>The job's host budget field: the fixed budget, or an adaptive one's maximum.</summary>
     public int HostBudget => Adaptive?.Max ?? Fixed;
 
+    /// <summary>
+    /// The job's options under this budget. An adaptive budget starts at one permit and raises it while the units'
+    /// throughput grows (docs/concurrency.md, "Adaptive budgets"): the quick CREATE TABLEs of pre-data groups would
+    /// inflate the first windows' throughput, and the data's slower units would then never look like growth. So under
+    /// it all of pre-data runs on one session, as pg_restore's (<c>--serial-pre-data</c>).
+    /// </summary>
+    public Restore.RestoreOptions OptionsFor(Restore.RestoreOptions options) => Adaptive is null ? options : options with { SerialPreData = true };
+
     /// <summary>The choice the options make; a usage error (exit code 2) for one that makes no sense.</summary>
     public static HostBudgetChoice From(ParseResult p, RestoreOptionsSpec s)
     {

@@ -66,12 +66,12 @@ internal static class ParallelRestore
         // Started once the cluster (and its tracer provider) runs: before, nobody listens and it is not recorded.
         using var job = GrainInstruments.StartJob(jobId, archivePath, jobs, hostBudget.HostBudget);
         var spec = new JobSpec(
-            jobId, archivePath, target.Values, options.ToJobOptions(),
+            jobId, archivePath, target.Values, hostBudget.OptionsFor(options).ToJobOptions(),
             ReferenceEquals(order, archive.Entries) ? null : order.Select(e => e.DumpId).ToList(), jobs, hostBudget.HostBudget, resume, job?.Id, hostKey);
         var budget = cluster.Grains.GetGrain<IHostBudgetGrain>(hostKey);
-        await hostBudget.ApplyAsync(budget, target.Values);
         var coordinator = cluster.Grains.GetGrain<ICoordinatorGrain>(jobId);
-        await coordinator.Start(spec);
+        // Neither needs the other (the first permit is asked for once the worker joins): their grains activate side by side.
+        await Task.WhenAll(hostBudget.ApplyAsync(budget, target.Values), coordinator.Start(spec));
         await cluster.Grains.GetGrain<IWorkerGrain>(cluster.SiloName).Join(jobId, jobs);
 
         // Ctrl-C cancels the job: this process is the cluster. Once the job ended, the worker's slots get a moment

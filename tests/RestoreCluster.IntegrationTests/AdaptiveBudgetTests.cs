@@ -12,6 +12,9 @@ namespace RestoreCluster.IntegrationTests;
 /// to a pause and the restore still finishes. Each ends pg_dump-identical to pg_restore's. Units are made slow by a
 /// CHECK constraint that sleeps per row, so the budget has windows to act in.
 /// </summary>
+// Their budgets follow the probe's latency and the units' throughput: concurrent restores of other test classes would
+// steer them.
+[Collection(WorkloadCollection.Name)]
 public sealed class AdaptiveBudgetTests(ITestOutputHelper output) : IDisposable
 {
     private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("rc-adaptive-");

@@ -223,8 +223,9 @@ public sealed class FleetBudgetTests(ITestOutputHelper output)
 
     // Every session of ours on the server, in any database: a restore's sessions are named restorecluster; the
     // cluster database's are restorecluster-cluster, this test's restorecluster-tests.
+    // The fleet's sessions only: other test classes may restore into the shared server meanwhile.
     private const string OurSessions =
-        "FROM pg_catalog.pg_stat_activity WHERE application_name = 'restorecluster' AND backend_type = 'client backend'";
+        "FROM pg_catalog.pg_stat_activity WHERE application_name = 'restorecluster' AND backend_type = 'client backend' AND (datname LIKE 'fleet12%' OR datname LIKE 'fleetlow%')";
 
     private static async Task<int> ServerSessionsAsync(NpgsqlConnection monitor)
     {

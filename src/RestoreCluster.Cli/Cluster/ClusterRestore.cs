@@ -58,7 +58,7 @@ internal static class ClusterRestore
         // The host key counts one server once whatever it is called; read here, where the password (if any) is.
         string hostKey = await Task.Run(() => HostIdentity.Resolve(target, io.Warn));
         await using var cluster = await ClusterClient.ConnectAsync(database, ClusterTlsOptions.Resolve(p));
-        var spec = NewSpec(archive, order, restore, target, jobs, hostBudget.HostBudget, p.GetValue(s.Resume), hostKey, priority: 0);
+        var spec = NewSpec(archive, order, hostBudget.OptionsFor(restore), target, jobs, hostBudget.HostBudget, p.GetValue(s.Resume), hostKey, priority: 0);
         string jobId = spec.JobId;
         var budget = cluster.Grains.GetGrain<IHostBudgetGrain>(hostKey);
         await hostBudget.ApplyAsync(budget, spec.Target);

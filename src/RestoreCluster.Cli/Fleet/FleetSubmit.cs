@@ -158,12 +158,12 @@ internal static class FleetSubmit
 
         io.Error.WriteLine($"fleet: {fleetId}");
         using var stdout = new StreamWriter(io.OpenStdout(), new UTF8Encoding(false)) { AutoFlush = true };
-        var budgets = servers.ToDictionary(s => s.HostKey, s => s.Budget, StringComparer.Ordinal);
+        var budgets = servers.ToDictionary(s => s.HostKey, s => new HostBudgetChoice(s.Budget, s.Adaptive), StringComparer.Ordinal);
         for (int i = 0; i < jobs.Count; i++)
         {
             var job = jobs[i];
             var spec = ClusterRestore.NewSpec(
-                job.Archive, job.Order, job.Options, job.Target, job.Jobs, budgets[job.HostKey], job.Resume, job.HostKey, job.Restore.Priority);
+                job.Archive, job.Order, budgets[job.HostKey].OptionsFor(job.Options), job.Target, job.Jobs, budgets[job.HostKey].Fixed, job.Resume, job.HostKey, job.Restore.Priority);
             await ClusterRestore.StartJobAsync(
                 cluster, spec, new JobEntry(spec.JobId, spec.ArchivePath, job.Target.ToString(), job.HostKey, DateTimeOffset.UtcNow, fleetId, job.Restore.Priority), i);
             await stdout.WriteLineAsync($"{job.Describe()}  {spec.JobId}");
