@@ -12,13 +12,48 @@ namespace RestoreCluster.Cli;
 internal sealed class EarlySilo : IDisposable
 {
     private readonly Task<EmbeddedCluster> _starting;
+    private readonly RestoreLogs _logs;
     private bool _taken;
 
-    private EarlySilo(Task<EmbeddedCluster> starting) => _starting = starting;
+    private EarlySilo(Task<EmbeddedCluster> starting, RestoreLogs logs)
+    {
+        _starting = starting;
+        _logs = logs;
+    }
 
     /// <summary>Starts the silo on the pool; <paramref name="logs"/> must outlive this object.</summary>
     public static EarlySilo Start(TelemetryOptions telemetry, RestoreLogs logs) =>
-        new(Task.Run(() => EmbeddedCluster.StartAsync(telemetry, logs.AddTo)));
+        new(Task.Run(() => EmbeddedCluster.StartAsync(telemetry, logs.AddTo)), logs);
+
+    /// <summary>
+    /// Stops a silo that ran no job, once its start has ended. Its records stay out of stderr meanwhile (a
+    /// <c>--log-file</c> keeps them): Orleans logs errors about the calls it cancels when a silo stops right after
+    /// starting, which say nothing about the command, whose own error follows (docs/telemetry.md, "Logs").
+    /// </summary>
+    public static async Task StopUnusedAsync(Task<EmbeddedCluster> starting, RestoreLogs logs)
+    {
+        EmbeddedCluster cluster;
+        try
+        {
+            cluster = await starting.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Nothing ran on it: the command's own error is the one to report.
+            return;
+        }
+
+        var stderr = logs.StderrLine;
+        logs.StderrLine = _ => { };
+        try
+        {
+            await cluster.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            logs.StderrLine = stderr;
+        }
+    }
 
     /// <summary>The silo for the job, which then owns it (and stops it).</summary>
     public Task<EmbeddedCluster> Take()
@@ -29,22 +64,9 @@ internal sealed class EarlySilo : IDisposable
 
     public void Dispose()
     {
-        if (_taken)
+        if (!_taken)
         {
-            return;
+            StopUnusedAsync(_starting, _logs).GetAwaiter().GetResult();
         }
-
-        EmbeddedCluster cluster;
-        try
-        {
-            cluster = _starting.GetAwaiter().GetResult();
-        }
-        catch (Exception)
-        {
-            // Nothing ran on it: the command's own error is the one to report.
-            return;
-        }
-
-        cluster.DisposeAsync().AsTask().GetAwaiter().GetResult();
     }
 }

@@ -49,7 +49,7 @@ internal static class ParallelRestore
         }
         catch when (starting is not null)
         {
-            await StopAsync(starting);
+            await EarlySilo.StopUnusedAsync(starting, logs);
             throw;
         }
 
@@ -82,22 +82,6 @@ internal static class ParallelRestore
             _ => WaitForSlots(worker));
         Describe(job, status!);
         return status!;
-    }
-
-    private static async Task StopAsync(Task<EmbeddedCluster> starting)
-    {
-        EmbeddedCluster cluster;
-        try
-        {
-            cluster = await starting;
-        }
-        catch (Exception)
-        {
-            // Nothing ran on it: the caller's error is the one to report.
-            return;
-        }
-
-        await cluster.DisposeAsync();
     }
 
     private static async Task WaitForSlots(IWorkerGrain worker)
