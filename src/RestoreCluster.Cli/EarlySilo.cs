@@ -5,9 +5,10 @@ namespace RestoreCluster.Cli;
 /// <summary>
 /// The embedded silo of a <c>restore -d</c>, started as soon as the command line says the restore will run through the
 /// grains: it starts on the pool while this thread opens the archive, reads its TOC and reaches the target
-/// (docs/performance.md, "Start-up"). Whatever ends the command before the job takes it (bad input, an unreachable
-/// target, an archive from standard input, which restores serially) waits for the start to end and then stops the
-/// silo, so no silo is stopped half started and none is left behind.
+/// (docs/concurrency.md, "The host key"). The job takes it once the target is reached (<see cref="Take"/>). Whatever
+/// ends the command before that (bad input, an unreachable target, an archive path that is not seekable, which
+/// restores serially) disposes it: the start is waited for and the silo stopped, so no silo is stopped half started
+/// and none is left behind.
 /// </summary>
 internal sealed class EarlySilo : IDisposable
 {
@@ -25,36 +26,6 @@ internal sealed class EarlySilo : IDisposable
     public static EarlySilo Start(TelemetryOptions telemetry, RestoreLogs logs) =>
         new(Task.Run(() => EmbeddedCluster.StartAsync(telemetry, logs.AddTo)), logs);
 
-    /// <summary>
-    /// Stops a silo that ran no job, once its start has ended. Its records stay out of stderr meanwhile (a
-    /// <c>--log-file</c> keeps them): Orleans logs errors about the calls it cancels when a silo stops right after
-    /// starting, which say nothing about the command, whose own error follows (docs/telemetry.md, "Logs").
-    /// </summary>
-    public static async Task StopUnusedAsync(Task<EmbeddedCluster> starting, RestoreLogs logs)
-    {
-        EmbeddedCluster cluster;
-        try
-        {
-            cluster = await starting.ConfigureAwait(false);
-        }
-        catch (Exception)
-        {
-            // Nothing ran on it: the command's own error is the one to report.
-            return;
-        }
-
-        var stderr = logs.StderrLine;
-        logs.StderrLine = _ => { };
-        try
-        {
-            await cluster.DisposeAsync().ConfigureAwait(false);
-        }
-        finally
-        {
-            logs.StderrLine = stderr;
-        }
-    }
-
     /// <summary>The silo for the job, which then owns it (and stops it).</summary>
     public Task<EmbeddedCluster> Take()
     {
@@ -66,7 +37,35 @@ internal sealed class EarlySilo : IDisposable
     {
         if (!_taken)
         {
-            StopUnusedAsync(_starting, _logs).GetAwaiter().GetResult();
+            StopUnusedAsync().GetAwaiter().GetResult();
+        }
+    }
+
+    // Stops a silo that ran no job, once its start has ended. Its records stay out of stderr meanwhile (a --log-file
+    // keeps them): Orleans logs errors about the calls it cancels when a silo stops right after starting, which say
+    // nothing about the command, whose own error follows (docs/telemetry.md, "Logs").
+    private async Task StopUnusedAsync()
+    {
+        EmbeddedCluster cluster;
+        try
+        {
+            cluster = await _starting.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Nothing ran on it: the command's own error is the one to report.
+            return;
+        }
+
+        var stderr = _logs.StderrLine;
+        _logs.StderrLine = _ => { };
+        try
+        {
+            await cluster.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _logs.StderrLine = stderr;
         }
     }
 }

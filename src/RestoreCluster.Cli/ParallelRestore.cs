@@ -17,21 +17,21 @@ internal static class ParallelRestore
     public static async Task<int> RunAsync(
         PgArchive archive, IReadOnlyList<TocEntry> order, RestoreOptions options, ConnectionTarget target,
         int jobs, HostBudgetChoice hostBudget, bool resume, string progressMode, TimeSpan stallWarning, TelemetryOptions telemetry, CliOutput io,
-        RestoreLogs logs, Task<EmbeddedCluster>? starting = null)
+        RestoreLogs logs, EarlySilo? early = null)
     {
-        var status = await RunJobAsync(archive, order, options, target, jobs, hostBudget, resume, progressMode, stallWarning, telemetry, io, logs, starting);
+        var status = await RunJobAsync(archive, order, options, target, jobs, hostBudget, resume, progressMode, stallWarning, telemetry, io, logs, early);
         return JobWatch.Exit(status, io, "restore cancelled; the journal in the target keeps what was done: rerun with --resume to continue");
     }
 
     /// <summary>
     /// Runs the job to its end (its messages and progress shown as <c>restore</c> shows them) and returns its last status.
-    /// <paramref name="starting"/>: the silo, already starting (<see cref="EarlySilo"/>), which this job then owns; without it the
-    /// silo starts once the target is known to be reachable.
+    /// <paramref name="early"/>: the silo, already on its way up, which this job takes once the target is reached (until then
+    /// its owner stops it on any failure); without it the silo starts once the target is known to be reachable.
     /// </summary>
     public static async Task<JobStatus> RunJobAsync(
         PgArchive archive, IReadOnlyList<TocEntry> order, RestoreOptions options, ConnectionTarget target,
         int jobs, HostBudgetChoice hostBudget, bool resume, string progressMode, TimeSpan stallWarning, TelemetryOptions telemetry, CliOutput io,
-        RestoreLogs logs, Task<EmbeddedCluster>? starting = null)
+        RestoreLogs logs, EarlySilo? early = null)
     {
         DatabaseRestore.RequireRawSql();
         if (options.Verbose)
@@ -41,17 +41,8 @@ internal static class ParallelRestore
 
         var started = Stopwatch.StartNew();
         // The target's identity before the job: a target that cannot be reached (a wrong password, say) fails in one
-        // line, and a silo started early (EarlySilo) is stopped once its start has ended, never half started.
-        string hostKey;
-        try
-        {
-            hostKey = await Task.Run(() => HostIdentity.Resolve(target, io.Warn));
-        }
-        catch when (starting is not null)
-        {
-            await EarlySilo.StopUnusedAsync(starting, logs);
-            throw;
-        }
+        // line, and a silo started early is stopped by its owner once its start has ended, never half started.
+        string hostKey = await Task.Run(() => HostIdentity.Resolve(target, io.Warn));
 
         if (hostBudget.Adaptive is { ProtectMs: > 0 })
         {
@@ -60,7 +51,7 @@ internal static class ParallelRestore
             ProcessPriority.LowerThreads(ProcessPriority.ProtectNice);
         }
 
-        await using var cluster = await (starting ?? EmbeddedCluster.StartAsync(telemetry, logs.AddTo));
+        await using var cluster = await (early?.Take() ?? EmbeddedCluster.StartAsync(telemetry, logs.AddTo));
         string jobId = $"job-{Guid.NewGuid():N}";
         string archivePath = Path.GetFullPath(archive.DisplayName);
         // Started once the cluster (and its tracer provider) runs: before, nobody listens and it is not recorded.

@@ -119,7 +119,7 @@ internal static partial class RestoreCommand
             return ParallelRestore.RunAsync(
                 archive, order, restore, target, jobs, HostBudgetChoice.From(p, s), p.GetValue(s.Resume),
                 p.GetValue(s.Progress) ?? "auto", TimeSpan.FromSeconds(p.GetValue(s.StallWarning)), TelemetryOptions.FromEnvironment(p.GetValue(s.OtelConsole)), io, logs,
-                early?.Take()).GetAwaiter().GetResult();
+                early).GetAwaiter().GetResult();
         }
 
         if (jobs > 1 && !archive.IsSeekable)
