@@ -17,7 +17,7 @@ namespace RestoreCluster.IntegrationTests;
 /// already counts one error, as pg_restore's, and --no-data-for-failed-tables leaves its data out as pg_restore's;
 /// with -e (no groups) the restore stops there, without the tables after it, as pg_restore's.
 /// </summary>
-public sealed class PreDataGroupsTests(ITestOutputHelper output)
+public sealed class PreDataGroupRestoreTests(ITestOutputHelper output)
 {
     private const int Tables = 40;
 

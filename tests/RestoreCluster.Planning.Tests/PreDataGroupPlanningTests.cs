@@ -9,7 +9,7 @@ namespace RestoreCluster.Planning.Tests;
 /// Pre-data in parallel: which runs of the prefork become groups of units (<see cref="PreDataGroups"/>), and how the
 /// schedule runs the prefork as serial steps and groups, with a barrier after each group.
 /// </summary>
-public sealed class PreDataGroupsTests
+public sealed class PreDataGroupPlanningTests
 {
     // ENCODING, a schema, tables 10..15 (a run of six), a view on 10, a sequence, tables 20..21, a child of 20
     // (inheritance: it depends on a table), tables 23..26, comments on 10 and 23, the data of 10 and 23.
