@@ -133,6 +133,7 @@ internal static class RestoreBenchmark
             FROM unnest(ARRAY['fsync', 'synchronous_commit', 'full_page_writes', 'shared_buffers', 'max_wal_size', 'maintenance_work_mem'])
                 WITH ORDINALITY AS s(n, i)
             """, cancellationToken) ?? "";
+        var serverCpu = await ServerCpu.FindAsync(server, cancellationToken);
 
         var datasets = new List<RestoreDataset>();
         foreach (string name in settings.Datasets)
@@ -155,7 +156,7 @@ internal static class RestoreBenchmark
                 {
                     foreach (string tool in Tools)
                     {
-                        runs.Add(await RunOneAsync(server, settings, dataset, jobs, round, tool, cancellationToken));
+                        runs.Add(await RunOneAsync(server, serverCpu, settings, dataset, jobs, round, tool, cancellationToken));
                     }
                 }
             }
@@ -198,7 +199,7 @@ internal static class RestoreBenchmark
     }
 
     private static async Task<RunRecord> RunOneAsync(
-        PostgresServer server, Settings settings, RestoreDataset dataset, int jobs, int round, string tool, CancellationToken cancellationToken)
+        PostgresServer server, ServerCpu serverCpu, Settings settings, RestoreDataset dataset, int jobs, int round, string tool, CancellationToken cancellationToken)
     {
         string roundName = round == 0 ? "warm-up" : $"round {round}";
         string database = await server.CreateDatabaseAsync(
@@ -225,11 +226,17 @@ internal static class RestoreBenchmark
         };
         TimedRun run;
         RunPhases? phases;
+        double serverCpuBefore;
         await using (var sampler = await PhaseSampler.StartAsync(server, database, cancellationToken))
         {
+            serverCpuBefore = serverCpu.Seconds();
             run = await TimedCommand.RunAsync(program, args, server.LibpqEnvironment(), RunTimeout, cancellationToken);
             phases = await sampler.StopAsync(run.Wall);
         }
+
+        // The server's CPU for the run: read once the run's backends have ended (and been reaped), so that all of theirs counts.
+        await ServerCpu.SessionsGoneAsync(server, database, cancellationToken);
+        double serverCpuSeconds = Math.Round(serverCpu.Seconds() - serverCpuBefore, 2);
 
         if (run.ExitCode != 0)
         {
@@ -241,9 +248,10 @@ internal static class RestoreBenchmark
             dataset.Name, jobs, tool, round, database, Math.Round(run.Wall.TotalSeconds, 3), run.User.TotalSeconds, run.Sys.TotalSeconds)
         {
             Phases = phases,
+            ServerCpuSeconds = serverCpuSeconds,
         };
         Progress(string.Create(CultureInfo.InvariantCulture,
-            $"{dataset.Name} -j {jobs} {roundName} {tool}: wall {record.WallSeconds:F2} s, cpu {record.CpuSeconds:F2} s (user {record.UserSeconds:F2}, sys {record.SysSeconds:F2}), {PhasesText(phases)}"));
+            $"{dataset.Name} -j {jobs} {roundName} {tool}: wall {record.WallSeconds:F2} s, cpu {record.CpuSeconds:F2} s (user {record.UserSeconds:F2}, sys {record.SysSeconds:F2}), server cpu {serverCpuSeconds:F2} s, {PhasesText(phases)}"));
         if (run.Stderr.Trim().Length > 0)
         {
             Progress($"  {tool} exited 0 and wrote on stderr:\n{run.Stderr.TrimEnd()}");
@@ -329,7 +337,8 @@ internal static class RestoreBenchmark
         "(PGHOST, PGPORT and PGUSER set, no other PG* variable); each run goes into a new database made just before it " +
         "(CREATE DATABASE), after CHECKPOINT, sync(2) and a 2 s pause; wall time is from starting the command to its exit " +
         "(under bash, which adds a few ms); CPU time is user + sys of the tool's process and the children it waited for " +
-        "(bash's `times`), start-up included, the server's backends not counted; phases (pre-data, data, post-data) from pg_stat_activity " +
+        "(bash's `times`), start-up included, the server's backends not counted there; server CPU is user + sys of the server's " +
+        "postmaster and all its processes (/proc), from just before the command to when the run's last session has ended; phases (pre-data, data, post-data) from pg_stat_activity " +
         "sampled every 25 ms: data runs from the first COPY seen starting to the first sample with no COPY after the last; " +
         "no database is dropped before the end of the run, except the wide dataset's, each dropped right after it is counted";
 

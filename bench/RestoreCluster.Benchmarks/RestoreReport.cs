@@ -23,17 +23,25 @@ internal sealed record RunRecord(string Dataset, int Jobs, string Tool, int Roun
 
     /// <summary>Pre-data, data and post-data (PhaseSampler); null when no COPY was seen running.</summary>
     public RunPhases? Phases { get; init; }
+
+    /// <summary>User + sys CPU of the server's processes over the run (<see cref="ServerCpu"/>).</summary>
+    public double ServerCpuSeconds { get; init; }
 }
 
 /// <summary>A tool's medians over the timed rounds; each phase's median is over the runs whose phases were seen.</summary>
-internal sealed record ToolMedians(double WallSeconds, double CpuSeconds, RunPhases? Phases);
+internal sealed record ToolMedians(double WallSeconds, double CpuSeconds, RunPhases? Phases, double ServerCpuSeconds);
 
 /// <summary>
 /// The medians of one dataset and -j, and the issue's CPU check on them. <paramref name="AboveCores"/>: -j is above
 /// the machine's core count, so the tools' sessions and the server share fewer cores than -j (marked in the report).
+/// <paramref name="ServerFloorRatio"/>: pg_restore's server CPU / cores / pg_restore's wall, the least wall ratio any
+/// tool can reach while the server does the work it did for pg_restore, even with no CPU of its own and every core
+/// busy from start to end. <paramref name="RestoreclusterFloorRatio"/>: the same for restorecluster's own server CPU
+/// plus its process's CPU: the least ratio it could reach with the CPU it used.
 /// </summary>
 internal sealed record Comparison(
-    string Dataset, int Jobs, bool AboveCores, int Rounds, ToolMedians PgRestore, ToolMedians Restorecluster, double WallRatio, double CpuBoundSeconds, bool CpuCheckPassed);
+    string Dataset, int Jobs, bool AboveCores, int Rounds, ToolMedians PgRestore, ToolMedians Restorecluster, double WallRatio, double CpuBoundSeconds, bool CpuCheckPassed,
+    double ServerFloorRatio, double RestoreclusterFloorRatio);
 
 /// <summary>Where and with what the run was made; all of it read from the machine, the server and the tools.</summary>
 internal sealed record RunEnvironment(
@@ -77,7 +85,9 @@ internal sealed record RestoreBenchmarkReport(
                 double bound = Math.Round(2 * pg.CpuSeconds + 0.5, 3);
                 return new Comparison(
                     g.Key.Dataset, g.Key.Jobs, g.Key.Jobs > cores, g.Count(r => r.Tool == RestoreBenchmark.PgRestore), pg, rc,
-                    Math.Round(rc.WallSeconds / pg.WallSeconds, 2), bound, rc.CpuSeconds <= bound);
+                    Math.Round(rc.WallSeconds / pg.WallSeconds, 2), bound, rc.CpuSeconds <= bound,
+                    Math.Round(pg.ServerCpuSeconds / cores / pg.WallSeconds, 2),
+                    Math.Round((rc.ServerCpuSeconds + rc.CpuSeconds) / cores / pg.WallSeconds, 2));
             })
             .ToList();
 
@@ -109,18 +119,22 @@ internal sealed record RestoreBenchmarkReport(
         Line(md, "");
         Line(md, "## Results (medians of the timed rounds)");
         Line(md, "");
-        Line(md, "| dataset | -j | rounds | pg_restore wall | restorecluster wall | wall ratio (rc / pg) | pg_restore phases | restorecluster phases | pg_restore CPU | restorecluster CPU | CPU bound (2 × pg_restore + 0.5 s) | CPU check |");
-        Line(md, "|---|---|---|---|---|---|---|---|---|---|---|---|");
+        Line(md, "| dataset | -j | rounds | pg_restore wall | restorecluster wall | wall ratio (rc / pg) | pg_restore phases | restorecluster phases | pg_restore CPU | restorecluster CPU | CPU bound (2 × pg_restore + 0.5 s) | CPU check | server CPU (pg / rc) | floor ratio (pg's server / rc's all) |");
+        Line(md, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var c in Results)
         {
             string jobs = c.AboveCores ? $"{c.Jobs} (above {e.Cores} cores)" : c.Jobs.ToString(CultureInfo.InvariantCulture);
             Line(md, $"| {c.Dataset} | {jobs} | {c.Rounds} | {F(c.PgRestore.WallSeconds)} s | {F(c.Restorecluster.WallSeconds)} s | {F(c.WallRatio, 2)} | " +
                 $"{Phases(c.PgRestore.Phases)} | {Phases(c.Restorecluster.Phases)} | " +
-                $"{F(c.PgRestore.CpuSeconds)} s | {F(c.Restorecluster.CpuSeconds)} s | {F(c.CpuBoundSeconds)} s | {(c.CpuCheckPassed ? "pass" : "FAIL")} |");
+                $"{F(c.PgRestore.CpuSeconds)} s | {F(c.Restorecluster.CpuSeconds)} s | {F(c.CpuBoundSeconds)} s | {(c.CpuCheckPassed ? "pass" : "FAIL")} | " +
+                $"{F(c.PgRestore.ServerCpuSeconds)} s / {F(c.Restorecluster.ServerCpuSeconds)} s | {F(c.ServerFloorRatio, 2)} / {F(c.RestoreclusterFloorRatio, 2)} |");
         }
 
         Line(md, "");
         Line(md, $"CPU check: {CpuCheck}. Phases: pre-data / data / post-data in seconds (medians; how they are seen: the method above).");
+        Line(md, $"Floor ratios: pg_restore's server CPU / {e.Cores} cores / pg_restore's wall, the least wall ratio of any tool whose restore costs the server " +
+            "what pg_restore's did, with no CPU of its own and every core busy throughout; then restorecluster's server CPU plus its own CPU, the same way: " +
+            "the least ratio it could reach with the CPU it used.");
         if (Results.Any(c => c.AboveCores))
         {
             Line(md, $"Rows marked \"above {e.Cores} cores\" run more sessions than the machine has cores: both tools and the server share {e.Cores} cores.");
@@ -128,14 +142,14 @@ internal sealed record RestoreBenchmarkReport(
         Line(md, "");
         Line(md, "## Runs (in the order they ran)");
         Line(md, "");
-        Line(md, "| dataset | -j | round | tool | wall s | pre-data / data / post-data s | user s | sys s | CPU s | restored tables / indexes / FKs | database size | database |");
-        Line(md, "|---|---|---|---|---|---|---|---|---|---|---|---|");
+        Line(md, "| dataset | -j | round | tool | wall s | pre-data / data / post-data s | user s | sys s | CPU s | server CPU s | restored tables / indexes / FKs | database size | database |");
+        Line(md, "|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var r in Runs)
         {
             string restored = r.Restored is { } o ? $"{N(o.Tables)} / {N(o.Indexes)} / {N(o.ForeignKeys)}" : "not counted";
             string size = r.Restored is { } o2 ? $"{F(o2.DatabaseBytes / 1048576.0, 1)} MiB" : "";
             Line(md, $"| {r.Dataset} | {r.Jobs} | {(r.WarmUp ? "warm-up" : r.Round.ToString(CultureInfo.InvariantCulture))} | {r.Tool} | " +
-                $"{F(r.WallSeconds)} | {Phases(r.Phases)} | {F(r.UserSeconds)} | {F(r.SysSeconds)} | {F(r.CpuSeconds)} | {restored} | {size} | {r.Database} |");
+                $"{F(r.WallSeconds)} | {Phases(r.Phases)} | {F(r.UserSeconds)} | {F(r.SysSeconds)} | {F(r.CpuSeconds)} | {F(r.ServerCpuSeconds)} | {restored} | {size} | {r.Database} |");
         }
 
         Line(md, "");
@@ -162,7 +176,7 @@ internal sealed record RestoreBenchmarkReport(
             ? null
             : new RunPhases(
                 Median(phased.Select(p => p.PreDataSeconds)), Median(phased.Select(p => p.DataSeconds)), Median(phased.Select(p => p.PostDataSeconds)));
-        return new(Median(runs.Select(r => r.WallSeconds)), Median(runs.Select(r => r.CpuSeconds)), phases);
+        return new(Median(runs.Select(r => r.WallSeconds)), Median(runs.Select(r => r.CpuSeconds)), phases, Median(runs.Select(r => r.ServerCpuSeconds)));
     }
 
     private static string Phases(RunPhases? p) =>
