@@ -83,8 +83,8 @@ public sealed record RestoreOptions
     public long SplitLargerThan { get; init; } = DefaultSplitLargerThan;
 
     /// <summary>
-    /// The default of <see cref="SplitLargerThan"/>: provisional, to be set from the benchmark's D1 and D3 runs
-    /// (docs/performance.md).
+    /// The default of <see cref="SplitLargerThan"/>, 256 MB of archive data: lower thresholds were measured not to pay
+    /// on the benchmark's 2-core machine (docs/performance.md, "Split big TABLE DATA: the default").
     /// </summary>
     public const long DefaultSplitLargerThan = 256L << 20;
 
