@@ -34,14 +34,15 @@ internal sealed record ToolMedians(double WallSeconds, double CpuSeconds, RunPha
 /// <summary>
 /// The medians of one dataset and -j, and the issue's CPU check on them. <paramref name="AboveCores"/>: -j is above
 /// the machine's core count, so the tools' sessions and the server share fewer cores than -j (marked in the report).
-/// <paramref name="ServerFloorRatio"/>: pg_restore's server CPU / cores / pg_restore's wall, the least wall ratio any
-/// tool can reach while the server does the work it did for pg_restore, even with no CPU of its own and every core
-/// busy from start to end. <paramref name="RestoreclusterFloorRatio"/>: the same for restorecluster's own server CPU
-/// plus its process's CPU: the least ratio it could reach with the CPU it used.
+/// <paramref name="PgRestoreFloorRatio"/>: (pg_restore's server CPU + its own CPU) / cores / pg_restore's wall, how busy
+/// pg_restore kept the machine's cores, and so the least wall ratio any tool can reach that costs the machine as much
+/// CPU (server and client) as pg_restore, even with every core busy from start to end.
+/// <paramref name="RestoreclusterFloorRatio"/>: the same with restorecluster's server CPU and its own: the least ratio it
+/// could reach with the CPU it used.
 /// </summary>
 internal sealed record Comparison(
     string Dataset, int Jobs, bool AboveCores, int Rounds, ToolMedians PgRestore, ToolMedians Restorecluster, double WallRatio, double CpuBoundSeconds, bool CpuCheckPassed,
-    double ServerFloorRatio, double RestoreclusterFloorRatio);
+    double PgRestoreFloorRatio, double RestoreclusterFloorRatio);
 
 /// <summary>Where and with what the run was made; all of it read from the machine, the server and the tools.</summary>
 internal sealed record RunEnvironment(
@@ -86,7 +87,7 @@ internal sealed record RestoreBenchmarkReport(
                 return new Comparison(
                     g.Key.Dataset, g.Key.Jobs, g.Key.Jobs > cores, g.Count(r => r.Tool == RestoreBenchmark.PgRestore), pg, rc,
                     Math.Round(rc.WallSeconds / pg.WallSeconds, 2), bound, rc.CpuSeconds <= bound,
-                    Math.Round(pg.ServerCpuSeconds / cores / pg.WallSeconds, 2),
+                    Math.Round((pg.ServerCpuSeconds + pg.CpuSeconds) / cores / pg.WallSeconds, 2),
                     Math.Round((rc.ServerCpuSeconds + rc.CpuSeconds) / cores / pg.WallSeconds, 2));
             })
             .ToList();
@@ -119,7 +120,7 @@ internal sealed record RestoreBenchmarkReport(
         Line(md, "");
         Line(md, "## Results (medians of the timed rounds)");
         Line(md, "");
-        Line(md, "| dataset | -j | rounds | pg_restore wall | restorecluster wall | wall ratio (rc / pg) | pg_restore phases | restorecluster phases | pg_restore CPU | restorecluster CPU | CPU bound (2 × pg_restore + 0.5 s) | CPU check | server CPU (pg / rc) | floor ratio (pg's server / rc's all) |");
+        Line(md, "| dataset | -j | rounds | pg_restore wall | restorecluster wall | wall ratio (rc / pg) | pg_restore phases | restorecluster phases | pg_restore CPU | restorecluster CPU | CPU bound (2 × pg_restore + 0.5 s) | CPU check | server CPU (pg / rc) | floor ratio (pg / rc) |");
         Line(md, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var c in Results)
         {
@@ -127,14 +128,14 @@ internal sealed record RestoreBenchmarkReport(
             Line(md, $"| {c.Dataset} | {jobs} | {c.Rounds} | {F(c.PgRestore.WallSeconds)} s | {F(c.Restorecluster.WallSeconds)} s | {F(c.WallRatio, 2)} | " +
                 $"{Phases(c.PgRestore.Phases)} | {Phases(c.Restorecluster.Phases)} | " +
                 $"{F(c.PgRestore.CpuSeconds)} s | {F(c.Restorecluster.CpuSeconds)} s | {F(c.CpuBoundSeconds)} s | {(c.CpuCheckPassed ? "pass" : "FAIL")} | " +
-                $"{F(c.PgRestore.ServerCpuSeconds)} s / {F(c.Restorecluster.ServerCpuSeconds)} s | {F(c.ServerFloorRatio, 2)} / {F(c.RestoreclusterFloorRatio, 2)} |");
+                $"{F(c.PgRestore.ServerCpuSeconds)} s / {F(c.Restorecluster.ServerCpuSeconds)} s | {F(c.PgRestoreFloorRatio, 2)} / {F(c.RestoreclusterFloorRatio, 2)} |");
         }
 
         Line(md, "");
         Line(md, $"CPU check: {CpuCheck}. Phases: pre-data / data / post-data in seconds (medians; how they are seen: the method above).");
-        Line(md, $"Floor ratios: pg_restore's server CPU / {e.Cores} cores / pg_restore's wall, the least wall ratio of any tool whose restore costs the server " +
-            "what pg_restore's did, with no CPU of its own and every core busy throughout; then restorecluster's server CPU plus its own CPU, the same way: " +
-            "the least ratio it could reach with the CPU it used.");
+        Line(md, $"Floor ratios: (server CPU + the tool's CPU) / {e.Cores} cores / pg_restore's wall. pg_restore's is how busy it kept the cores, and the least " +
+            "wall ratio of any tool that costs the machine as much CPU, with every core busy throughout; restorecluster's is the least ratio it could reach " +
+            "with the CPU it used.");
         if (Results.Any(c => c.AboveCores))
         {
             Line(md, $"Rows marked \"above {e.Cores} cores\" run more sessions than the machine has cores: both tools and the server share {e.Cores} cores.");
