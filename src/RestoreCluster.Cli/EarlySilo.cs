@@ -6,15 +6,16 @@ namespace RestoreCluster.Cli;
 /// The embedded silo of a <c>restore -d</c>, started as soon as the command line says the restore will run through the
 /// grains: it starts on the pool while this thread opens the archive, reads its TOC and reaches the target
 /// (docs/concurrency.md, "The host key"). The job takes it once the target is reached (<see cref="Take"/>). Whatever
-/// ends the command before that (bad input, an unreachable target, an archive path that is not seekable, which
-/// restores serially) disposes it: the start is waited for and the silo stopped, so no silo is stopped half started
-/// and none is left behind.
+/// ends the command before that (bad input, an unreachable target) disposes it, and so does an archive path that turns
+/// out not to be seekable, which restores serially, before that restore starts: the start is waited for and the silo
+/// stopped, so no silo is stopped half started, none idles beside a serial restore and none is left behind.
 /// </summary>
 internal sealed class EarlySilo : IDisposable
 {
     private readonly Task<EmbeddedCluster> _starting;
     private readonly RestoreLogs _logs;
     private bool _taken;
+    private bool _stopped;
 
     private EarlySilo(Task<EmbeddedCluster> starting, RestoreLogs logs)
     {
@@ -33,10 +34,12 @@ internal sealed class EarlySilo : IDisposable
         return _starting;
     }
 
+    /// <summary>Stops the silo unless the job took it; only the first call stops it.</summary>
     public void Dispose()
     {
-        if (!_taken)
+        if (!_taken && !_stopped)
         {
+            _stopped = true;
             StopUnusedAsync().GetAwaiter().GetResult();
         }
     }

@@ -124,7 +124,7 @@ internal static partial class RestoreCommand
 
         if (jobs > 1 && !archive.IsSeekable)
         {
-            throw new CliError("parallel restore from standard input is not supported");
+            throw new CliError(p.GetValue(s.Archive) is null or "-" ? "parallel restore from standard input is not supported" : "parallel restore from non-seekable file is not supported");
         }
 
         if (p.GetValue(s.Resume))
@@ -132,10 +132,14 @@ internal static partial class RestoreCommand
             throw new CliError("--resume needs a restore that keeps a journal: not with -1, --transaction-size without -j, or from standard input", ExitCodes.Usage);
         }
 
+        // Started for the grains, but the archive path cannot seek (a named pipe): the restore is serial, without it.
+        early?.Dispose();
+
         using var loggers = logs.CreateFactory();
         var log = loggers.CreateLogger(typeof(RestoreCommand));
         // The target's display form: host, port, database and user, never the password.
-        Log.SerialStarted(log, archive.DisplayName, target.ToString(), restore.SingleTransaction ? "-1" : serialBlocks ? "--transaction-size" : "standard input");
+        string why = restore.SingleTransaction ? "-1" : serialBlocks ? "--transaction-size" : p.GetValue(s.Archive) is null or "-" ? "standard input" : "an archive that cannot seek";
+        Log.SerialStarted(log, archive.DisplayName, target.ToString(), why);
         var clock = Stopwatch.StartNew();
         int errors;
         try
