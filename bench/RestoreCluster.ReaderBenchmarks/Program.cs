@@ -1,17 +1,21 @@
 using System.Globalization;
 using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
 using RestoreCluster.Archive;
 using RestoreCluster.ReaderBenchmarks;
 using RestoreCluster.Testing;
 
-// usage: RestoreCluster.ReaderBenchmarks [--archive FILE.dump]
+// usage: RestoreCluster.ReaderBenchmarks [--short] [--archive FILE.dump]
 // Without --archive the archive is made once on a private server and kept in the temp directory (ReaderArchive).
-string? archive = args.Length == 2 && args[0] == "--archive" ? args[1] : args.Length == 0 ? null : "";
+// --short: BenchmarkDotNet's short run (3 warm-up and 3 measured iterations), for archives whose table takes seconds.
+bool shortRun = args.Length > 0 && args[0] == "--short";
+string[] rest = shortRun ? args[1..] : args;
+string? archive = rest.Length == 2 && rest[0] == "--archive" ? rest[1] : rest.Length == 0 ? null : "";
 if (archive == "")
 {
-    Console.Error.WriteLine("usage: RestoreCluster.ReaderBenchmarks [--archive FILE.dump] (a custom-format archive, gzip-compressed as pg_dump -Fc writes by default)");
+    Console.Error.WriteLine("usage: RestoreCluster.ReaderBenchmarks [--short] [--archive FILE.dump] (a custom-format archive, gzip-compressed as pg_dump -Fc writes by default)");
     return 2;
 }
 
@@ -28,8 +32,8 @@ using (var opened = PgArchive.Open(archive))
 
 Environment.SetEnvironmentVariable(ReaderBenchmarks.ArchiveVariable, Path.GetFullPath(archive));
 // BenchmarkDotNet builds the benchmark's own process first; on the shared 2-core machine its default 2 min was not enough.
-var summary = BenchmarkRunner.Run<ReaderBenchmarks>(
-    DefaultConfig.Instance.WithOptions(ConfigOptions.DisableLogFile).WithBuildTimeout(TimeSpan.FromMinutes(15)));
+IConfig config = DefaultConfig.Instance.WithOptions(ConfigOptions.DisableLogFile).WithBuildTimeout(TimeSpan.FromMinutes(15));
+var summary = BenchmarkRunner.Run<ReaderBenchmarks>(shortRun ? config.AddJob(Job.ShortRun) : config);
 PrintRates(summary, decompressed);
 return summary.HasCriticalValidationErrors || summary.Reports.Any(r => !r.Success) ? 1 : 0;
 
