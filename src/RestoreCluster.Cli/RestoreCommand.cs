@@ -122,14 +122,16 @@ internal static partial class RestoreCommand
                 early).GetAwaiter().GetResult();
         }
 
+        // pg_restore's words for the two inputs that cannot seek (pg_backup_custom.c, _ReopenArchive).
+        bool standardInput = p.GetValue(s.Archive) is null or "-";
         if (jobs > 1 && !archive.IsSeekable)
         {
-            throw new CliError(p.GetValue(s.Archive) is null or "-" ? "parallel restore from standard input is not supported" : "parallel restore from non-seekable file is not supported");
+            throw new CliError(standardInput ? "parallel restore from standard input is not supported" : "parallel restore from non-seekable file is not supported");
         }
 
         if (p.GetValue(s.Resume))
         {
-            throw new CliError("--resume needs a restore that keeps a journal: not with -1, --transaction-size without -j, or from standard input", ExitCodes.Usage);
+            throw new CliError("--resume needs a restore that keeps a journal: not with -1, --transaction-size without -j, or from standard input or a non-seekable file", ExitCodes.Usage);
         }
 
         // Started for the grains, but the archive path cannot seek (a named pipe): the restore is serial, without it.
@@ -138,7 +140,7 @@ internal static partial class RestoreCommand
         using var loggers = logs.CreateFactory();
         var log = loggers.CreateLogger(typeof(RestoreCommand));
         // The target's display form: host, port, database and user, never the password.
-        string why = restore.SingleTransaction ? "-1" : serialBlocks ? "--transaction-size" : p.GetValue(s.Archive) is null or "-" ? "standard input" : "an archive that cannot seek";
+        string why = restore.SingleTransaction ? "-1" : serialBlocks ? "--transaction-size" : standardInput ? "standard input" : "an archive that cannot seek";
         Log.SerialStarted(log, archive.DisplayName, target.ToString(), why);
         var clock = Stopwatch.StartNew();
         int errors;
