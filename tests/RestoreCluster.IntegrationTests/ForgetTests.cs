@@ -218,8 +218,8 @@ public sealed partial class ForgetTests(ITestOutputHelper output)
         // A unit held back at its journal row may still commit once the lock goes: its whole transaction,
         // COMMIT included, was already sent (pipelined) when its client died. Nothing else can.
         int after = await WorkloadChecks.JournaledUnitsAsync(holder);
-        Assert.InRange(after, journaled, workload.ArchiveEntries - 1);
-        Assert.True(journaled >= 1);
+        // Units are not entries (a key built in steps is two units), so entries bound nothing here.
+        Assert.True(journaled >= 1 && after >= journaled, $"{journaled} units journaled when held, {after} after");
         return after;
     }
 

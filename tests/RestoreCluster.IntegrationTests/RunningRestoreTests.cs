@@ -75,8 +75,10 @@ public sealed partial class RunningRestoreTests(ITestOutputHelper output)
             // Its sessions end once they notice their client is gone (those held back by the lock, after it).
             await WorkloadChecks.WaitUntilAsync(
                 async () => await WorkloadChecks.SessionsAsync(holder, target) == 0, WaitLimit, () => "the killed restore's sessions to end");
+            // Units are not entries (a key built in steps is two units), so no upper bound here: the --resume waiting on the
+            // journal below shows that units were left.
             int journaled = await WorkloadChecks.JournaledUnitsAsync(holder);
-            Assert.InRange(journaled, 1, workload.ArchiveEntries - 1);
+            Assert.True(journaled >= 1, $"{journaled} units journaled");
 
             // Held from the start: the --resume takes the journal over, then waits at its first unit's journal row.
             var hold = await holder.BeginTransactionAsync();
