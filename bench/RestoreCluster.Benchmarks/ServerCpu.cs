@@ -59,7 +59,8 @@ internal sealed class ServerCpu
         var until = DateTime.UtcNow + TimeSpan.FromSeconds(10);
         while (DateTime.UtcNow < until)
         {
-            long left = await server.ScalarAsync<long>("postgres", $"SELECT count(*) FROM pg_stat_activity WHERE datname = '{database}'", cancellationToken);
+            string literal = "'" + database.Replace("'", "''", StringComparison.Ordinal) + "'";
+            long left = await server.ScalarAsync<long>("postgres", $"SELECT count(*) FROM pg_stat_activity WHERE datname = {literal}", cancellationToken);
             if (left == 0)
             {
                 return;
