@@ -5,10 +5,13 @@ namespace RestoreCluster.Cli;
 /// <summary>Opens the archive a command names: a path, or standard input when absent or "-".</summary>
 internal static class ArchiveOpener
 {
+    /// <summary>Whether the archive path names standard input (absent, or "-"), as pg_restore reads it.</summary>
+    public static bool IsStandardInput(string? path) => path is null or "-";
+
     public static PgArchive Open(string? path, CliOutput io)
     {
         PgArchive archive;
-        if (path is null or "-")
+        if (IsStandardInput(path))
         {
             archive = PgArchive.Open(io.OpenStdin(), "standard input");
         }

@@ -35,7 +35,7 @@ internal static partial class RestoreCommand
         }
 
         // A restore through the grains starts its silo now, while the archive is read and the target reached.
-        using var earlyLogs = db is not null && !list && !submit && p.GetValue(s.Cluster) is null && RunsOnGrains(restore, p.GetValue(s.Jobs)) && archivePath is not (null or "-")
+        using var earlyLogs = db is not null && !list && !submit && p.GetValue(s.Cluster) is null && RunsOnGrains(restore, p.GetValue(s.Jobs)) && !ArchiveOpener.IsStandardInput(archivePath)
             ? OpenLogs(p.GetValue(s.LogFile), io, restore.Verbose)
             : null;
         using var early = earlyLogs is null ? null : EarlySilo.Start(TelemetryOptions.FromEnvironment(p.GetValue(s.OtelConsole)), earlyLogs);
@@ -123,7 +123,7 @@ internal static partial class RestoreCommand
         }
 
         // pg_restore's words for the two inputs that cannot seek (pg_backup_custom.c, _ReopenArchive).
-        bool standardInput = p.GetValue(s.Archive) is null or "-";
+        bool standardInput = ArchiveOpener.IsStandardInput(p.GetValue(s.Archive));
         if (jobs > 1 && !archive.IsSeekable)
         {
             throw new CliError(standardInput ? "parallel restore from standard input is not supported" : "parallel restore from non-seekable file is not supported");
@@ -350,7 +350,7 @@ internal static partial class RestoreCommand
         }
 
         // Its share is per unit of a host budget: the serial engine (RestoreIntoDatabase) has neither.
-        bool serial = p.GetValue(s.SingleTransaction) || (p.GetValue(s.TransactionSize) is not null && jobs == 1) || p.GetValue(s.Archive) is null or "-";
+        bool serial = p.GetValue(s.SingleTransaction) || (p.GetValue(s.TransactionSize) is not null && jobs == 1) || ArchiveOpener.IsStandardInput(p.GetValue(s.Archive));
         if (p.GetValue(s.HostMemory) is not null && db is not null && serial)
         {
             Usage("--host-memory sizes the units of a restore through the grains: not with -1, --transaction-size without -j, or from standard input");

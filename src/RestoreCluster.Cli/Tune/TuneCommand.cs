@@ -56,7 +56,7 @@ internal sealed partial class TuneCommand
     {
         string? archivePath = p.GetValue(_archive);
         Program.RejectUnknownOption(archivePath);
-        if (archivePath is null or "-")
+        if (ArchiveOpener.IsStandardInput(archivePath))
         {
             throw new CliError("tune needs an archive file or directory (it restores it several times)", ExitCodes.Usage);
         }
