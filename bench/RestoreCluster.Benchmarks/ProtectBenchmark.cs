@@ -11,9 +11,11 @@ namespace RestoreCluster.Benchmarks;
 /// <summary>
 /// Does an adaptive budget protect a live server? A rate-limited pgbench read/write workload (<c>pgbench -R</c>) runs
 /// against one database of a private server while the bigtable dataset is restored into another, three ways: no
-/// restore; <c>--host-budget 2</c>; <c>--host-budget auto:2 --protect MS</c> with MS = 1.5 × the p95 of a
-/// <c>SELECT 1</c> probe measured during the quiet way. Reported: pgbench's latency average and p95 over the
-/// transactions that completed while the restore ran (its per-transaction log, <c>-l</c>), and the restore's time.
+/// restore; <c>--host-budget 2</c>; <c>--host-budget auto:2 --protect MS</c> with MS = 1.5 × the p95 of the budget's
+/// probe (its default query, or <c>--probe-sql</c>) measured during the quiet way. Reported: pgbench's latency average
+/// and p95 over the transactions that completed while the restore ran (its per-transaction log, <c>-l</c>), the ratio
+/// of that p95 to the quiet way's, and the restore's time; for each of <c>--rounds</c> rounds (3), each measuring the
+/// three ways in turn, then the median and the largest ratio over the rounds.
 /// </summary>
 internal static class ProtectBenchmark
 {
@@ -21,7 +23,7 @@ internal static class ProtectBenchmark
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var options = BenchmarkArgs.Parse(args, "--rate", "--quiet-seconds", "--json");
+        var options = BenchmarkArgs.Parse(args, "--rate", "--quiet-seconds", "--rounds", "--cli", "--probe-sql", "--json");
         if (options is null)
         {
             return 2;
@@ -29,10 +31,19 @@ internal static class ProtectBenchmark
 
         int rate = options.Int("--rate", 100);
         int quietSeconds = options.Int("--quiet-seconds", 20);
-        string cli = Path.Combine(RepoPaths.RepoRoot, "src", "RestoreCluster.Cli", "bin", "Release", "net10.0", "restorecluster");
+        int rounds = options.Int("--rounds", 3);
+        string probeSql = options.Text("--probe-sql") ?? AdaptiveBudget.DefaultProbeSql;
+        string cli = options.Text("--cli")
+            ?? Path.Combine(RepoPaths.RepoRoot, "src", "RestoreCluster.Cli", "bin", "Release", "net10.0", "restorecluster");
         if (!File.Exists(cli))
         {
             Console.Error.WriteLine($"restorecluster is not built: {cli} is missing; run ./build.sh --target=Build (Release) first");
+            return 2;
+        }
+
+        if (rounds < 1)
+        {
+            Console.Error.WriteLine("--rounds must be at least 1");
             return 2;
         }
 
@@ -45,33 +56,36 @@ internal static class ProtectBenchmark
             RestoreDatasets.Pgbench(), ["-i", "-q", "-s", WorkloadScale.ToString(CultureInfo.InvariantCulture), workload],
             server.LibpqEnvironment(), timeout: TimeSpan.FromMinutes(10))).EnsureSuccess();
 
-        // Untimed warm-up, which also sizes the workload's run: long enough to cover the slowest restore.
+        // Untimed warm-up, which also sizes the workload's run: long enough to cover the slowest restore (a restore
+        // that outlasts it is an error, not a figure).
         Progress("warm-up restore (untimed)");
         var warm = await RestoreAsync(server, cli, dataset.ArchivePath, "warmup", ["--host-budget", "2"]);
-        int workloadSeconds = (int)Math.Ceiling(warm.Seconds * 4) + 10;
+        int workloadSeconds = (int)Math.Ceiling(warm.Seconds * 3) + 10;
 
-        Progress($"quiet: pgbench -R {rate} for {quietSeconds} s, no restore, and the probe's latency");
-        var quiet = await WorkloadAsync(server, workload, rate, quietSeconds, during: null);
-        double probeP95 = quiet.ProbeP95Ms;
-        double protectMs = Math.Round(1.5 * probeP95, 1);
-        Progress(string.Create(CultureInfo.InvariantCulture, $"probe p95 {probeP95:F2} ms: --protect {protectMs}"));
-
-        var ways = new List<WayResult> { new("no restore", null, quiet) };
-        foreach (var (name, restoreOptions) in new (string, string[])[]
+        // Each round measures the three ways one after another, the quiet one first, so that a round's figures are
+        // taken under the same conditions of the machine; the rounds show how much they move.
+        var results = new List<RoundResult>();
+        for (int round = 1; round <= rounds; round++)
         {
-            ("--host-budget 2", ["--host-budget", "2"]),
-            (string.Create(CultureInfo.InvariantCulture, $"--host-budget auto:2 --protect {protectMs}"),
-                ["--host-budget", "auto:2", "--protect", protectMs.ToString(CultureInfo.InvariantCulture)]),
-        })
-        {
-            Progress($"{name}: pgbench -R {rate} while the restore runs");
-            RestoreRun? restore = null;
-            var measured = await WorkloadAsync(server, workload, rate, workloadSeconds, during: async () =>
+            Progress($"round {round}/{rounds}, quiet: pgbench -R {rate} for {quietSeconds} s, no restore, and the probe's latency");
+            var quiet = await WorkloadAsync(server, workload, rate, quietSeconds, probeSql, during: null);
+            double protectMs = Math.Round(1.5 * quiet.ProbeP95Ms, 1);
+            Progress(string.Create(CultureInfo.InvariantCulture, $"probe p95 {quiet.ProbeP95Ms:F2} ms: --protect {protectMs}"));
+            var ways = new List<WayResult> { new("no restore", quiet) };
+            foreach (var (name, restoreOptions) in new (string, string[])[]
             {
-                restore = await RestoreAsync(server, cli, dataset.ArchivePath, ways.Count.ToString(CultureInfo.InvariantCulture), restoreOptions);
-                return restore;
-            });
-            ways.Add(new WayResult(name, restore, measured));
+                ("--host-budget 2", ["--host-budget", "2"]),
+                (string.Create(CultureInfo.InvariantCulture, $"--host-budget auto:2 --protect {protectMs}"),
+                    ["--host-budget", "auto:2", "--protect", protectMs.ToString(CultureInfo.InvariantCulture), "--probe-sql", probeSql]),
+            })
+            {
+                Progress($"round {round}/{rounds}, {name}: pgbench -R {rate} while the restore runs");
+                string tag = string.Create(CultureInfo.InvariantCulture, $"r{round}w{ways.Count}");
+                var measured = await WorkloadAsync(server, workload, rate, workloadSeconds, probeSql, during: () => RestoreAsync(server, cli, dataset.ArchivePath, tag, restoreOptions));
+                ways.Add(new WayResult(name, measured));
+            }
+
+            results.Add(new RoundResult(round, quiet.ProbeP95Ms, protectMs, ways));
         }
 
         var report = new
@@ -82,23 +96,46 @@ internal static class ProtectBenchmark
             loadAverageAtEnd = MachineFacts.LoadAverage(),
             dataset = dataset.Description,
             rate,
-            probeP95Ms = Math.Round(probeP95, 3),
-            protectMs,
-            ways = ways.Select(w => new
+            probeSql,
+            rounds = results.Select(r => new
             {
-                way = w.Name,
-                restoreSeconds = w.Restore is { } r ? Math.Round(r.Seconds, 2) : (double?)null,
-                transactions = w.Workload.Transactions,
-                latencyAverageMs = Math.Round(w.Workload.AverageMs, 2),
-                latencyP95Ms = Math.Round(w.Workload.P95Ms, 2),
+                r.Round,
+                probeP95Ms = Math.Round(r.ProbeP95Ms, 3),
+                r.ProtectMs,
+                ways = r.Ways.Select(w => new
+                {
+                    way = w.Name,
+                    restoreSeconds = w.Restore is { } run ? Math.Round(run.Seconds, 2) : (double?)null,
+                    transactions = w.Workload.Transactions,
+                    latencyAverageMs = Math.Round(w.Workload.AverageMs, 2),
+                    latencyP95Ms = Math.Round(w.Workload.P95Ms, 2),
+                    p95OverQuiet = Math.Round(r.Ratio(w), 2),
+                }).ToList(),
+            }).ToList(),
+            summary = WayIndexes(results).Skip(1).Select(i => new
+            {
+                way = i == 1 ? "--host-budget 2" : "--host-budget auto:2 --protect MS",
+                p95OverQuietMedian = Math.Round(Median(results.Select(r => r.Ratio(r.Ways[i]))), 2),
+                p95OverQuietMax = Math.Round(results.Max(r => r.Ratio(r.Ways[i])), 2),
+                restoreSecondsMedian = Math.Round(Median(results.Select(r => r.Ways[i].Restore!.Seconds)), 2),
             }).ToList(),
         };
-        Console.WriteLine("| way | restore s | pgbench transactions | latency average ms | latency p95 ms |");
-        Console.WriteLine("|---|---|---|---|---|");
-        foreach (var w in ways)
+        Console.WriteLine("| round | way | restore s | pgbench transactions | latency average ms | latency p95 ms | p95 / quiet |");
+        Console.WriteLine("|---|---|---|---|---|---|---|");
+        foreach (var r in results)
+        {
+            foreach (var w in r.Ways)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {r.Round} | {w.Name} | {(w.Restore is { } run ? run.Seconds.ToString("F1", CultureInfo.InvariantCulture) : "-")} | {w.Workload.Transactions} | {w.Workload.AverageMs:F2} | {w.Workload.P95Ms:F2} | {r.Ratio(w):F2} |"));
+            }
+        }
+
+        Console.WriteLine();
+        foreach (var s in report.summary)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {w.Name} | {(w.Restore is { } r ? r.Seconds.ToString("F1", CultureInfo.InvariantCulture) : "-")} | {w.Workload.Transactions} | {w.Workload.AverageMs:F2} | {w.Workload.P95Ms:F2} |"));
+                $"{s.way}: p95 / quiet median {s.p95OverQuietMedian:F2}, max {s.p95OverQuietMax:F2} over {results.Count} rounds; restore median {s.restoreSecondsMedian:F1} s"));
         }
 
         string json = JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true });
@@ -114,11 +151,29 @@ internal static class ProtectBenchmark
         return 0;
     }
 
+    private static IEnumerable<int> WayIndexes(List<RoundResult> results) => Enumerable.Range(0, results[0].Ways.Count);
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        int middle = sorted.Count / 2;
+        return sorted.Count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+    }
+
+    private sealed record RoundResult(int Round, double ProbeP95Ms, double ProtectMs, List<WayResult> Ways)
+    {
+        /// <summary>A way's pgbench p95 over the round's quiet one.</summary>
+        public double Ratio(WayResult way) => Ways[0].Workload.P95Ms > 0 ? way.Workload.P95Ms / Ways[0].Workload.P95Ms : 0;
+    }
+
     private sealed record RestoreRun(double Seconds, DateTimeOffset Started, DateTimeOffset Ended);
 
-    private sealed record WorkloadFigures(int Transactions, double AverageMs, double P95Ms, double ProbeP95Ms);
+    private sealed record WorkloadFigures(int Transactions, double AverageMs, double P95Ms, double ProbeP95Ms, RestoreRun? Restore);
 
-    private sealed record WayResult(string Name, RestoreRun? Restore, WorkloadFigures Workload);
+    private sealed record WayResult(string Name, WorkloadFigures Workload)
+    {
+        public RestoreRun? Restore => Workload.Restore;
+    }
 
     private static async Task<RestoreRun> RestoreAsync(PostgresServer server, string cli, string archive, string tag, string[] options)
     {
@@ -129,14 +184,17 @@ internal static class ProtectBenchmark
         var run = await ProcessRunner.RunAsync(
             cli, ["restore", "-j", "2", .. options, "--progress", "none", "-d", database, archive], server.LibpqEnvironment(), timeout: TimeSpan.FromMinutes(60));
         clock.Stop();
+        var ended = DateTimeOffset.UtcNow;
         run.EnsureSuccess();
-        return new RestoreRun(clock.Elapsed.TotalSeconds, started, DateTimeOffset.UtcNow);
+        // Each restore leaves a copy of the dataset: dropped (after its window), so that rounds do not fill the disk.
+        await server.DropDatabaseAsync(database);
+        return new RestoreRun(clock.Elapsed.TotalSeconds, started, ended);
     }
 
     // pgbench with its per-transaction log in a folder of its own; with `during`, the figures cover only the
-    // transactions that completed while it ran (it starts 2 s into the workload). Without, the whole run, and a
-    // SELECT 1 probe is timed every 100 ms beside it.
-    private static async Task<WorkloadFigures> WorkloadAsync(PostgresServer server, string database, int rate, int seconds, Func<Task<RestoreRun>>? during)
+    // transactions that completed while it ran (it starts 2 s into the workload). Without, the whole run, and the
+    // budget's probe is timed every 100 ms beside it.
+    private static async Task<WorkloadFigures> WorkloadAsync(PostgresServer server, string database, int rate, int seconds, string probeSql, Func<Task<RestoreRun>>? during)
     {
         string folder = Directory.CreateTempSubdirectory("restorecluster-protect-").FullName;
         try
@@ -148,21 +206,27 @@ internal static class ProtectBenchmark
             await Task.Delay(TimeSpan.FromSeconds(2));
             DateTimeOffset from = DateTimeOffset.MinValue, to = DateTimeOffset.MaxValue;
             var probes = new List<double>();
+            RestoreRun? restore = null;
             if (during is not null)
             {
-                var restore = await during();
+                restore = await during();
+                if (pgbench.IsCompleted)
+                {
+                    throw new InvalidOperationException($"the workload ({seconds} s) ended before the restore ({restore.Seconds:F1} s): its figures would not cover it");
+                }
+
                 (from, to) = (restore.Started, restore.Ended);
             }
             else
             {
-                // The budget's own probe (BudgetProbe: SELECT 1 every 100 ms on a session of its own), connecting as the
+                // The budget's own probe (BudgetProbe: its query every 100 ms on a session of its own), connecting as the
                 // restore's does, so that --protect's limit is in the same measure as what it guards.
                 var env = server.LibpqEnvironment();
                 var target = new Dictionary<string, string>(StringComparer.Ordinal)
                 {
                     ["host"] = env["PGHOST"], ["port"] = env["PGPORT"], ["user"] = env["PGUSER"], ["dbname"] = "postgres",
                 };
-                var probe = new BudgetProbe(target, "SELECT 1", message => Progress("probe failed: " + message));
+                var probe = new BudgetProbe(target, probeSql, message => Progress("probe failed: " + message));
                 await pgbench;
                 await probe.DisposeAsync();
                 probes.AddRange(probe.Drain());
@@ -170,7 +234,7 @@ internal static class ProtectBenchmark
 
             (await pgbench).EnsureSuccess();
             var latencies = ReadLog(folder, from, to);
-            return new WorkloadFigures(latencies.Count, latencies.Count == 0 ? 0 : latencies.Average(), Latencies.P95(latencies) ?? 0, Latencies.P95(probes) ?? 0);
+            return new WorkloadFigures(latencies.Count, latencies.Count == 0 ? 0 : latencies.Average(), Latencies.P95(latencies) ?? 0, Latencies.P95(probes) ?? 0, restore);
         }
         finally
         {

@@ -44,13 +44,6 @@ internal static class ParallelRestore
         // line, and a silo started early is stopped by its owner once its start has ended, never half started.
         string hostKey = await Task.Run(() => HostIdentity.Resolve(target, io.Warn));
 
-        if (hostBudget.Adaptive is { ProtectMs: > 0 })
-        {
-            // This process is a client of the server it protects, and often on the same host: it yields the CPU
-            // (every thread, the early silo's included; threads made later inherit it).
-            ProcessPriority.LowerThreads(ProcessPriority.ProtectNice);
-        }
-
         await using var cluster = await (early?.Take() ?? EmbeddedCluster.StartAsync(telemetry, logs.AddTo));
         string jobId = $"job-{Guid.NewGuid():N}";
         string archivePath = Path.GetFullPath(archive.DisplayName);

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using RestoreCluster.Planning;
 
 namespace RestoreCluster.Cli;
 
@@ -113,7 +114,7 @@ internal sealed class RestoreOptionsSpec
 
     public Option<double?> Protect { get; } = new("--protect") { HelpName = "MS", Description = "with --host-budget auto: keep a probe query's p95 latency on the target under MS milliseconds" };
 
-    public Option<string?> ProbeSql { get; } = new("--probe-sql") { HelpName = "SQL", Description = "the probe query of --protect (default: SELECT 1)" };
+    public Option<string?> ProbeSql { get; } = new("--probe-sql") { HelpName = "SQL", Description = $"the probe query of --protect (default: {AdaptiveBudget.DefaultProbeSql})" };
 
     public Option<bool> NoAsyncCommit { get; } = new("--no-async-commit") { Description = "units commit with the server's synchronous_commit (default: off inside units; the restore's last commit is synchronous)" };
 

@@ -114,7 +114,7 @@ public sealed record HostStatus(
 
 /// <summary>
 /// An adaptive host budget: at most <see cref="Max"/> of our sessions on the server; with <see cref="ProtectMs"/>
-/// (0: none) a probe (<see cref="ProbeSql"/>, default <c>SELECT 1</c>) on a session of its own keeps its p95 latency
+/// (0: none) a probe (<see cref="ProbeSql"/>, default <c>SELECT txid_current()</c>, <c>AdaptiveBudget.DefaultProbeSql</c>) on a session of its own keeps its p95 latency
 /// under that many milliseconds (docs/concurrency.md).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("RestoreCluster.AdaptiveBudgetSpec")]

@@ -301,7 +301,7 @@ public sealed partial class HostBudgetGrain(
         if (_adaptive is { Controller.Probed: true, Probe: null } a)
         {
             a.Probe = new BudgetProbe(
-                a.Target, a.Spec.ProbeSql ?? "SELECT 1", message => Log.ProbeFailed(logger, this.GetPrimaryKeyString(), message), a.Pacer);
+                a.Target, a.Spec.ProbeSql ?? AdaptiveBudget.DefaultProbeSql, message => Log.ProbeFailed(logger, this.GetPrimaryKeyString(), message), a.Pacer);
         }
     }
 

@@ -85,7 +85,8 @@ public sealed class AdaptiveBudgetTests(ITestOutputHelper output) : IDisposable
     }
 
     // Under --protect the restoring process yields the CPU to the server it protects (often on the same host): every one
-    // of its threads runs at nice 10, those the silo started included. Read from /proc while a unit's COPY runs.
+    // of its threads runs at nice 10 and on a quarter of the CPUs, those the silo started included. Read from /proc while
+    // a unit's COPY runs.
     [Fact]
     public async Task UnderProtectEveryThreadOfTheRestoringProcessRunsAtNiceTen()
     {
@@ -107,10 +108,17 @@ public sealed class AdaptiveBudgetTests(ITestOutputHelper output) : IDisposable
                 await Task.Delay(50);
             }
 
-            var nice = Directory.EnumerateDirectories($"/proc/{cli.Process.Id}/task").Select(NiceOf).OfType<int>().ToList();
-            output.WriteLine("nice of the threads: " + string.Join(",", nice));
-            Assert.True(nice.Count > 5, "the process has its runtime's and the silo's threads");
-            Assert.All(nice, n => Assert.Equal(10, n));
+            AssertYields(cli.Process.Id);
+
+            // The default probe writes (a commit record to the WAL), so that it waits where the server's writers wait.
+            const string defaultProbe = "SELECT txid_current()";
+            var probeSeen = DateTime.UtcNow.AddSeconds(30);
+            while (await server.ScalarAsync<long>("postgres", $"SELECT count(*) FROM pg_stat_activity WHERE application_name = 'restorecluster' AND query = '{defaultProbe}'") == 0)
+            {
+                Assert.True(DateTime.UtcNow < probeSeen && !cli.Process.HasExited, "no session of the restore ran the default probe, " + defaultProbe);
+                await Task.Delay(20);
+            }
+
             await cli.Process.WaitForExitAsync();
             Assert.True(cli.Process.ExitCode == 0, await cli.Stderr);
         }
@@ -118,6 +126,81 @@ public sealed class AdaptiveBudgetTests(ITestOutputHelper output) : IDisposable
         {
             await server.DropDatabaseAsync(ours);
         }
+    }
+
+    // The process yields from the start, not once the target answers: the embedded silo's start is most of the CPU a
+    // short restore costs its host, and it runs while the target is reached. The target here accepts the connection
+    // and never answers, so the restore waits on it, its silo started, while the threads are read.
+    [Fact]
+    public async Task UnderProtectTheProcessYieldsBeforeTheTargetAnswers()
+    {
+        var server = await PostgresServer.GetSharedAsync();
+        string archive = await SlowTablesAsync(server, "adaptive_nice_early", tables: 1, rowsPerTable: 10);
+        using var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start();
+        int port = ((System.Net.IPEndPoint)silent.LocalEndpoint).Port;
+        using var cli = RunningCli.Start(server, ["restore", "-j", "2", "--host-budget", "auto:2", "--protect", "5000", "--progress", "none", "-h", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-d", "never_answered", archive]);
+        try
+        {
+            using var accepted = await silent.AcceptTcpClientAsync().WaitAsync(TimeSpan.FromMinutes(1));
+            // Connected and waiting for the server's answer: the silo started meanwhile goes on starting for a moment.
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            if (cli.Process.HasExited)
+            {
+                Assert.Fail("the restore did not wait on the silent target: " + await cli.Stderr);
+            }
+
+            AssertYields(cli.Process.Id);
+        }
+        finally
+        {
+            await cli.KillAsync();
+        }
+    }
+
+    // Every thread of the process at nice 10 and on the last quarter of the CPUs this test may use (at least one; all of
+    // them when it may use one only).
+    private void AssertYields(int pid)
+    {
+        var threads = Directory.EnumerateDirectories($"/proc/{pid}/task").ToList();
+        var nice = threads.Select(NiceOf).OfType<int>().ToList();
+        output.WriteLine("nice of the threads: " + string.Join(",", nice));
+        Assert.True(nice.Count > 5, "the process has its runtime's and the silo's threads");
+        Assert.All(nice, n => Assert.Equal(10, n));
+
+        var mine = CpusOf("/proc/thread-self");
+        var expected = mine.Count < 2 ? mine : mine.Skip(mine.Count - Math.Max(1, mine.Count / 4)).ToList();
+        var cpus = threads.Select(CpusOrNull).OfType<List<int>>().ToList();
+        output.WriteLine($"CPUs of the threads (this test's: {string.Join(",", mine)}): " + string.Join(" ", cpus.Select(c => string.Join(",", c))));
+        Assert.All(cpus, c => Assert.Equal(expected, c));
+    }
+
+    private static List<int>? CpusOrNull(string task)
+    {
+        try
+        {
+            return CpusOf(task);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    // The CPUs a thread may run on: Cpus_allowed_list of its status, as "0-3,6".
+    private static List<int> CpusOf(string task)
+    {
+        string list = File.ReadLines(Path.Combine(task, "status")).First(l => l.StartsWith("Cpus_allowed_list:", StringComparison.Ordinal))["Cpus_allowed_list:".Length..].Trim();
+        var cpus = new List<int>();
+        foreach (string range in list.Split(','))
+        {
+            string[] ends = range.Split('-');
+            int first = int.Parse(ends[0], System.Globalization.CultureInfo.InvariantCulture);
+            int last = int.Parse(ends[^1], System.Globalization.CultureInfo.InvariantCulture);
+            cpus.AddRange(Enumerable.Range(first, last - first + 1));
+        }
+
+        return cpus;
     }
 
     // A thread's nice value: field 19 of /proc/PID/task/TID/stat, counted after the command name's closing parenthesis
