@@ -59,7 +59,7 @@ internal static class ProcessPriority
     /// The CPUs a protecting restore keeps to, of the CPUs <paramref name="allowed"/> (ascending): the last quarter of
     /// them, at least one. Priority alone does not protect a live server: two busy threads at nice 19, or SCHED_IDLE, on a
     /// 2-core host made one pgbench transaction in seven slower than 1.5 × its quiet p95, the same two on one core one in
-    /// fifty (performance.md, "Adaptive budget"). The last ones, since the first CPU is usually the one interrupts go to.
+    /// fifty (performance.md, "Adaptive budget", seventh session). The last ones, since the first CPU is usually the one interrupts go to.
     /// </summary>
     public static IReadOnlyList<int> ProtectCpus(IReadOnlyList<int> allowed)
     {

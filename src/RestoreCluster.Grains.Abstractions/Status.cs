@@ -114,8 +114,8 @@ public sealed record HostStatus(
 
 /// <summary>
 /// An adaptive host budget: at most <see cref="Max"/> of our sessions on the server; with <see cref="ProtectMs"/>
-/// (0: none) a probe (<see cref="ProbeSql"/>, default <c>SELECT txid_current()</c>, <c>AdaptiveBudget.DefaultProbeSql</c>) on a session of its own keeps its p95 latency
-/// under that many milliseconds (docs/concurrency.md).
+/// (0: none) a probe (<see cref="ProbeSql"/>; default <c>AdaptiveBudget.DefaultProbeSql</c>, <c>SELECT txid_current()</c>)
+/// on a session of its own keeps its p95 latency under that many milliseconds (docs/concurrency.md).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("RestoreCluster.AdaptiveBudgetSpec")]
 public sealed record AdaptiveBudgetSpec(

@@ -34,8 +34,8 @@ public sealed class AdaptiveBudget
     /// The probe's query unless <c>--probe-sql</c> gives one: a transaction that writes one commit record to the WAL.
     /// A live server's writers wait on the WAL that a restore's COPY fills, and a read such as <c>SELECT 1</c> does not:
     /// beside a COPY it stayed as fast as on the quiet server while this one's p95 doubled (performance.md,
-    /// "Seventh session"). <c>txid_current()</c> is in every PostgreSQL version pg_dump reads; it uses one
-    /// transaction id per answer (ten a second).
+    /// "Seventh session"). <c>txid_current()</c> is in every PostgreSQL version from 8.2 on; it uses one transaction
+    /// id per answer (ten a second).
     /// </summary>
     public const string DefaultProbeSql = "SELECT txid_current()";
 
