@@ -86,9 +86,9 @@ public sealed class AdaptiveBudgetTests(ITestOutputHelper output) : IDisposable
 
     // Under --protect the restoring process yields the CPU to the server it protects (often on the same host): every one
     // of its threads runs at nice 10 and on a quarter of the CPUs, those the silo started included. Read from /proc while
-    // a unit's COPY runs.
+    // a unit's COPY runs; meanwhile the budget's probe runs its default query, which writes.
     [Fact]
-    public async Task UnderProtectEveryThreadOfTheRestoringProcessRunsAtNiceTen()
+    public async Task UnderProtectEveryThreadRunsAtNiceTenOnAQuarterOfTheCpusAndTheDefaultProbeWrites()
     {
         var server = await PostgresServer.GetSharedAsync();
         string archive = await SlowTablesAsync(server, "adaptive_nice", tables: 1, rowsPerTable: 300);
