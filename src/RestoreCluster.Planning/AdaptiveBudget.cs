@@ -32,9 +32,9 @@ public sealed class AdaptiveBudget
 {
     /// <summary>
     /// The probe's query unless <c>--probe-sql</c> gives one: a transaction that writes one commit record to the WAL.
-    /// A live server's writers wait on the WAL that a restore's COPY fills, and a read such as <c>SELECT 1</c> does not:
-    /// beside a COPY it stayed as fast as on the quiet server while this one's p95 doubled (performance.md,
-    /// "Seventh session"). <c>txid_current()</c> is in every PostgreSQL version from 8.2 on; it uses one transaction
+    /// A COPY slows a live server's writers (most likely through the WAL it fills), and a read such as <c>SELECT 1</c>
+    /// does not see it: beside a COPY it stayed as fast as on the quiet server while this one's p95 nearly doubled
+    /// (performance.md, "Seventh session"). <c>txid_current()</c> is in every PostgreSQL version from 8.2 on; it uses one transaction
     /// id per answer (ten a second).
     /// </summary>
     public const string DefaultProbeSql = "SELECT txid_current()";
