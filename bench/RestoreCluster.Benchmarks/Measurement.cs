@@ -24,6 +24,14 @@ internal static class Measurement
         return (sw.Elapsed, ProcessCpu() - cpu0, result);
     }
 
+    /// <summary>The median of some values (the mean of the middle two for an even count).</summary>
+    public static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        int middle = sorted.Count / 2;
+        return sorted.Count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+    }
+
     /// <summary>Milliseconds, two decimals.</summary>
     public static string Ms(TimeSpan t) => t.TotalMilliseconds.ToString("F2", CultureInfo.InvariantCulture);
 

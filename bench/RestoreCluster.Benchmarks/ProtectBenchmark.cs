@@ -64,6 +64,14 @@ internal static class ProtectBenchmark
 
         // Each round measures the three ways one after another, the quiet one first, so that a round's figures are
         // taken under the same conditions of the machine; the rounds show how much they move.
+        // The two ways that restore: their label over the rounds, and a round's name and options from its MS.
+        var restoring = new (string Label, Func<double, (string Name, string[] Options)> For)[]
+        {
+            ("--host-budget 2", _ => ("--host-budget 2", ["--host-budget", "2"])),
+            ("--host-budget auto:2 --protect MS", ms => (
+                string.Create(CultureInfo.InvariantCulture, $"--host-budget auto:2 --protect {ms}"),
+                ["--host-budget", "auto:2", "--protect", ms.ToString(CultureInfo.InvariantCulture), "--probe-sql", probeSql])),
+        };
         var results = new List<RoundResult>();
         for (int round = 1; round <= rounds; round++)
         {
@@ -72,12 +80,7 @@ internal static class ProtectBenchmark
             double protectMs = Math.Round(1.5 * quiet.ProbeP95Ms, 1);
             Progress(string.Create(CultureInfo.InvariantCulture, $"probe p95 {quiet.ProbeP95Ms:F2} ms: --protect {protectMs}"));
             var ways = new List<WayResult> { new("no restore", quiet) };
-            foreach (var (name, restoreOptions) in new (string, string[])[]
-            {
-                ("--host-budget 2", ["--host-budget", "2"]),
-                (string.Create(CultureInfo.InvariantCulture, $"--host-budget auto:2 --protect {protectMs}"),
-                    ["--host-budget", "auto:2", "--protect", protectMs.ToString(CultureInfo.InvariantCulture), "--probe-sql", probeSql]),
-            })
+            foreach (var (name, restoreOptions) in restoring.Select(way => way.For(protectMs)))
             {
                 Progress($"round {round}/{rounds}, {name}: pgbench -R {rate} while the restore runs");
                 string tag = string.Create(CultureInfo.InvariantCulture, $"r{round}w{ways.Count}");
@@ -112,12 +115,13 @@ internal static class ProtectBenchmark
                     p95OverQuiet = Math.Round(r.Ratio(w), 2),
                 }).ToList(),
             }).ToList(),
-            summary = WayIndexes(results).Skip(1).Select(i => new
+            // A round's ways: the quiet one, then the restoring ones in order.
+            summary = restoring.Select((way, k) => new
             {
-                way = i == 1 ? "--host-budget 2" : "--host-budget auto:2 --protect MS",
-                p95OverQuietMedian = Math.Round(Median(results.Select(r => r.Ratio(r.Ways[i]))), 2),
-                p95OverQuietMax = Math.Round(results.Max(r => r.Ratio(r.Ways[i])), 2),
-                restoreSecondsMedian = Math.Round(Median(results.Select(r => r.Ways[i].Restore!.Seconds)), 2),
+                way = way.Label,
+                p95OverQuietMedian = Math.Round(Measurement.Median(results.Select(r => r.Ratio(r.Ways[k + 1]))), 2),
+                p95OverQuietMax = Math.Round(results.Max(r => r.Ratio(r.Ways[k + 1])), 2),
+                restoreSecondsMedian = Math.Round(Measurement.Median(results.Select(r => r.Ways[k + 1].Restore!.Seconds)), 2),
             }).ToList(),
         };
         Console.WriteLine("| round | way | restore s | pgbench transactions | latency average ms | latency p95 ms | p95 / quiet |");
@@ -149,15 +153,6 @@ internal static class ProtectBenchmark
         }
 
         return 0;
-    }
-
-    private static IEnumerable<int> WayIndexes(List<RoundResult> results) => Enumerable.Range(0, results[0].Ways.Count);
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToList();
-        int middle = sorted.Count / 2;
-        return sorted.Count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
     }
 
     private sealed record RoundResult(int Round, double ProbeP95Ms, double ProtectMs, List<WayResult> Ways)

@@ -183,12 +183,7 @@ internal sealed record RestoreBenchmarkReport(
     private static string Phases(RunPhases? p) =>
         p is null ? "no COPY seen" : $"{F(p.PreDataSeconds)} / {F(p.DataSeconds)} / {F(p.PostDataSeconds)}";
 
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToList();
-        int mid = sorted.Count / 2;
-        return Math.Round(sorted.Count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2, 3);
-    }
+    private static double Median(IEnumerable<double> values) => Math.Round(Measurement.Median(values), 3);
 
     private static void Line(StringBuilder md, string text) => md.Append(text).Append('\n');
 

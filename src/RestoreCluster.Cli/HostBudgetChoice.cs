@@ -14,6 +14,9 @@ internal sealed record HostBudgetChoice(int Fixed, AdaptiveBudgetSpec? Adaptive)
     /// <summary>The job's host budget field: the fixed budget, or an adaptive one's maximum.</summary>
     public int HostBudget => Adaptive?.Max ?? Fixed;
 
+    /// <summary>Whether the budget protects the server (<c>--protect</c>): its probe paces the units.</summary>
+    public bool Protects => Adaptive is { ProtectMs: > 0 };
+
     /// <summary>
     /// The job's options under this budget. An adaptive budget starts at one permit and raises it while the units'
     /// throughput grows (docs/concurrency.md, "Adaptive budgets"): the quick CREATE TABLEs of pre-data groups would

@@ -7,8 +7,9 @@ namespace RestoreCluster.Cli;
 /// budgets"): every thread of it is lowered to nice <see cref="ProtectNice"/>, and kept to a quarter of the CPUs it may
 /// use (<see cref="ProtectCpus"/>), so that its own work never takes every core of a host it shares with the server.
 /// On Linux nice and CPU affinity are a thread's, and a new thread takes its creator's, so changing the threads there
-/// are before the embedded silo starts changes the threads it starts too. A thread already nicer is left as it is;
-/// elsewhere than on Linux nothing changes.
+/// are before the embedded silo starts changes the threads it starts too. A thread already nicer is left as it is, and
+/// so is one the kernel refuses to change (the restore goes on as it would without --protect's yield); elsewhere than
+/// on Linux nothing changes.
 /// </summary>
 internal static class ProcessPriority
 {
@@ -27,15 +28,14 @@ internal static class ProcessPriority
         KeepToProtectCpus();
     }
 
-    /// <summary>Lowers every thread of this process to at least nice <paramref name="nice"/>; returns the threads lowered.</summary>
-    public static int LowerThreads(int nice)
+    /// <summary>Lowers every thread of this process to at least nice <paramref name="nice"/>.</summary>
+    private static void LowerThreads(int nice)
     {
         if (!OperatingSystem.IsLinux())
         {
-            return 0;
+            return;
         }
 
-        int lowered = 0;
         foreach (int tid in Threads())
         {
             // getpriority returns the nice value, which may be -1: errno tells an error apart.
@@ -46,20 +46,16 @@ internal static class ProcessPriority
                 continue;
             }
 
-            if (SetPriority(PrioProcess, tid, nice) == 0)
-            {
-                lowered++;
-            }
+            SetPriority(PrioProcess, tid, nice);
         }
-
-        return lowered;
     }
 
     /// <summary>
     /// The CPUs a protecting restore keeps to, of the CPUs <paramref name="allowed"/> (ascending): the last quarter of
-    /// them, at least one. Priority alone does not protect a live server: two busy threads at nice 19, or SCHED_IDLE, on a
-    /// 2-core host made one pgbench transaction in seven slower than 1.5 × its quiet p95, the same two on one core one in
-    /// fifty (performance.md, "Adaptive budget", seventh session). The last ones, since the first CPU is usually the one interrupts go to.
+    /// them, at least one. Priority alone does not protect a live server: two busy processes at nice 19, or SCHED_IDLE, on
+    /// a 2-core host made one pgbench transaction in seven slower than 1.5 × its quiet p95, the same two on one core one
+    /// in fifty (performance.md, "Adaptive budget", seventh session). The last ones, since the first CPU is usually the
+    /// one interrupts go to.
     /// </summary>
     public static IReadOnlyList<int> ProtectCpus(IReadOnlyList<int> allowed)
     {
@@ -69,26 +65,26 @@ internal static class ProcessPriority
     }
 
     /// <summary>
-    /// Keeps every thread of this process to <see cref="ProtectCpus"/> of the CPUs it may use now; returns the threads
-    /// changed (0 elsewhere than on Linux, or when the process may use one CPU only).
+    /// Keeps every thread of this process to <see cref="ProtectCpus"/> of the CPUs it may use now (nothing changes
+    /// elsewhere than on Linux, or when the process may use one CPU only).
     /// </summary>
-    public static int KeepToProtectCpus()
+    private static void KeepToProtectCpus()
     {
         if (!OperatingSystem.IsLinux())
         {
-            return 0;
+            return;
         }
 
         var mask = new byte[CpuSetBytes];
         if (GetAffinity(0, mask.Length, mask) != 0)
         {
-            return 0;
+            return;
         }
 
         var allowed = Enumerable.Range(0, mask.Length * 8).Where(cpu => (mask[cpu / 8] & (1 << (cpu % 8))) != 0).ToList();
         if (allowed.Count < 2)
         {
-            return 0;
+            return;
         }
 
         var keep = new byte[CpuSetBytes];
@@ -97,16 +93,10 @@ internal static class ProcessPriority
             keep[cpu / 8] |= (byte)(1 << (cpu % 8));
         }
 
-        int changed = 0;
         foreach (int tid in Threads())
         {
-            if (SetAffinity(tid, keep.Length, keep) == 0)
-            {
-                changed++;
-            }
+            SetAffinity(tid, keep.Length, keep);
         }
-
-        return changed;
     }
 
     private static IEnumerable<int> Threads()

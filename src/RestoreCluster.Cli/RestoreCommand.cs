@@ -38,7 +38,7 @@ internal static partial class RestoreCommand
         using var earlyLogs = db is not null && !list && !submit && p.GetValue(s.Cluster) is null && RunsOnGrains(restore, p.GetValue(s.Jobs)) && !ArchiveOpener.IsStandardInput(archivePath)
             ? OpenLogs(p.GetValue(s.LogFile), io, restore.Verbose)
             : null;
-        if (earlyLogs is not null && p.GetValue(s.Protect) is > 0)
+        if (earlyLogs is not null && HostBudgetChoice.From(p, s).Protects)
         {
             // Under --protect this process is a client of the server it protects, often on the same host: it yields the
             // CPU from here on, before the silo's start, which is most of the CPU a short restore costs its host
