@@ -25,8 +25,12 @@ public sealed class SiloWebTests
             "--dashboard-port", dashboardPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ]);
         var silo = cluster.Silo("s0");
-        Assert.Contains(silo.StdoutLines, l => l.Contains($"health at http://127.0.0.1:{healthPort}/healthz", StringComparison.Ordinal)
-                                               && l.Contains($"the dashboard at http://127.0.0.1:{dashboardPort}/dashboard/", StringComparison.Ordinal));
+        // The silo writes this line just after the one its start waits for: it may not have been read yet (a CI run saw
+        // only the first).
+        bool Described(string l) => l.Contains($"health at http://127.0.0.1:{healthPort}/healthz", StringComparison.Ordinal)
+                                    && l.Contains($"the dashboard at http://127.0.0.1:{dashboardPort}/dashboard/", StringComparison.Ordinal);
+        await silo.WaitUntilAsync(() => silo.StdoutLines.Any(Described), TimeSpan.FromSeconds(30), "the silo to say where its health and dashboard are");
+        Assert.Contains(silo.StdoutLines, Described);
 
         using var health = await Http.GetAsync(new Uri($"http://127.0.0.1:{healthPort}/healthz"));
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
