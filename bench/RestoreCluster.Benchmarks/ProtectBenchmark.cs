@@ -56,19 +56,21 @@ internal static class ProtectBenchmark
             RestoreDatasets.Pgbench(), ["-i", "-q", "-s", WorkloadScale.ToString(CultureInfo.InvariantCulture), workload],
             server.LibpqEnvironment(), timeout: TimeSpan.FromMinutes(10))).EnsureSuccess();
 
-        // Untimed warm-up, which also sizes the workload's run: long enough to cover the slowest restore (a restore
-        // that outlasts it is an error, not a figure).
+        // Untimed warm-up, which also sizes the workload's runs: long enough to cover each way's restore (a restore
+        // that outlasts it is an error, not a figure). A protected restore may be paced down to a twentieth of the
+        // COPY's speed (CopyPacer.Slowest), so its workload runs longer.
         Progress("warm-up restore (untimed)");
         var warm = await RestoreAsync(server, cli, dataset.ArchivePath, "warmup", ["--host-budget", "2"]);
-        int workloadSeconds = (int)Math.Ceiling(warm.Seconds * 3) + 10;
+        int WorkloadSeconds(int warmUps) => (int)Math.Ceiling(warm.Seconds * warmUps) + 10;
 
         // Each round measures the three ways one after another, the quiet one first, so that a round's figures are
         // taken under the same conditions of the machine; the rounds show how much they move.
-        // The two ways that restore: their label over the rounds, and a round's name and options from its MS.
-        var restoring = new (string Label, Func<double, (string Name, string[] Options)> For)[]
+        // The two ways that restore: their label over the rounds, how many warm-up restores long their workload runs,
+        // and a round's name and options from its MS.
+        var restoring = new (string Label, int WarmUps, Func<double, (string Name, string[] Options)> For)[]
         {
-            ("--host-budget 2", _ => ("--host-budget 2", ["--host-budget", "2"])),
-            ("--host-budget auto:2 --protect MS", ms => (
+            ("--host-budget 2", 3, _ => ("--host-budget 2", ["--host-budget", "2"])),
+            ("--host-budget auto:2 --protect MS", 12, ms => (
                 string.Create(CultureInfo.InvariantCulture, $"--host-budget auto:2 --protect {ms}"),
                 ["--host-budget", "auto:2", "--protect", ms.ToString(CultureInfo.InvariantCulture), "--probe-sql", probeSql])),
         };
@@ -80,11 +82,11 @@ internal static class ProtectBenchmark
             double protectMs = Math.Round(1.5 * quiet.ProbeP95Ms, 1);
             Progress(string.Create(CultureInfo.InvariantCulture, $"probe p95 {quiet.ProbeP95Ms:F2} ms: --protect {protectMs}"));
             var ways = new List<WayResult> { new("no restore", quiet) };
-            foreach (var (name, restoreOptions) in restoring.Select(way => way.For(protectMs)))
+            foreach (var (warmUps, (name, restoreOptions)) in restoring.Select(way => (way.WarmUps, way.For(protectMs))))
             {
                 Progress($"round {round}/{rounds}, {name}: pgbench -R {rate} while the restore runs");
                 string tag = string.Create(CultureInfo.InvariantCulture, $"r{round}w{ways.Count}");
-                var measured = await WorkloadAsync(server, workload, rate, workloadSeconds, probeSql, during: () => RestoreAsync(server, cli, dataset.ArchivePath, tag, restoreOptions));
+                var measured = await WorkloadAsync(server, workload, rate, WorkloadSeconds(warmUps), probeSql, during: () => RestoreAsync(server, cli, dataset.ArchivePath, tag, restoreOptions));
                 ways.Add(new WayResult(name, measured));
             }
 

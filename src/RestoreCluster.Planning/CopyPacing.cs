@@ -3,23 +3,27 @@ namespace RestoreCluster.Planning;
 /// <summary>
 /// The pace of running COPYs under a protecting budget (<c>--protect MS</c>; docs/concurrency.md): the share of the time
 /// a COPY may send data, from <see cref="Slowest"/> to 1. The budget's halving and pausing act only between units, and
-/// a table's COPY is one unit of seconds or minutes; so each probe answer moves the pace at once: an answer over
-/// <see cref="Aim"/> of the limit halves it, one under raises it by <see cref="Step"/> (additive increase, multiplicative
-/// decrease, as TCP's congestion window). It aims below the limit because the limit is on a p95: a controller that
-/// let single answers reach it would keep the p95 over it. With the probe's 100 ms period, a COPY slows to its slowest within half a second of a slow
-/// server, and is back at full speed 2 s after the server is quick again. Thread-safe: the probe observes on its own
-/// thread while grain calls read the pace.
+/// a table's COPY is one unit of seconds or minutes; so each probe answer moves the pace at once. MS bounds the probe's
+/// p95, that is the share of its answers over MS (at most 5%), and the pacer steers that share: an answer over MS halves
+/// the pace, one under it multiplies the pace by <see cref="Rise"/>, chosen so that the pace settles, whatever the
+/// server, where <see cref="SlowShare"/> of the answers are over MS (half of what a p95 allows: a COPY's harm comes late
+/// and in bursts). A server quicker than that brings the COPY to full speed; a busier one keeps it at its slowest. With
+/// the probe's 100 ms period, a COPY halves its pace at once, and takes about 4 s of quick answers to double it again.
+/// Thread-safe: the probe observes on its own thread while grain calls read the pace.
 /// </summary>
 public sealed class CopyPacer
 {
     /// <summary>The slowest pace: a COPY always moves, so the restore finishes.</summary>
-    public const double Slowest = 0.1;
+    public const double Slowest = 0.05;
 
-    /// <summary>What one probe answer under the aim adds to the pace.</summary>
-    public const double Step = 0.05;
+    /// <summary>The share of probe answers over the limit at which the pace holds still.</summary>
+    public const double SlowShare = 0.025;
 
-    /// <summary>The share of the limit a probe answer may take without slowing the COPYs.</summary>
-    public const double Aim = 2.0 / 3;
+    /// <summary>
+    /// What one answer under the limit multiplies the pace by: the pace holds still on average when
+    /// (1 − <see cref="SlowShare"/>) · ln Rise = <see cref="SlowShare"/> · ln 2.
+    /// </summary>
+    public static readonly double Rise = Math.Pow(2, SlowShare / (1 - SlowShare));
 
     private readonly double _limitMs;
     private readonly Lock _lock = new();
@@ -28,7 +32,7 @@ public sealed class CopyPacer
     public CopyPacer(double limitMs)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limitMs);
-        _limitMs = limitMs * Aim;
+        _limitMs = limitMs;
     }
 
     /// <summary>The share of the time a running COPY may send, from <see cref="Slowest"/> to 1.</summary>
@@ -43,12 +47,12 @@ public sealed class CopyPacer
         }
     }
 
-    /// <summary>One probe answer's latency: over <see cref="Aim"/> of the limit halves the pace, else it rises by a step.</summary>
+    /// <summary>One probe answer's latency: over the limit halves the pace, else it rises by <see cref="Rise"/>.</summary>
     public void Observe(double latencyMs)
     {
         lock (_lock)
         {
-            _pace = latencyMs > _limitMs ? Math.Max(Slowest, _pace / 2) : Math.Min(1, _pace + Step);
+            _pace = latencyMs > _limitMs ? Math.Max(Slowest, _pace / 2) : Math.Min(1, _pace * Rise);
         }
     }
 }

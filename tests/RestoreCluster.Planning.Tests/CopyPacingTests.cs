@@ -6,19 +6,18 @@ namespace RestoreCluster.Planning.Tests;
 public sealed class CopyPacingTests
 {
     [Fact]
-    public void AnswersOverTwoThirdsOfTheLimitHalveThePaceDownToTheSlowestAndQuickerOnesRaiseItByAStepUpToFullSpeed()
+    public void AnswersOverTheLimitHalveThePaceDownToTheSlowestAndQuickerOnesRaiseItByTheRiseUpToFullSpeed()
     {
-        // The limit is on a p95: single answers are held under two thirds of it (4 ms of 6).
         var pacer = new CopyPacer(limitMs: 6);
         Assert.Equal(1, pacer.Pace);
 
-        pacer.Observe(3.9);
+        pacer.Observe(6);
         Assert.Equal(1, pacer.Pace);
-        pacer.Observe(4.1);
+        pacer.Observe(6.1);
         Assert.Equal(0.5, pacer.Pace);
         pacer.Observe(50);
         Assert.Equal(0.25, pacer.Pace);
-        for (int i = 0; i < 5; i++)
+        for (int i = 0; i < 10; i++)
         {
             pacer.Observe(60_000);
         }
@@ -26,13 +25,82 @@ public sealed class CopyPacingTests
         Assert.Equal(CopyPacer.Slowest, pacer.Pace);
 
         pacer.Observe(1);
-        Assert.Equal(CopyPacer.Slowest + CopyPacer.Step, pacer.Pace, 9);
-        for (int i = 0; i < 40; i++)
+        Assert.Equal(CopyPacer.Slowest * CopyPacer.Rise, pacer.Pace, 9);
+
+        // From the slowest to full speed: ln(1 / Slowest) / ln(Rise) quick answers, about 12 s of the probe's.
+        int toFull = (int)Math.Ceiling(Math.Log(1 / CopyPacer.Slowest) / Math.Log(CopyPacer.Rise));
+        for (int i = 1; i < toFull - 1; i++)
         {
             pacer.Observe(1);
         }
 
+        Assert.True(pacer.Pace < 1, $"pace {pacer.Pace} reached full speed before {toFull} quick answers");
+        pacer.Observe(1);
+        pacer.Observe(1);
         Assert.Equal(1, pacer.Pace);
+    }
+
+    [Theory]
+    [InlineData(40, 0.25)] // one answer in 40 over the limit (the slow share): the pace holds
+    [InlineData(20, 0.1)]  // one in 20, as many as a p95 allows: it falls to the slowest and stays near it
+    [InlineData(80, 1.0)]  // one in 80: it rises to full speed
+    public void ThePaceHoldsStillWhereTheSlowShareOfAnswersIsOverTheLimit(int oneSlowIn, double endsAtMost)
+    {
+        var pacer = new CopyPacer(limitMs: 2);
+        pacer.Observe(3);
+        pacer.Observe(3);
+        Assert.Equal(0.25, pacer.Pace);
+
+        double lowest = 1;
+        for (int i = 1; i <= 200 * oneSlowIn; i++)
+        {
+            // Each run of oneSlowIn answers starts with the slow one.
+            pacer.Observe(i % oneSlowIn == 1 ? 3 : 1);
+            lowest = Math.Min(lowest, pacer.Pace);
+        }
+
+        switch (oneSlowIn)
+        {
+            case 40:
+                Assert.Equal(0.25, pacer.Pace, 6);
+                Assert.Equal(0.125, lowest, 6);
+                break;
+            case 20:
+                Assert.Equal(CopyPacer.Slowest, lowest);
+                Assert.True(pacer.Pace < endsAtMost, $"pace {pacer.Pace}");
+                break;
+            default:
+                Assert.Equal(endsAtMost, pacer.Pace);
+                break;
+        }
+    }
+
+    [Theory]
+    [InlineData(0.005, 0.05, 0.4)]  // a quiet server: 0.5% of answers slow + 5% of the pace; settles at 0.4
+    [InlineData(0.01, 0.1, 0.15)]   // a busier one: 1% + 10% of the pace; settles at 0.15
+    public void AgainstAServerTheCopySlowsThePaceSettlesWhereTheSlowShareIsMet(double quietShare, double harm, double settles)
+    {
+        // A model server: each answer is over the limit with a chance that grows with the COPY's pace.
+        var random = new Random(12);
+        var pacer = new CopyPacer(limitMs: 2);
+        int slow = 0;
+        double paceSum = 0;
+        const int Warm = 2_000, Measured = 40_000;
+        for (int i = 0; i < Warm + Measured; i++)
+        {
+            bool over = random.NextDouble() < quietShare + harm * pacer.Pace;
+            pacer.Observe(over ? 3 : 1);
+            if (i >= Warm)
+            {
+                slow += over ? 1 : 0;
+                paceSum += pacer.Pace;
+            }
+        }
+
+        double share = (double)slow / Measured;
+        double pace = paceSum / Measured;
+        Assert.InRange(share, CopyPacer.SlowShare * 0.8, CopyPacer.SlowShare * 1.2);
+        Assert.InRange(pace, settles * 0.5, settles * 1.5);
     }
 
     [Fact]
@@ -77,7 +145,8 @@ public sealed class CopyPacingTests
     public void APaceUnderTheSlowestOwesAsTheSlowest()
     {
         var debt = new PaceDebt();
-        // 10 ms of work at pace 0.1 owes 90 ms; a pace of 0.01 owes no more.
-        Assert.Equal(TimeSpan.FromMilliseconds(90), debt.Worked(TimeSpan.FromMilliseconds(10), 0.01));
+        // 5 ms of work at the slowest pace (0.05) owes 95 ms; a pace of 0.01 owes no more.
+        Assert.Equal(0.05, CopyPacer.Slowest);
+        Assert.Equal(TimeSpan.FromMilliseconds(95), debt.Worked(TimeSpan.FromMilliseconds(5), 0.01));
     }
 }
