@@ -29,5 +29,8 @@ public sealed partial class WorkerGrain
 
         [LoggerMessage(EventId = 207, Level = LogLevel.Information, Message = "a batch of {Units} units (unit {UnitId} first) held its COPY data back {Milliseconds:0} ms in all: host {Host}'s probe was over --protect's limit")]
         public static partial void CopyPaced(ILogger logger, int units, int unitId, double milliseconds, string host);
+
+        [LoggerMessage(EventId = 208, Level = LogLevel.Information, Message = "a batch of {Units} units (unit {UnitId} first) took {TookMilliseconds:0} ms, more than host {Host}'s COPY pace allows: its slot rests {Milliseconds:0} ms before its next unit")]
+        public static partial void BatchRests(ILogger logger, int units, int unitId, double milliseconds, double tookMilliseconds, string host);
     }
 }

@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using RestoreCluster.Archive;
 using RestoreCluster.Grains.Abstractions;
+using RestoreCluster.Planning;
 using RestoreCluster.Restore;
 
 namespace RestoreCluster.Grains;
@@ -265,14 +267,19 @@ public sealed partial class WorkerGrain(ILogger<WorkerGrain> logger, ILoggerFact
                 }
 
                 _running++;
+                var took = Stopwatch.StartNew();
+                var batchPermit = permit;
+                TimeSpan rested;
                 try
                 {
-                    (reports, permit) = await RunLeasesAsync(coordinator, budget, executor, leases, permit, timings);
+                    (reports, permit, rested) = await RunLeasesAsync(coordinator, budget, executor, leases, batchPermit, timings);
                 }
                 finally
                 {
                     _running--;
                 }
+
+                took.Stop();
 
                 // A batch that was stopped (its leases or permit lost, or the job ended): look at the job first.
                 if (permit is null && !await StillRunning(coordinator))
@@ -291,6 +298,19 @@ public sealed partial class WorkerGrain(ILogger<WorkerGrain> logger, ILoggerFact
                     permit = null;
                     await coordinator.Complete(reports);
                     reports = [];
+                }
+                else if (permit is { Protects: true } && reports.Count > 0 && BatchRest.After(took.Elapsed, rested, await budget.CopyPace()) is { Ticks: > 0 } rest)
+                {
+                    // What the pace could not slow (docs/concurrency.md, "Adaptive budgets"): the slot rests before its
+                    // next unit, holding its permit and session. Its units are reported first, not after the rest.
+                    await coordinator.Complete(reports);
+                    Log.BatchRests(logger, reports.Count, reports[0].UnitId, rest.TotalMilliseconds, took.Elapsed.TotalMilliseconds, permit.Host);
+                    reports = [];
+                    permit = await RestAsync(coordinator, budget, permit, rest, timings);
+                    if (permit is null && !await StillRunning(coordinator))
+                    {
+                        return;
+                    }
                 }
             }
         }
@@ -330,6 +350,28 @@ public sealed partial class WorkerGrain(ILogger<WorkerGrain> logger, ILoggerFact
         return permit;
     }
 
+    // Rests for a protecting budget while holding the permit (renewing it) and the silo slot; the permit as renewed, or
+    // null (released with the slot) when it lapsed or the job stopped meanwhile.
+    private async Task<Permit?> RestAsync(ICoordinatorGrain coordinator, IHostBudgetGrain budget, Permit permit, TimeSpan rest, JobTimings timings)
+    {
+        var until = DateTimeOffset.UtcNow + rest;
+        while (DateTimeOffset.UtcNow < until)
+        {
+            var left = until - DateTimeOffset.UtcNow;
+            await Task.Delay(left < timings.RenewInterval ? left : timings.RenewInterval);
+            var now = DateTimeOffset.UtcNow;
+            if (!await budget.Renew(permit.PermitId, timings.PermitTime) || !await StillRunning(coordinator) || _draining)
+            {
+                await ReleaseAsync(budget, permit);
+                return null;
+            }
+
+            permit = permit with { Expires = now + timings.PermitTime };
+        }
+
+        return permit;
+    }
+
     // A permit goes back with the silo slot taken with it.
     private async Task ReleaseAsync(IHostBudgetGrain budget, Permit permit)
     {
@@ -341,7 +383,7 @@ public sealed partial class WorkerGrain(ILogger<WorkerGrain> logger, ILoggerFact
     // on its own cadence. A lease or permit that cannot be renewed, or a job that stopped, cancels the running
     // statement: the units are someone else's now (or nobody's), and nothing is reported for them. So does a
     // grain call that failed: the slot cannot tell whether its units are still its own.
-    private async Task<(IReadOnlyList<UnitReport> Reports, Permit? Permit)> RunLeasesAsync(
+    private async Task<(IReadOnlyList<UnitReport> Reports, Permit? Permit, TimeSpan Rested)> RunLeasesAsync(
         ICoordinatorGrain coordinator, IHostBudgetGrain budget, UnitExecutor executor, IReadOnlyList<UnitLease> leases, Permit permit, JobTimings timings)
     {
         using var stop = new CancellationTokenSource();
@@ -405,16 +447,17 @@ public sealed partial class WorkerGrain(ILogger<WorkerGrain> logger, ILoggerFact
             await StopAsync(stop, run);
             executor.Close();
             await ReleaseAsync(budget, permit);
-            return ([], null);
+            return ([], null, TimeSpan.Zero);
         }
 
         var reports = await run;
-        if (executor.Pace.TakeHeldBack() is { Ticks: > 0 } heldBack)
+        var heldBack = executor.Pace.TakeHeldBack();
+        if (heldBack > TimeSpan.Zero)
         {
             Log.CopyPaced(logger, leases.Count, leases[0].UnitId, heldBack.TotalMilliseconds, permit.Host);
         }
 
-        return (reports, permit);
+        return (reports, permit, heldBack);
     }
 
     // How often a unit under a protecting budget reads the COPY pace: the probe's period.

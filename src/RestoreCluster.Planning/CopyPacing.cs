@@ -95,3 +95,36 @@ public sealed class PaceDebt
     /// <summary>Forgets what is owed (a new COPY starts).</summary>
     public void Clear() => _owed = TimeSpan.Zero;
 }
+
+/// <summary>
+/// The rest a slot owes after a batch under a protecting budget, before its next: the pace bounds the share of the time
+/// a slot works, and a COPY keeps to it by resting between its blocks (<see cref="PaceDebt"/>), but other statements (an
+/// index build, a key's validation) cannot be slowed. So the batch's work owes work × (1 − pace) / pace of rest at the
+/// pace when it ended, less what its COPYs already rested: a COPY kept to its pace owes about nothing more, an index
+/// build that took 2 s while the server suffered rests up to <see cref="Longest"/> before the slot's next unit. This
+/// spreads what cannot be slowed over a longer time, so that fewer of the server's transactions meet it. Rests under
+/// <see cref="PaceDebt.ShortestRest"/> are not taken.
+/// </summary>
+public static class BatchRest
+{
+    /// <summary>The longest rest after one batch: the restore goes on even while the server stays slow.</summary>
+    public static readonly TimeSpan Longest = TimeSpan.FromSeconds(10);
+
+    /// <summary>The rest owed after a batch that took <paramref name="took"/>, of which its COPYs rested <paramref name="rested"/>.</summary>
+    public static TimeSpan After(TimeSpan took, TimeSpan rested, double pace)
+    {
+        if (pace >= 1 || took <= rested)
+        {
+            return TimeSpan.Zero;
+        }
+
+        double p = Math.Max(pace, CopyPacer.Slowest);
+        var owed = (took - rested) * ((1 - p) / p) - rested;
+        if (owed < PaceDebt.ShortestRest)
+        {
+            return TimeSpan.Zero;
+        }
+
+        return owed < Longest ? owed : Longest;
+    }
+}

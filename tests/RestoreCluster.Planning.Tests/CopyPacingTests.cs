@@ -150,3 +150,34 @@ public sealed class CopyPacingTests
         Assert.Equal(TimeSpan.FromMilliseconds(95), debt.Worked(TimeSpan.FromMilliseconds(5), 0.01));
     }
 }
+
+public sealed class BatchRestTests
+{
+    [Fact]
+    public void AtFullSpeedOrWithNothingWorkedNoRestIsOwed()
+    {
+        Assert.Equal(TimeSpan.Zero, BatchRest.After(TimeSpan.FromSeconds(5), TimeSpan.Zero, 1));
+        Assert.Equal(TimeSpan.Zero, BatchRest.After(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), 0.5));
+    }
+
+    [Fact]
+    public void AnUnpacedStatementOwesItsWorkAtThePaceUpToTheLongest()
+    {
+        // An index build of 300 ms at pace 0.25 owes three times its work; one of 2 s at the slowest, the longest.
+        Assert.Equal(TimeSpan.FromMilliseconds(900), BatchRest.After(TimeSpan.FromMilliseconds(300), TimeSpan.Zero, 0.25));
+        Assert.Equal(BatchRest.Longest, BatchRest.After(TimeSpan.FromSeconds(2), TimeSpan.Zero, CopyPacer.Slowest));
+        // Under the slowest pace it owes as at the slowest: 100 ms at 0.05 owes 1.9 s.
+        Assert.Equal(TimeSpan.FromMilliseconds(1900), BatchRest.After(TimeSpan.FromMilliseconds(100), TimeSpan.Zero, 0.001));
+    }
+
+    [Fact]
+    public void WhatTheCopyRestedCountsAgainstWhatIsOwed()
+    {
+        // A COPY at pace 0.5 that worked 400 ms and rested 400 ms owes nothing more; one that worked 500 ms and rested
+        // 300 ms owes 500 ms less the 300 ms rested.
+        Assert.Equal(TimeSpan.Zero, BatchRest.After(TimeSpan.FromMilliseconds(800), TimeSpan.FromMilliseconds(400), 0.5));
+        Assert.Equal(TimeSpan.FromMilliseconds(200), BatchRest.After(TimeSpan.FromMilliseconds(800), TimeSpan.FromMilliseconds(300), 0.5));
+        // Owed less than the shortest rest: not taken.
+        Assert.Equal(TimeSpan.Zero, BatchRest.After(TimeSpan.FromMilliseconds(8), TimeSpan.Zero, 0.5));
+    }
+}
