@@ -135,7 +135,7 @@ public interface IHostBudgetGrain : IGrainWithStringKey
     Task SetBudget(int budget);
 
     /// <summary>
-    /// The share of the time a running COPY under this budget may send data (<c>--protect</c>'s pacing, from 0.1 to 1):
+    /// The share of the time a running COPY under this budget may send data (<c>--protect</c>'s pacing, from 0.05 to 1):
     /// 1 without a probe. Units whose permit <see cref="Permit.Protects"/> read it while they run.
     /// </summary>
     [AlwaysInterleave]

@@ -307,7 +307,7 @@ public sealed partial class WorkerGrain(ILogger<WorkerGrain> logger, ILoggerFact
                     Log.BatchRests(logger, reports.Count, reports[0].UnitId, rest.TotalMilliseconds, took.Elapsed.TotalMilliseconds, permit.Host);
                     reports = [];
                     permit = await RestAsync(coordinator, budget, permit, rest, timings);
-                    if (permit is null && !await StillRunning(coordinator))
+                    if (permit is null && (_draining || !await StillRunning(coordinator)))
                     {
                         return;
                     }
@@ -351,7 +351,7 @@ public sealed partial class WorkerGrain(ILogger<WorkerGrain> logger, ILoggerFact
     }
 
     // Rests for a protecting budget while holding the permit (renewing it) and the silo slot; the permit as renewed, or
-    // null (released with the slot) when it lapsed or the job stopped meanwhile.
+    // null (released with the slot) when it lapsed, the job stopped or the silo began to drain meanwhile.
     private async Task<Permit?> RestAsync(ICoordinatorGrain coordinator, IHostBudgetGrain budget, Permit permit, TimeSpan rest, JobTimings timings)
     {
         var until = DateTimeOffset.UtcNow + rest;
