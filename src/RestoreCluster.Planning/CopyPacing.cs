@@ -6,8 +6,9 @@ namespace RestoreCluster.Planning;
 /// a table's COPY is one unit of seconds or minutes; so each probe answer moves the pace at once. MS bounds the probe's
 /// p95, that is the share of its answers over MS (at most 5%), and the pacer steers that share: an answer over MS halves
 /// the pace, one under it multiplies the pace by <see cref="Rise"/>, chosen so that the pace settles, whatever the
-/// server, where <see cref="SlowShare"/> of the answers are over MS (half of what a p95 allows: a COPY's harm comes late
-/// and in bursts). A server quicker than that brings the COPY to full speed; a busier one keeps it at its slowest. With
+/// server, where <see cref="SlowShare"/> of the answers are over MS (half of what a p95 allows, for a margin: the probe
+/// is a sample, and the server's other sessions are not the probe). A server quicker than that brings the COPY to full
+/// speed; a busier one keeps it at its slowest. With
 /// the probe's 100 ms period, a COPY halves its pace at once, and takes about 4 s of quick answers to double it again.
 /// Thread-safe: the probe observes on its own thread while grain calls read the pace.
 /// </summary>
