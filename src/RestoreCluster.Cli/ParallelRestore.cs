@@ -59,18 +59,20 @@ internal static class ParallelRestore
         await cluster.Grains.GetGrain<IWorkerGrain>(cluster.SiloName).Join(jobId, jobs);
 
         // Ctrl-C cancels the job: this process is the cluster. Once the job ended, the worker's slots get a moment
-        // to notice the end and hand back their sessions.
+        // to notice the end and hand back their sessions and permits.
         var worker = cluster.Grains.GetGrain<IWorkerGrain>(cluster.SiloName);
         var status = await JobWatch.FollowAsync(
             coordinator, budget, progressMode, stallWarning, target.HostLabel, io, logs, started, JobWatch.OnInterrupt.Cancel,
-            _ => WaitForSlots(worker));
+            _ => WaitForSlots(worker, budget));
         Describe(job, status!);
         return status!;
     }
 
-    private static async Task WaitForSlots(IWorkerGrain worker)
+    // Until no batch runs and every permit went back (a slot gives its permit back after its batch, once it has seen
+    // the job's end), at most 5 s. This process's budget serves this job only.
+    private static async Task WaitForSlots(IWorkerGrain worker, IHostBudgetGrain budget)
     {
-        for (int i = 0; i < 100 && await worker.Running() > 0; i++)
+        for (int i = 0; i < 100 && (await worker.Running() > 0 || (await budget.Status()).InFlight > 0); i++)
         {
             await Task.Delay(50);
         }
