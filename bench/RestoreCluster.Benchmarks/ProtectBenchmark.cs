@@ -196,10 +196,13 @@ internal static class ProtectBenchmark
         public double ProbeP95Ms => Latencies.P95(ProbeMs) ?? 0;
 
         /// <summary>The share of the transactions slower than <paramref name="ms"/>.</summary>
-        public double ShareOver(double ms) => TransactionMs.Count == 0 ? 0 : (double)TransactionMs.Count(l => l > ms) / TransactionMs.Count;
+        public double ShareOver(double ms) => Share(TransactionMs, ms);
 
         /// <summary>The share of the probe's answers slower than <paramref name="ms"/>.</summary>
-        public double ProbeShareOver(double ms) => ProbeMs.Count == 0 ? 0 : (double)ProbeMs.Count(l => l > ms) / ProbeMs.Count;
+        public double ProbeShareOver(double ms) => Share(ProbeMs, ms);
+
+        private static double Share(List<double> latencies, double overMs) =>
+            latencies.Count == 0 ? 0 : (double)latencies.Count(l => l > overMs) / latencies.Count;
     }
 
     private sealed record WayResult(string Name, WorkloadFigures Workload)
