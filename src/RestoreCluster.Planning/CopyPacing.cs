@@ -48,12 +48,30 @@ public sealed class CopyPacer
         }
     }
 
+    /// <summary>
+    /// When an answer still awaited counts as one more over the limit, after <paramref name="counted"/> such counts: once it
+    /// has taken longer than the limit it is over, whatever it will take, and it counts again for each further
+    /// <paramref name="period"/> it is awaited (as many as a probe answering each period would have given). So a server
+    /// that does not answer slows the pace as one that answers slowly does, instead of leaving it where it was.
+    /// </summary>
+    public TimeSpan OverdueAt(int counted, TimeSpan period)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(counted);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(period, TimeSpan.Zero);
+        return TimeSpan.FromMilliseconds(_limitMs) + period * counted;
+    }
+
     /// <summary>One probe answer's latency: over the limit halves the pace, else it rises by <see cref="Rise"/>.</summary>
-    public void Observe(double latencyMs)
+    public void Observe(double latencyMs) => Step(over: latencyMs > _limitMs);
+
+    /// <summary>An answer still awaited at its <see cref="OverdueAt"/>: it counts as one over the limit.</summary>
+    public void Overdue() => Step(over: true);
+
+    private void Step(bool over)
     {
         lock (_lock)
         {
-            _pace = latencyMs > _limitMs ? Math.Max(Slowest, _pace / 2) : Math.Min(1, _pace * Rise);
+            _pace = over ? Math.Max(Slowest, _pace / 2) : Math.Min(1, _pace * Rise);
         }
     }
 }

@@ -91,6 +91,32 @@ public sealed class CopyPacingTests
         Assert.InRange(pace, settles * 0.5, settles * 1.5);
     }
 
+    // A probe answer still awaited (the server does not answer, or its session hangs) is over the limit once it has
+    // taken longer, and counts again each probe period, as answers coming each period would: each count halves the pace.
+    [Fact]
+    public void AnAnswerStillAwaitedIsOverdueOnceItPassesTheLimitAndAgainEachPeriodAndEachTimeHalvesThePace()
+    {
+        var pacer = new CopyPacer(limitMs: 6);
+        var period = TimeSpan.FromMilliseconds(100);
+
+        Assert.Equal(TimeSpan.FromMilliseconds(6), pacer.OverdueAt(0, period));
+        Assert.Equal(TimeSpan.FromMilliseconds(106), pacer.OverdueAt(1, period));
+        Assert.Equal(TimeSpan.FromMilliseconds(506), pacer.OverdueAt(5, period));
+
+        pacer.Overdue();
+        Assert.Equal(0.5, pacer.Pace);
+        pacer.Overdue();
+        Assert.Equal(0.25, pacer.Pace);
+        for (int i = 0; i < 10; i++)
+        {
+            pacer.Overdue();
+        }
+
+        Assert.Equal(CopyPacer.Slowest, pacer.Pace);
+        Assert.Throws<ArgumentOutOfRangeException>(() => pacer.OverdueAt(-1, period));
+        Assert.Throws<ArgumentOutOfRangeException>(() => pacer.OverdueAt(0, TimeSpan.Zero));
+    }
+
     [Fact]
     public void APacerNeedsALimitAboveZero() =>
         Assert.Throws<ArgumentOutOfRangeException>(() => new CopyPacer(0));
