@@ -40,14 +40,22 @@ public sealed class AdaptiveBudgetTests(ITestOutputHelper output) : IDisposable
         Assert.All(hosts, h => Assert.Equal(100, h.GetProperty("copyPace").GetInt32()));
     }
 
+    // Each change is also traced: a "budget change" span with its reason, exported over OTLP.
     [Fact]
     public async Task WithAProbeSlowerThanTheLimitThePermitsHalveToAPauseAndTheRestoreStillFinishes()
     {
         var server = await PostgresServer.GetSharedAsync();
         string archive = await SlowTablesAsync(server, "adaptive_slow", tables: 3, rowsPerTable: 150);
+        await using var collector = new OtlpCollector();
 
         var (run, hosts) = await RestoreAsync(
-            server, archive, "adaptive_slow", ["-j", "3", "--host-budget", "auto:3", "--protect", "50", "--probe-sql", "SELECT pg_sleep(0.1)"]);
+            server, archive, "adaptive_slow", ["-j", "3", "--host-budget", "auto:3", "--protect", "50", "--probe-sql", "SELECT pg_sleep(0.1)"],
+            new Dictionary<string, string>
+            {
+                ["OTEL_EXPORTER_OTLP_ENDPOINT"] = collector.Endpoint,
+                ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+                ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
+            });
 
         var budgets = hosts.Select(h => h.GetProperty("budget").GetInt32()).ToList();
         output.WriteLine("unit permits seen: " + string.Join(",", budgets));
@@ -55,6 +63,12 @@ public sealed class AdaptiveBudgetTests(ITestOutputHelper output) : IDisposable
         Assert.True(budgets.Max() <= 1, "a probe always over its limit never lets the budget rise");
         Assert.Contains(hosts, h => h.GetProperty("reason").GetString() is { } r
             && System.Text.RegularExpressions.Regex.IsMatch(r, @"^probe p95 \d+(\.\d)? ms over 50 ms: halved from 2 to 1 \(units pause: only the probe runs\)$"));
+        // Protobuf carries strings as their UTF-8 bytes: the span's name, its attribute keys and the reason show as they are.
+        string traces = collector.Payload("/v1/traces");
+        foreach (string expected in new[] { "budget change", "restorecluster.reason", "restorecluster.unit_permits", "ms over 50 ms: halved from 2 to 1" })
+        {
+            Assert.Contains(expected, traces, StringComparison.Ordinal);
+        }
     }
 
     // The budget acts between units; a running COPY is paced by each probe answer (docs/concurrency.md). With a probe always
@@ -297,14 +311,15 @@ public sealed class AdaptiveBudgetTests(ITestOutputHelper output) : IDisposable
 
     // pg_restore and ours with the options into fresh databases; ours must end as pg_restore does, identical. Returns
     // our run and the host object of each progress event.
-    private async Task<(ProcessResult Run, List<JsonElement> Hosts)> RestoreAsync(PostgresServer server, string archive, string prefix, string[] options)
+    private async Task<(ProcessResult Run, List<JsonElement> Hosts)> RestoreAsync(
+        PostgresServer server, string archive, string prefix, string[] options, IDictionary<string, string>? env = null)
     {
         string reference = await server.CreateDatabaseAsync(prefix + "_pg");
         string ours = await server.CreateDatabaseAsync(prefix + "_rc");
         try
         {
             (await server.RunToolAsync("pg_restore", ["-j", "2", "-d", reference, archive], timeout: TimeSpan.FromMinutes(3))).EnsureSuccess();
-            var run = await CliRunner.RunAsync(server, ["restore", .. options, "--progress", "json", "-d", ours, archive], timeout: TimeSpan.FromMinutes(4));
+            var run = await CliRunner.RunAsync(server, ["restore", .. options, "--progress", "json", "-d", ours, archive], env, timeout: TimeSpan.FromMinutes(4));
             output.WriteLine(run.Describe());
             Assert.True(run.ExitCode == 0, run.Describe());
             Assert.Equal(await RestoreComparison.DumpAsync(server, reference), await RestoreComparison.DumpAsync(server, ours));

@@ -81,7 +81,7 @@ internal sealed class StatusCommand
         }
     }
 
-    private static string Text(ClusterSnapshot s)
+    internal static string Text(ClusterSnapshot s)
     {
         var t = new StringBuilder();
         t.Append(CultureInfo.InvariantCulture, $"jobs: {s.Jobs.Count}\n");
@@ -157,7 +157,7 @@ internal sealed class StatusCommand
         return t.ToString().TrimEnd('\n');
     }
 
-    private static string Json(ClusterSnapshot s)
+    internal static string Json(ClusterSnapshot s)
     {
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer))
