@@ -4,6 +4,7 @@ using System.Text.Json;
 using Npgsql;
 using RestoreCluster.Grains;
 using RestoreCluster.Planning;
+using RestoreCluster.Restore;
 using RestoreCluster.Testing;
 
 namespace RestoreCluster.Benchmarks;
@@ -282,15 +283,9 @@ internal static class ProtectBenchmark
         }
     }
 
-    // Where the probe connects: as the restore's does.
-    private static Dictionary<string, string> ProbeTarget(PostgresServer server)
-    {
-        var env = server.LibpqEnvironment();
-        return new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            ["host"] = env["PGHOST"], ["port"] = env["PGPORT"], ["user"] = env["PGUSER"], ["dbname"] = "postgres",
-        };
-    }
+    // Where the probe connects: the server's conninfo as the restore resolves it.
+    private static IReadOnlyDictionary<string, string> ProbeTarget(PostgresServer server) =>
+        ConnectionTarget.Resolve(server.LibpqConnectionString("postgres"), null, null, null, new Dictionary<string, string?>()).Values;
 
     // A -l line: client_id transaction_no time script_no time_epoch time_us [schedule_lag] (time: latency in µs).
     private static List<double> ReadLog(string folder, DateTimeOffset from, DateTimeOffset to)

@@ -42,7 +42,7 @@ internal sealed class BudgetProbe : IAsyncDisposable
         _watch = pacer is null ? null : Task.Run(() => WatchAsync(pacer, _stop.Token));
     }
 
-    private void Measured(double ms, bool toPacer = true)
+    private void Measured(double ms, bool toPacer)
     {
         _latencies.Enqueue(ms);
         if (toPacer)

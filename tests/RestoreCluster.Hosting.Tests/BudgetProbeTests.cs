@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using RestoreCluster.Grains;
 using RestoreCluster.Planning;
+using RestoreCluster.Restore;
 using RestoreCluster.Testing;
 using Xunit;
 
@@ -65,20 +66,9 @@ public sealed class BudgetProbeTests
         Assert.Empty(failures);
     }
 
-    private static Dictionary<string, string> Target(PostgresServer server)
-    {
-        var env = server.LibpqEnvironment();
-        var target = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            ["host"] = env["PGHOST"], ["port"] = env["PGPORT"], ["user"] = env["PGUSER"], ["dbname"] = "postgres",
-        };
-        if (env.TryGetValue("PGPASSWORD", out string? password))
-        {
-            target["password"] = password;
-        }
-
-        return target;
-    }
+    // Where the probe connects: the server's conninfo as a restore resolves it (no PG* variables of this process).
+    private static IReadOnlyDictionary<string, string> Target(PostgresServer server) =>
+        ConnectionTarget.Resolve(server.LibpqConnectionString("postgres"), null, null, null, new Dictionary<string, string?>()).Values;
 
     private static async Task<long> ProbeSessionsAsync(PostgresServer server, string marker, string? state) =>
         await server.ScalarAsync<long>(
